@@ -1,0 +1,100 @@
+// Command portal runs the Optline admin portal.
+//
+//	go run ./cmd/portal            # SQLite in ./data, http://127.0.0.1:8080
+//	DATABASE_URL=postgres://… go run ./cmd/portal
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/optline/optline/handlers"
+	"github.com/optline/optline/jobs"
+	"github.com/optline/optline/models"
+	"github.com/optline/optline/web"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "optline:", err)
+		os.Exit(1)
+	}
+}
+
+// run is main with its inputs passed in: config -> open DB -> migrate ->
+// build server -> start workers -> serve -> shut down.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := web.LoadConfig(args, getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stdout)
+	slog.SetDefault(log)
+	if err := cfg.EnsureSessionSecret(); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	db, err := models.Open(ctx, cfg.DatabaseURL, cfg.DataDir, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx, log); err != nil {
+		return err
+	}
+	queue, err := jobs.New(db, log, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax})
+	if err != nil {
+		return err
+	}
+	srv := web.New(cfg, db, log, web.Options{})
+	handlers.Register(srv, queue)
+
+	if cfg.Demo {
+		creds, err := models.LoadDemo(ctx, db)
+		if err != nil {
+			return fmt.Errorf("load demo data: %w", err)
+		}
+		if creds.Loaded {
+			fmt.Fprintf(stdout, "\nDemo business loaded. Log in as %s or %s with password %s\n\n", creds.OwnerEmail, creds.StaffEmail, creds.Password)
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	if hasAdmin, err := db.HasAdmin(ctx); err != nil {
+		return err
+	} else if !hasAdmin {
+		// Printed, not logged: the token must not end up in log storage.
+		fmt.Fprintf(stdout, "\nFirst run: create the administrator at\n  %s/setup?token=%s\n\n", cfg.BaseURL, srv.SetupToken)
+	}
+	if err := queue.Start(ctx); err != nil {
+		return fmt.Errorf("start job queue: %w", err)
+	}
+	log.Info("portal listening", "addr", ln.Addr().String(), "url", cfg.BaseURL.String(), "database", string(db.Dialect))
+	serveErr := srv.Start(ctx, ln)
+	log.Info("shutting down")
+	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := queue.Stop(stopCtx); err != nil {
+		log.Warn("job queue stop", "error", err)
+	}
+	return serveErr
+}
+
+func newLogger(cfg web.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

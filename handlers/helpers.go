@@ -1,0 +1,54 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/optline/optline/models"
+	"github.com/optline/optline/views"
+	"github.com/optline/optline/web"
+)
+
+func actor(c echo.Context) *web.Actor { return web.ActorFrom(c.Request().Context()) }
+
+func pathID(c echo.Context, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, echo.NewHTTPError(http.StatusNotFound)
+	}
+	return id, nil
+}
+
+// formFrom copies the named fields of the posted form, trimmed except
+// passwords, into a views.Form.
+func formFrom(c echo.Context, fields ...string) *views.Form {
+	f := views.NewForm()
+	for _, k := range fields {
+		v := c.FormValue(k)
+		if !strings.Contains(k, "password") && k != "current" && k != "new" {
+			v = strings.TrimSpace(v)
+		}
+		f.Values[k] = v
+	}
+	return f
+}
+
+// t translates in the request's locale.
+func t(c echo.Context, key string, args ...any) string {
+	return web.LocaleFrom(c.Request().Context()).T(key, args...)
+}
+
+func redirect(c echo.Context, to string) error { return c.Redirect(http.StatusSeeOther, to) }
+
+// safeNext keeps post-login redirects on this site.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+		return "/"
+	}
+	return next
+}
+
+func (h *Handler) tenant(c echo.Context) (models.Tenant, error) { return h.s.Tenant(c) }

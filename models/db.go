@@ -1,0 +1,160 @@
+// Package models holds Optline's storage: GORM models, the versioned schema
+// migrations, business-scoped queries and the domain rules with their errors.
+// It knows nothing about HTTP or views.
+package models
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Dialect names the SQL database behind a DB.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is the opened database: GORM for queries plus the raw handles the job
+// queue and bulk loaders need.
+type DB struct {
+	Gorm    *gorm.DB
+	SQL     *sql.DB
+	Pool    *pgxpool.Pool // nil on SQLite
+	Dialect Dialect
+	// Now is the clock every model rule uses; tests replace it.
+	Now func() time.Time
+}
+
+// Open connects to dsn. An empty dsn, or one starting with "sqlite:", opens
+// the embedded SQLite file (default: <dataDir>/optline.db). A postgres:// or
+// postgresql:// URL opens PostgreSQL.
+func Open(ctx context.Context, dsn, dataDir string, log *slog.Logger) (*DB, error) {
+	gcfg := &gorm.Config{
+		Logger:                 newGormLogger(log),
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+		SkipDefaultTransaction: true,
+		TranslateError:         true,
+	}
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		pcfg, err := pgxpool.ParseConfig(dsn)
+		if err != nil {
+			return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+		}
+		if pcfg.MaxConns < 8 {
+			pcfg.MaxConns = 8
+		}
+		pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+		if err != nil {
+			return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+		}
+		sqlDB := stdlib.OpenDBFromPool(pool)
+		g, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), gcfg)
+		if err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("open PostgreSQL: %w", err)
+		}
+		return &DB{Gorm: g, SQL: sqlDB, Pool: pool, Dialect: Postgres, Now: utcNow}, nil
+	default:
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		if path == "" {
+			if err := os.MkdirAll(dataDir, 0o700); err != nil {
+				return nil, fmt.Errorf("create data folder: %w", err)
+			}
+			path = filepath.Join(dataDir, "optline.db")
+		}
+		// WAL lets readers run beside the one writer; IMMEDIATE transactions
+		// take the write lock up front so two writers queue on the busy
+		// timeout instead of failing with SQLITE_BUSY half way.
+		full := path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(15000)" +
+			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
+		g, err := gorm.Open(sqlite.Open(full), gcfg)
+		if err != nil {
+			return nil, fmt.Errorf("open SQLite %s: %w", path, err)
+		}
+		sqlDB, err := g.DB()
+		if err != nil {
+			return nil, err
+		}
+		sqlDB.SetMaxOpenConns(4)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+		return &DB{Gorm: g, SQL: sqlDB, Dialect: SQLite, Now: utcNow}, nil
+	}
+}
+
+func utcNow() time.Time { return time.Now().UTC() }
+
+// Close releases the connections.
+func (db *DB) Close() error {
+	err := db.SQL.Close()
+	if db.Pool != nil {
+		db.Pool.Close()
+	}
+	return err
+}
+
+// Ping reports whether the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return db.SQL.PingContext(ctx)
+}
+
+// WithContext returns a GORM handle bound to ctx.
+func (db *DB) WithContext(ctx context.Context) *gorm.DB { return db.Gorm.WithContext(ctx) }
+
+// Tx runs fn in one transaction.
+func (db *DB) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return db.Gorm.WithContext(ctx).Transaction(fn)
+}
+
+type gormLogger struct {
+	log *slog.Logger
+	logger.Interface
+}
+
+func newGormLogger(log *slog.Logger) logger.Interface {
+	if log == nil {
+		log = slog.Default()
+	}
+	return gormLogger{log: log, Interface: logger.Discard}
+}
+
+// Trace logs slow queries and unexpected errors without their arguments, so
+// no personal data or secret reaches the log.
+func (l gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	elapsed := time.Since(begin)
+	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) && !errors.Is(err, context.Canceled) {
+		sqlText, _ := fc()
+		l.log.LogAttrs(ctx, slog.LevelWarn, "query failed", slog.String("error", err.Error()), slog.String("sql", firstWords(sqlText, 5)))
+		return
+	}
+	if elapsed > 500*time.Millisecond {
+		sqlText, _ := fc()
+		l.log.LogAttrs(ctx, slog.LevelWarn, "slow query", slog.Duration("took", elapsed), slog.String("sql", firstWords(sqlText, 5)))
+	}
+}
+
+func firstWords(s string, n int) string {
+	f := strings.Fields(s)
+	if len(f) > n {
+		f = f[:n]
+	}
+	return strings.Join(f, " ")
+}

@@ -1,0 +1,227 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+
+	"github.com/optline/optline/i18n"
+	"github.com/optline/optline/models"
+)
+
+// recoverMiddleware turns a panic into a plain 500 page, logged once with
+// its stack; the process keeps serving.
+func (s *Server) recoverMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				buf := make([]byte, 8<<10)
+				buf = buf[:runtime.Stack(buf, false)]
+				s.Log.Error("panic in handler", "method", c.Request().Method, "route", c.Path(), "panic", fmt.Sprint(r), "stack", string(buf))
+				err = errPanic
+			}
+		}()
+		return next(c)
+	}
+}
+
+var errPanic = errors.New("internal error")
+
+// logMiddleware logs one line per request: method, route pattern, status,
+// duration, client address. Never query strings (tokens), bodies or
+// cookies.
+func (s *Server) logMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		ip := c.RealIP()
+		setCtx(c, realIPCtx, ip)
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		status := c.Response().Status
+		level := slog.LevelInfo
+		switch {
+		case status >= 500:
+			level = slog.LevelError
+		case c.Request().URL.Path == "/healthz" || c.Request().URL.Path == "/readyz" || status == http.StatusNotModified:
+			level = slog.LevelDebug
+		}
+		route := c.Path()
+		if route == "" {
+			route = "(no route)"
+		}
+		attrs := []slog.Attr{slog.String("method", c.Request().Method), slog.String("route", route),
+			slog.Int("status", status), slog.Duration("took", time.Since(start)), slog.String("ip", ip)}
+		if a := ActorFrom(c.Request().Context()); a.User != nil {
+			attrs = append(attrs, slog.Int64("user", a.User.ID))
+		}
+		if err != nil && status >= 500 {
+			attrs = append(attrs, slog.String("error", err.Error()))
+		}
+		s.Log.LogAttrs(c.Request().Context(), level, "request", attrs...)
+		return nil
+	}
+}
+
+// headersMiddleware sets the security headers on every response and a
+// fresh CSP nonce for the page's own scripts.
+func (s *Server) headersMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		nonce := base64.StdEncoding.EncodeToString(b)
+		setCtx(c, nonceKey, nonce)
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'nonce-"+nonce+"'; style-src 'self'; img-src 'self' data: blob:; "+
+			"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		if s.Config.Secure() {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		return next(c)
+	}
+}
+
+// pageMiddleware gives every page request its session, locale, CSRF
+// check, first-run gate and actor, and denies anything not explicitly
+// public to visitors who are not logged in.
+func (s *Server) pageMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if !isPagePath(r.URL.Path) {
+			return next(c)
+		}
+		c.Response().Header().Set("Cache-Control", "no-store")
+		sess, err := s.Sessions.Get(r, s.Sessions.CookieName())
+		if err != nil {
+			return err
+		}
+		setCtx(c, sessionKey, sess)
+		// The session is written just before the response's first byte, so
+		// handlers change it freely and only changed sessions hit the DB.
+		c.Response().Before(func() {
+			if sessionDirty(sess) {
+				if err := s.Sessions.Save(c.Request(), c.Response().Writer, sess); err != nil {
+					s.Log.Error("save session", "error", err)
+				}
+			}
+		})
+
+		actor := &Actor{}
+		if uid, _ := strconv.ParseInt(stringValue(sess, keyUserID), 10, 64); uid > 0 {
+			actor, err = s.loadActor(c, uid)
+			if err != nil {
+				return err
+			}
+			if actor.User == nil { // user gone or suspended: log out
+				if err := s.Sessions.Renew(r, sess); err != nil {
+					return err
+				}
+				delete(sess.Values, keyUserID)
+				markDirty(sess)
+			}
+		}
+		setCtx(c, actorKey, actor)
+		loc := i18n.Match(r.Header.Get("Accept-Language"))
+		if actor.User != nil {
+			loc = i18n.Get(actor.User.Locale)
+		} else if l := stringValue(sess, "locale"); l != "" {
+			loc = i18n.Get(l)
+		}
+		setCtx(c, localeKey, loc)
+
+		if unsafeMethod(r.Method) && !s.csrfOK(c, sess) {
+			return echo.NewHTTPError(http.StatusForbidden, "csrf")
+		}
+		if !s.setupDone(r.Context()) && c.Path() != "/setup" {
+			return c.Redirect(http.StatusSeeOther, "/setup")
+		}
+		if actor.User == nil && !s.public[c.Path()] {
+			if r.Method == http.MethodGet && c.Path() != "" {
+				return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(r.URL.RequestURI()))
+			}
+			if c.Path() != "" && c.Path() != "/*" {
+				return c.Redirect(http.StatusSeeOther, "/login")
+			}
+		}
+		return next(c)
+	}
+}
+
+func (s *Server) loadActor(c echo.Context, uid int64) (*Actor, error) {
+	ctx := c.Request().Context()
+	u, err := s.DB.UserByID(ctx, uid)
+	if errors.Is(err, models.ErrNotFound) {
+		return &Actor{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.SuspendedAt != nil {
+		return &Actor{}, nil
+	}
+	a := &Actor{User: u}
+	m, err := s.DB.MembershipOf(ctx, uid)
+	if errors.Is(err, models.ErrNotFound) {
+		return a, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.DB.BusinessByID(ctx, m.BusinessID)
+	if err != nil {
+		return nil, err
+	}
+	if b.Suspended() {
+		return &Actor{}, nil
+	}
+	a.Membership, a.Business = m, b
+	return a, nil
+}
+
+func unsafeMethod(m string) bool {
+	return m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions
+}
+
+// csrfOK compares the request's token (form field _csrf or header
+// X-CSRF-Token) with the session's, in constant time. The token is
+// required whatever Sec-Fetch-Site says.
+//
+// Multipart uploads carry the token in the header or the query string, so
+// that the body is never parsed before the upload handler checks its size.
+func (s *Server) csrfOK(c echo.Context, sess *sessions.Session) bool {
+	want := stringValue(sess, keyCSRF)
+	if want == "" {
+		return false
+	}
+	r := c.Request()
+	got := r.Header.Get("X-CSRF-Token")
+	if got == "" {
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+			got = r.URL.Query().Get("_csrf")
+		} else {
+			got = r.PostFormValue("_csrf")
+		}
+	}
+	return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}

@@ -1,0 +1,133 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"sync"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/optline/optline/models"
+	"github.com/optline/optline/views"
+)
+
+// NewPage builds the typed page every view receives: title, actor,
+// locale, CSRF token, CSP nonce, flashes and the active navigation item.
+func NewPage(c echo.Context, titleKey, nav string) views.Page {
+	ctx := c.Request().Context()
+	a := ActorFrom(ctx)
+	l := LocaleFrom(ctx)
+	p := views.Page{Title: l.T(titleKey), Nav: nav, L: l, CSRF: CSRFToken(c), Nonce: NonceFrom(ctx),
+		User: a.User, Business: a.Business, Flashes: takeFlashes(c), Path: c.Request().URL.Path, Routes: getRoutes(c.Echo())}
+	if a.Membership != nil {
+		p.Role = a.Membership.Role
+	}
+	return p
+}
+
+var routeSets sync.Map // *echo.Echo -> map[string]bool
+
+// getRoutes returns the set of registered GET paths (computed once; all
+// routes are registered before serving).
+func getRoutes(e *echo.Echo) map[string]bool {
+	if m, ok := routeSets.Load(e); ok {
+		return m.(map[string]bool)
+	}
+	m := map[string]bool{}
+	for _, r := range e.Routes() {
+		if r.Method == http.MethodGet {
+			m[r.Path] = true
+		}
+	}
+	routeSets.Store(e, m)
+	return m
+}
+
+// Render writes a templ component as an HTML response.
+func Render(c echo.Context, status int, comp templ.Component) error {
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().WriteHeader(status)
+	return comp.Render(c.Request().Context(), c.Response().Writer)
+}
+
+// FormErrors translates a model ValidationError into per-field messages;
+// any other error is returned for the error handler.
+func FormErrors(c echo.Context, f *views.Form, err error) error {
+	v, ok := models.AsValidation(err)
+	if !ok {
+		return err
+	}
+	l := LocaleFrom(c.Request().Context())
+	for _, p := range v.Problems {
+		if _, exists := f.Errors[p.Field]; !exists {
+			f.SetError(p.Field, l.T(p.Key, p.Args...))
+		}
+	}
+	return nil
+}
+
+// errorHandler renders every error as a page in the user's language:
+// domain errors map to status codes; internals are never shown.
+func (s *Server) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status := http.StatusInternalServerError
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &he):
+		status = he.Code
+	case errors.Is(err, models.ErrNotFound):
+		status = http.StatusNotFound
+	case errors.Is(err, models.ErrForbidden):
+		status = http.StatusForbidden
+	case errors.Is(err, models.ErrThrottled):
+		status = http.StatusTooManyRequests
+	}
+	if status >= 500 && !errors.Is(err, errPanic) {
+		s.Log.Error("request failed", "method", c.Request().Method, "route", c.Path(), "error", err.Error())
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(status)
+		return
+	}
+	ctx := c.Request().Context()
+	l := LocaleFrom(ctx)
+	var key string
+	switch status {
+	case http.StatusNotFound:
+		key = "error.not_found"
+	case http.StatusForbidden:
+		key = "error.forbidden"
+		if he != nil && he.Message == "csrf" {
+			key = "error.csrf"
+		}
+	case http.StatusRequestEntityTooLarge:
+		key = "error.too_large"
+	case http.StatusTooManyRequests:
+		key = "error.too_many"
+	case http.StatusMethodNotAllowed:
+		key = "error.method"
+	case http.StatusBadRequest:
+		key = "error.bad_request"
+	case http.StatusServiceUnavailable:
+		key = "error.unavailable"
+	default:
+		if status < 500 {
+			key = "error.bad_request"
+		} else {
+			key = "error.internal"
+		}
+	}
+	p := views.Page{Title: l.T(key + ".title"), L: l, Nonce: NonceFrom(ctx), User: ActorFrom(ctx).User, Business: ActorFrom(ctx).Business}
+	if sessionFrom(ctx) != nil {
+		p.CSRF = CSRFToken(c)
+	}
+	if a := ActorFrom(ctx); a.Membership != nil {
+		p.Role = a.Membership.Role
+	}
+	if rerr := Render(c, status, views.ErrorPage(p, status, l.T(key+".text"))); rerr != nil {
+		s.Log.Warn("render error page", "error", rerr)
+	}
+}
