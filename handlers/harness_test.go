@@ -61,6 +61,10 @@ func newApp(t testing.TB, opts ...appOption) *app {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
+	// The listener comes first so links the portal builds (invitations)
+	// point at this test server.
+	ts := httptest.NewUnstartedServer(nil)
+	cfg.BaseURL, _ = url.Parse("http://" + ts.Listener.Addr().String())
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -71,7 +75,9 @@ func newApp(t testing.TB, opts ...appOption) *app {
 		t.Fatalf("jobs: %v", err)
 	}
 	handlers.Register(a.srv, a.queue)
-	a.ts = httptest.NewServer(a.srv.Echo)
+	ts.Config.Handler = a.srv.Echo
+	ts.Start()
+	a.ts = ts
 	t.Cleanup(a.ts.Close)
 	return a
 }
