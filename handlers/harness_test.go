@@ -214,9 +214,7 @@ const testPassword = "correct horse battery"
 // admin creates the platform administrator directly and logs a client in.
 func (a *app) admin() *client {
 	a.t.Helper()
-	if _, err := a.db.CreateAdmin(context.Background(), models.NewUserInput{Name: "Ada Admin", Email: "admin@example.com", Password: testPassword}); err != nil {
-		a.t.Fatalf("create admin: %v", err)
-	}
+	a.ensureAdmin()
 	c := a.client()
 	c.login("admin@example.com", testPassword)
 	return c

@@ -220,6 +220,7 @@ func TestLoginErrorDoesNotRevealWhichPartWasWrong(t *testing.T) {
 
 func TestCookieFlags(t *testing.T) {
 	a := newApp(t)
+	a.ensureAdmin()
 	p := a.client().getRaw("/login")
 	sc := p.Header.Get("Set-Cookie")
 	if !strings.HasPrefix(sc, "optline_session=") || !strings.Contains(sc, "HttpOnly") || !strings.Contains(sc, "SameSite=Lax") || strings.Contains(sc, "Secure") {
@@ -230,6 +231,7 @@ func TestCookieFlags(t *testing.T) {
 	}
 
 	s := newApp(t, func(c *web.Config) { c.BaseURL, _ = url.Parse("https://portal.example.com") })
+	s.ensureAdmin()
 	p = s.client().getRaw("/login")
 	sc = p.Header.Get("Set-Cookie")
 	if !strings.HasPrefix(sc, "__Host-optline_session=") || !strings.Contains(sc, "Secure") || !strings.Contains(sc, "Path=/") || strings.Contains(sc, "Domain=") {
@@ -477,6 +479,7 @@ func TestInvitationWorksOnce(t *testing.T) {
 	}
 	a.clock.Advance(8 * 24 * time.Hour)
 	owner.login("owner@once.example", testPassword)
+	owner.primeCSRF("/team")
 	p = owner.post("/team/invitations", vals("email", "late@once.example", "role", "staff"))
 	late, _ := p.Doc.Find(`[data-testid="invite-link"]`).Attr("value")
 	a.clock.Advance(7*24*time.Hour + time.Minute)
