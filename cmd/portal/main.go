@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -31,9 +32,16 @@ func main() {
 // run is main with its inputs passed in: config -> open DB -> migrate ->
 // build server -> start workers -> serve -> shut down.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	healthcheck := false
+	if len(args) > 0 && (args[0] == "-healthcheck" || args[0] == "--healthcheck") {
+		healthcheck, args = true, args[1:]
+	}
 	cfg, err := web.LoadConfig(args, getenv)
 	if err != nil {
 		return err
+	}
+	if healthcheck {
+		return checkHealth(ctx, cfg.Addr)
 	}
 	log := newLogger(cfg, stdout)
 	slog.SetDefault(log)
@@ -97,4 +105,28 @@ func newLogger(cfg web.Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// checkHealth asks a running portal for /healthz; the container
+// HEALTHCHECK uses it because the image has no shell or curl.
+func checkHealth(ctx context.Context, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthz answered %d", resp.StatusCode)
+	}
+	return nil
 }

@@ -1,0 +1,149 @@
+package models_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/dbtest"
+)
+
+func TestTenantRefusesZeroBusiness(t *testing.T) {
+	db := dbtest.Open(t)
+	if _, err := db.Tenant(0); !errors.Is(err, models.ErrNoTenant) {
+		t.Fatalf("Tenant(0) = %v", err)
+	}
+	var zero models.Tenant
+	var n int64
+	err := zero.ScopedTx(db.WithContext(context.Background())).Table("memberships").Count(&n).Error
+	if !errors.Is(err, models.ErrNoTenant) {
+		t.Fatalf("zero Tenant query ran unscoped: err=%v", err)
+	}
+}
+
+func TestMigrateIsIdempotentAndKeepsRows(t *testing.T) {
+	db := dbtest.Open(t)
+	ctx := context.Background()
+	if _, _, err := db.SignUp(ctx, models.SignUpInput{BusinessName: "Keep", NewUserInput: models.NewUserInput{Name: "K", Email: "k@example.com", Password: "long enough pw"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(ctx, dbtest.Quiet); err != nil {
+		t.Fatalf("second migrate: %v", err)
+	}
+	v, err := db.SchemaVersion(ctx)
+	if err != nil || v != models.LatestVersion() {
+		t.Fatalf("version %d (%v), latest %d", v, err, models.LatestVersion())
+	}
+	if _, err := db.UserByEmail(ctx, "k@example.com"); err != nil {
+		t.Fatalf("row lost after re-migrate: %v", err)
+	}
+}
+
+func TestRefusesNewerSchema(t *testing.T) {
+	db := dbtest.Open(t)
+	ctx := context.Background()
+	if err := db.WithContext(ctx).Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'from the future', ?)`, models.LatestVersion()+1, time.Now()).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(ctx, dbtest.Quiet); !errors.Is(err, models.ErrSchemaTooNew) {
+		t.Fatalf("Migrate on newer schema = %v", err)
+	}
+}
+
+func TestSignUpValidation(t *testing.T) {
+	db := dbtest.Open(t)
+	ctx := context.Background()
+	_, _, err := db.SignUp(ctx, models.SignUpInput{BusinessName: "", NewUserInput: models.NewUserInput{Name: "x\u202ey", Email: "not-an-email", Password: "short"}})
+	v, ok := models.AsValidation(err)
+	if !ok {
+		t.Fatalf("want validation error, got %v", err)
+	}
+	want := map[string]string{"business_name": "field.required", "name": "field.control_chars", "email": "email.invalid", "password": "password.too_short"}
+	for _, p := range v.Problems {
+		if want[p.Field] != p.Key {
+			t.Errorf("%s: got %s, want %s", p.Field, p.Key, want[p.Field])
+		}
+		delete(want, p.Field)
+	}
+	if len(want) != 0 {
+		t.Errorf("missing problems: %v", want)
+	}
+	in := models.SignUpInput{BusinessName: "Dup", NewUserInput: models.NewUserInput{Name: "D", Email: "Dup@Example.com", Password: "long enough pw"}}
+	if _, _, err := db.SignUp(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	in.Email = "dup@example.com "
+	_, _, err = db.SignUp(ctx, in)
+	if v, ok := models.AsValidation(err); !ok || v.Problems[0].Key != "email.taken" {
+		t.Fatalf("duplicate email: %v", err)
+	}
+}
+
+func TestThrottleLocksAfterRepeatedFailures(t *testing.T) {
+	db := dbtest.Open(t)
+	clock := dbtest.NewClock()
+	db.Now = clock.Now
+	ctx := context.Background()
+	for i := 0; i < 4; i++ {
+		if err := db.RecordLoginFailure(ctx, "acct:x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.CheckThrottle(ctx, "acct:x"); err != nil {
+		t.Fatalf("locked after 4 failures: %v", err)
+	}
+	_ = db.RecordLoginFailure(ctx, "acct:x")
+	var te *models.ThrottleError
+	if err := db.CheckThrottle(ctx, "acct:x"); !errors.As(err, &te) {
+		t.Fatalf("not slowed after 5 failures: %v", err)
+	}
+	for i := 0; i < 5; i++ {
+		_ = db.RecordLoginFailure(ctx, "acct:x")
+	}
+	if err := db.CheckThrottle(ctx, "acct:x"); !errors.As(err, &te) || te.RetryAfterSeconds < 14*60 {
+		t.Fatalf("not locked for long after 10 failures: %v", err)
+	}
+	clock.Advance(16 * time.Minute)
+	if err := db.CheckThrottle(ctx, "acct:x"); err != nil {
+		t.Fatalf("still locked after the lock time: %v", err)
+	}
+}
+
+func TestConcurrentInvitationAcceptanceWorksOnce(t *testing.T) {
+	db := dbtest.Open(t)
+	ctx := context.Background()
+	u, b, err := db.SignUp(ctx, models.SignUpInput{BusinessName: "Race", NewUserInput: models.NewUserInput{Name: "R", Email: "r@example.com", Password: "long enough pw"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn, _ := db.Tenant(b.ID)
+	_, token, err := tn.Invite(ctx, u, "invitee@example.com", models.RoleStaff, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok := 0
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := db.AcceptInvitation(ctx, token, models.NewUserInput{Name: "I", Password: "long enough pw"}); err == nil {
+				mu.Lock()
+				ok++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if ok != 1 {
+		t.Fatalf("invitation accepted %d times", ok)
+	}
+	members, _ := tn.Members(ctx)
+	if len(members) != 2 {
+		t.Fatalf("members %d", len(members))
+	}
+}
