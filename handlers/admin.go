@@ -36,7 +36,7 @@ func (h *Handler) adminBusinesses(c echo.Context) error {
 	return web.Render(c, http.StatusOK, views.AdminBusinessesPage(web.NewPage(c, "admin.businesses", "admin"), vm))
 }
 
-func (h *Handler) suspendBusiness(c echo.Context) error  { return h.setSuspended(c, true) }
+func (h *Handler) suspendBusiness(c echo.Context) error   { return h.setSuspended(c, true) }
 func (h *Handler) reinstateBusiness(c echo.Context) error { return h.setSuspended(c, false) }
 
 // setSuspended suspends (ending every session of the business's members)

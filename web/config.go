@@ -41,7 +41,7 @@ type Config struct {
 // the owner to copy instead of e-mailed.
 type SMTPConfig struct {
 	Host, Username, Password, From string
-	Port                            int
+	Port                           int
 }
 
 // Secure reports whether the public URL is HTTPS (secure cookies, HSTS).

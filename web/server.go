@@ -92,7 +92,6 @@ func RealIPFrom(r *http.Request) string {
 	return host
 }
 
-
 // MarkSetupDone records that an administrator exists (after setup).
 func (s *Server) MarkSetupDone() { s.hasAdmin.Store(true) }
 
