@@ -191,3 +191,36 @@ func TestBrowserFoundationJourney(t *testing.T) {
 		t.Fatalf("after logout at %s", url)
 	}
 }
+
+// TestBrowserAdminSuspends: the administrator finds a business, suspends
+// it with a reason and reads the audit log.
+func TestBrowserAdminSuspends(t *testing.T) {
+	a := newApp(t)
+	a.signup("Spam & Co", "spam@example.com")
+	ctx := newBrowser(t)
+	base := a.ts.URL
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/login"), chromedp.WaitVisible(chromedp.CSS("#f-email"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := fillAndSubmit(ctx, map[string]string{"#f-email": "admin@example.com", "#f-password": testPassword}, "button.primary", `[data-testid="admin-business-count"]`); err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, ctx, "admin-home")
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/admin/businesses"), chromedp.WaitVisible(chromedp.CSS("table"))); err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, ctx, "admin-businesses")
+	if err := fillAndSubmit(ctx, map[string]string{`input[name="reason"]`: "Reported for unsolicited offers"}, `form[action$="/suspend"] button`, ".flash-success"); err != nil {
+		t.Fatal(err)
+	}
+	if got := textOf(t, ctx, ".flash-success"); !strings.Contains(got, "suspended") {
+		t.Fatalf("flash %q", got)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/admin/audit"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="audit-table"]`))); err != nil {
+		t.Fatal(err)
+	}
+	if got := textOf(t, ctx, `[data-testid="audit-table"] tbody tr:first-child`); !strings.Contains(got, "business.suspended") || !strings.Contains(got, "unsolicited") {
+		t.Fatalf("audit row %q", got)
+	}
+	screenshot(t, ctx, "admin-audit")
+}
