@@ -1,13 +1,16 @@
 package handlers_test
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,7 +35,17 @@ type app struct {
 	ts    *httptest.Server
 	clock *dbtest.Clock
 	mail  *fakeMailer
+	logs  *logBuffer
 }
+
+// logBuffer collects everything the portal logs during a test.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
+func (l *logBuffer) String() string             { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 type fakeMailer struct{ sent []string }
 
@@ -68,8 +81,9 @@ func newApp(t testing.TB, opts ...appOption) *app {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	a := &app{t: t, db: db, clock: clock, mail: &fakeMailer{}}
-	a.srv = web.New(cfg, db, dbtest.Quiet, web.Options{Now: clock.Now, Mailer: a.mail})
+	a := &app{t: t, db: db, clock: clock, mail: &fakeMailer{}, logs: &logBuffer{}}
+	log := slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	a.srv = web.New(cfg, db, log, web.Options{Now: clock.Now, Mailer: a.mail})
 	a.queue, err = jobs.New(db, dbtest.Quiet, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Poll: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("jobs: %v", err)

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -546,3 +547,48 @@ func TestUnsafeNextIgnored(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconvFormat(n) }
+
+func TestLogsCarryNoSecrets(t *testing.T) {
+	a := newApp(t)
+	owner := a.signup("Logs GmbH", "logs@example.com")
+	ck := sessionCookie(owner)
+	owner.primeCSRF("/team")
+	p := owner.post("/team/invitations", vals("email", "secret-invitee@example.com", "role", "staff"))
+	link, _ := p.Doc.Find(`[data-testid="invite-link"]`).Attr("value")
+	token := link[strings.LastIndex(link, "/")+1:]
+	a.client().get("/invite/" + token)
+	c := a.client()
+	c.login("logs@example.com", "the wrong password")
+	logs := a.logs.String()
+	if !strings.Contains(logs, "route=/invite/:token") {
+		t.Fatalf("request log missing: %s", logs)
+	}
+	for _, secret := range []string{testPassword, "the wrong password", token, ck.Value, owner.csrf} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("log contains a secret %q", secret)
+		}
+	}
+}
+
+func TestClientAddressFromTrustedProxyOnly(t *testing.T) {
+	a := newApp(t, func(c *web.Config) {
+		_, n, _ := net.ParseCIDR("127.0.0.1/32")
+		c.TrustedProxies = append(c.TrustedProxies, n)
+	})
+	a.signup("Proxy", "proxy@example.com").post("/logout", nil)
+	c := a.client()
+	c.ip = "198.51.100.7"
+	c.login("proxy@example.com", "wrong password")
+	if !strings.Contains(a.logs.String(), "ip=198.51.100.7") {
+		t.Fatalf("trusted proxy's X-Forwarded-For not used: %s", a.logs.String())
+	}
+
+	b := newApp(t)
+	b.signup("NoProxy", "noproxy@example.com").post("/logout", nil)
+	d := b.client()
+	d.ip = "198.51.100.7"
+	d.login("noproxy@example.com", "wrong password")
+	if strings.Contains(b.logs.String(), "198.51.100.7") {
+		t.Fatal("untrusted X-Forwarded-For believed")
+	}
+}
