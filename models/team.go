@@ -183,10 +183,20 @@ func (t Tenant) member(tx *gorm.DB, id int64) (*Membership, error) {
 // ErrLastOwner stops a business from losing its last owner.
 var ErrLastOwner = errors.New("a business needs at least one owner")
 
-func (t Tenant) otherOwners(tx *gorm.DB, exceptID int64) (int64, error) {
+// keepsAnOwner fails with ErrLastOwner when m is the business's only
+// owner, so demoting or removing m would leave it without one.
+func (t Tenant) keepsAnOwner(tx *gorm.DB, m *Membership) error {
+	if m.Role != RoleOwner {
+		return nil
+	}
 	var n int64
-	err := t.ScopedTx(tx).Model(&Membership{}).Where("role = ? AND id <> ?", RoleOwner, exceptID).Count(&n).Error
-	return n, err
+	if err := t.ScopedTx(tx).Model(&Membership{}).Where("role = ? AND id <> ?", RoleOwner, m.ID).Count(&n).Error; err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrLastOwner
+	}
+	return nil
 }
 
 // SetRole changes a member's role; the last owner cannot be demoted.
@@ -202,14 +212,8 @@ func (t Tenant) SetRole(ctx context.Context, actor *User, membershipID int64, ro
 		if m.Role == role {
 			return nil
 		}
-		if m.Role == RoleOwner {
-			n, err := t.otherOwners(tx, m.ID)
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				return ErrLastOwner
-			}
+		if err := t.keepsAnOwner(tx, m); err != nil {
+			return err
 		}
 		if err := t.ScopedTx(tx).Model(&Membership{}).Where("id = ?", m.ID).Update("role", role).Error; err != nil {
 			return err
@@ -227,14 +231,8 @@ func (t Tenant) RemoveMember(ctx context.Context, actor *User, membershipID int6
 		if err != nil {
 			return err
 		}
-		if m.Role == RoleOwner {
-			n, err := t.otherOwners(tx, m.ID)
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				return ErrLastOwner
-			}
+		if err := t.keepsAnOwner(tx, m); err != nil {
+			return err
 		}
 		if err := tx.Where("user_id = ?", m.UserID).Delete(&Session{}).Error; err != nil {
 			return err
