@@ -132,7 +132,7 @@ func TestBrowserFoundationJourney(t *testing.T) {
 	screenshot(t, ctx, "foundation-dashboard")
 
 	// Log out and back in.
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.CSS("#f-email"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.CSS(`form[action="/login"]`))); err != nil {
 		t.Fatal(err)
 	}
 	if err := fillAndSubmit(ctx, map[string]string{"#f-email": "berta@blumen.example", "#f-password": "wrong password!"}, "button.primary", `[data-testid="login-error"]`); err != nil {
@@ -165,7 +165,7 @@ func TestBrowserFoundationJourney(t *testing.T) {
 	if err := desktop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.CSS("#f-email"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.CSS(`form[action="/login"]`))); err != nil {
 		t.Fatal(err)
 	}
 
@@ -180,7 +180,7 @@ func TestBrowserFoundationJourney(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/team"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="member-carl@blumen.example"]`))); err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.CSS("#f-email"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.CSS(`form[action="/login"]`))); err != nil {
 		t.Fatal(err)
 	}
 	url, err := chromedp.Run(ctx, chromedp.Location())
