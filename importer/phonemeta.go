@@ -1,0 +1,404 @@
+package importer
+
+import (
+	"regexp"
+	"strconv"
+	"sync"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// This file holds the per-region tables the fast phone path works from. They
+// are derived from the same embedded metadata phonenumbers itself uses
+// (phonenumbers.MetadataCollection), compiled once per region on first use and
+// shared read-only by all goroutines afterwards.
+
+// Validation results of testNumberLength, as in phonenumbers.
+const (
+	lenPossible = iota
+	lenPossibleLocalOnly
+	lenTooShort
+	lenTooLong
+	lenInvalid
+)
+
+// numberDesc is one PhoneNumberDesc (general, fixed line, mobile, ...) with
+// its national-number pattern compiled to a DFA (or a regexp when the DFA
+// compiler declines).
+type numberDesc struct {
+	lengths []int32
+	never   bool // empty pattern: matches no national number
+	dfa     *digitDFA
+	re      *regexp.Regexp
+}
+
+func newNumberDesc(d *phonenumbers.PhoneNumberDesc) numberDesc {
+	if d == nil || d.GetNationalNumberPattern() == "" {
+		return numberDesc{never: true}
+	}
+	nd := numberDesc{lengths: d.GetPossibleLength()}
+	if dfa, ok := compileDigitDFA(d.GetNationalNumberPattern()); ok {
+		nd.dfa = dfa
+	} else {
+		nd.re = regexp.MustCompile("^(?:" + d.GetNationalNumberPattern() + ")$")
+	}
+	return nd
+}
+
+// patternMatch is the bare pattern test (no length check).
+func (d *numberDesc) patternMatch(nsn string) bool {
+	if d.never {
+		return false
+	}
+	if d.dfa != nil {
+		return d.dfa.match(nsn)
+	}
+	return d.re.MatchString(nsn)
+}
+
+// matches mirrors phonenumbers' isNumberMatchingDesc: the length must be one
+// of the desc's possible lengths (when it lists any) and the pattern must
+// match.
+func (d *numberDesc) matches(nsn string) bool {
+	if d.never {
+		return false
+	}
+	if len(d.lengths) > 0 {
+		n, ok := int32(len(nsn)), false
+		for _, l := range d.lengths {
+			if l == n {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return d.patternMatch(nsn)
+}
+
+// prefixRule is an anchored prefix pattern (international or national
+// prefix). Plain digit strings, the common case, are compared directly.
+type prefixRule struct {
+	literal string
+	re      *regexp.Regexp // nil when literal
+}
+
+func newPrefixRule(p string) prefixRule {
+	if p == "" || isDigits(p) {
+		return prefixRule{literal: p}
+	}
+	return prefixRule{re: regexp.MustCompile("^(?:" + p + ")")}
+}
+
+// matchEnd returns the end of the match at position 0, or -1.
+func (p *prefixRule) matchEnd(s string) int {
+	if p.re == nil {
+		if len(s) >= len(p.literal) && s[:len(p.literal)] == p.literal {
+			return len(p.literal)
+		}
+		return -1
+	}
+	loc := p.re.FindStringIndex(s)
+	if loc == nil {
+		return -1
+	}
+	return loc[1]
+}
+
+type phoneRegion struct {
+	id   string
+	cc   int
+	ccs  string // cc in decimal
+	md   *phonenumbers.PhoneMetadata
+	once sync.Once
+
+	// filled by compile
+	general         numberDesc
+	others          []numberDesc // premium, toll free, shared cost, VoIP, personal, pager, UAN, voicemail
+	fixed, mobile   numberDesc
+	sameMobileFixed bool
+	generalLengths  []int32
+	localLengths    []int32
+	idd             prefixRule
+	npp             string // national prefix for parsing ("" = none)
+	nppRule         prefixRule
+	nppRe           *regexp.Regexp // used when a transform rule applies
+	transform       string
+	leading         *numberDesc // leading-digits rule for shared calling codes
+}
+
+func (r *phoneRegion) compile() {
+	r.once.Do(func() {
+		md := r.md
+		r.general = newNumberDesc(md.GetGeneralDesc())
+		for _, d := range []*phonenumbers.PhoneNumberDesc{
+			md.GetPremiumRate(), md.GetTollFree(), md.GetSharedCost(), md.GetVoip(),
+			md.GetPersonalNumber(), md.GetPager(), md.GetUan(), md.GetVoicemail(),
+		} {
+			if nd := newNumberDesc(d); !nd.never {
+				r.others = append(r.others, nd)
+			}
+		}
+		r.fixed = newNumberDesc(md.GetFixedLine())
+		r.mobile = newNumberDesc(md.GetMobile())
+		r.sameMobileFixed = md.GetSameMobileAndFixedLinePattern()
+		r.generalLengths = md.GetGeneralDesc().GetPossibleLength()
+		r.localLengths = md.GetGeneralDesc().GetPossibleLengthLocalOnly()
+		r.idd = newPrefixRule(md.GetInternationalPrefix())
+		r.npp = md.GetNationalPrefixForParsing()
+		r.transform = md.GetNationalPrefixTransformRule()
+		if r.npp != "" {
+			r.nppRule = newPrefixRule(r.npp)
+			if r.transform != "" || r.nppRule.re != nil {
+				r.nppRe = regexp.MustCompile("^(?:" + r.npp + ")")
+			}
+		}
+		if ld := md.GetLeadingDigits(); ld != "" {
+			nd := numberDesc{}
+			if dfa, ok := compileDigitDFA(ld); ok {
+				nd.dfa = dfa
+			} else {
+				nd.re = regexp.MustCompile("^(?:" + ld + ")")
+			}
+			r.leading = &nd
+		}
+	})
+}
+
+// leadingMatch mirrors the leading-digits test of phonenumbers'
+// getRegionCodeForNumberFromRegionList (a prefix match).
+func (r *phoneRegion) leadingMatch(nsn string) bool {
+	if r.leading.dfa != nil {
+		return r.leading.dfa.matchPrefix(nsn)
+	}
+	return r.leading.re.MatchString(nsn)
+}
+
+// testLength mirrors phonenumbers' testNumberLength for type UNKNOWN (the
+// general description).
+func (r *phoneRegion) testLength(number string) int {
+	pl := r.generalLengths
+	if len(pl) == 0 || pl[0] == -1 {
+		return lenInvalid
+	}
+	n := int32(len(number))
+	for _, l := range r.localLengths {
+		if l == n {
+			return lenPossibleLocalOnly
+		}
+	}
+	switch {
+	case pl[0] == n:
+		return lenPossible
+	case pl[0] > n:
+		return lenTooShort
+	case pl[len(pl)-1] < n:
+		return lenTooLong
+	}
+	for _, l := range pl[1:] {
+		if l == n {
+			return lenPossible
+		}
+	}
+	return lenInvalid
+}
+
+// typeValid mirrors getNumberTypeHelper(nsn, md) != UNKNOWN.
+func (r *phoneRegion) typeValid(nsn string) bool {
+	if !r.general.matches(nsn) {
+		return false
+	}
+	for i := range r.others {
+		if r.others[i].matches(nsn) {
+			return true
+		}
+	}
+	if r.fixed.matches(nsn) {
+		return true
+	}
+	return !r.sameMobileFixed && r.mobile.matches(nsn)
+}
+
+// stripNationalPrefix mirrors maybeStripNationalPrefixAndCarrierCode and
+// returns the number with the national prefix removed (or number itself).
+func (r *phoneRegion) stripNationalPrefix(number string) string {
+	if len(number) == 0 || r.npp == "" {
+		return number
+	}
+	if r.nppRe == nil { // literal prefix, no transform rule
+		if len(number) < len(r.npp) || number[:len(r.npp)] != r.npp {
+			return number
+		}
+		rest := number[len(r.npp):]
+		if r.general.patternMatch(number) && !r.general.patternMatch(rest) {
+			return number
+		}
+		return rest
+	}
+	re := r.nppRe
+	if !re.MatchString(number) {
+		return number
+	}
+	viable := r.general.patternMatch(number)
+	groups := re.FindStringSubmatchIndex(number)
+	numGroups := len(groups)/2 - 1
+	if r.transform == "" || groups[numGroups*2] < 0 {
+		if viable && !r.general.patternMatch(number[groups[1]:]) {
+			return number
+		}
+		return number[groups[1]:]
+	}
+	transformed := re.ReplaceAllString(number, r.transform)
+	if viable && !r.general.patternMatch(transformed) {
+		return number
+	}
+	return transformed
+}
+
+type phoneTables struct {
+	regions  map[string]*phoneRegion // by region code
+	nonGeo   map[int]*phoneRegion    // "001" entities by calling code
+	ccLookup [1000][]string          // calling code -> region codes, main region first
+}
+
+var (
+	phoneTablesOnce sync.Once
+	phoneTab        *phoneTables
+)
+
+func tables() *phoneTables {
+	phoneTablesOnce.Do(func() {
+		t := &phoneTables{regions: map[string]*phoneRegion{}, nonGeo: map[int]*phoneRegion{}}
+		coll, err := phonenumbers.MetadataCollection()
+		if err == nil {
+			for _, md := range coll.GetMetadata() {
+				r := &phoneRegion{id: md.GetId(), cc: int(md.GetCountryCode()), md: md}
+				r.ccs = strconv.Itoa(r.cc)
+				if r.id == "001" {
+					t.nonGeo[r.cc] = r
+				} else {
+					t.regions[r.id] = r
+				}
+			}
+		}
+		for cc := range phonenumbers.GetSupportedCallingCodes() {
+			if cc > 0 && cc < 1000 {
+				t.ccLookup[cc] = phonenumbers.GetRegionCodesForCountryCode(cc)
+			}
+		}
+		phoneTab = t
+	})
+	return phoneTab
+}
+
+// regionForCC returns the metadata phonenumbers uses for numbers with this
+// calling code (that of its main region, or the non-geographic entity).
+func (t *phoneTables) regionForCC(cc int) *phoneRegion {
+	if cc <= 0 || cc >= 1000 || len(t.ccLookup[cc]) == 0 {
+		return nil
+	}
+	id := t.ccLookup[cc][0]
+	if id == "001" {
+		return t.nonGeo[cc]
+	}
+	return t.regions[id]
+}
+
+// extractCC mirrors phonenumbers' extractCountryCode: the shortest prefix of
+// one to three digits that is a known calling code.
+func (t *phoneTables) extractCC(digits string) (cc int, rest string) {
+	if len(digits) == 0 || digits[0] == '0' {
+		return 0, digits
+	}
+	v := 0
+	for i := 0; i < 3 && i < len(digits); i++ {
+		v = v*10 + int(digits[i]-'0')
+		if len(t.ccLookup[v]) > 0 {
+			return v, digits[i+1:]
+		}
+	}
+	return 0, digits
+}
+
+// isValid mirrors phonenumbers.IsValidNumber for a parsed calling code and
+// national significant number.
+func (t *phoneTables) isValid(cc int, nsn string) bool {
+	if cc <= 0 || cc >= 1000 {
+		return false
+	}
+	ids := t.ccLookup[cc]
+	switch {
+	case len(ids) == 0:
+		return false
+	case len(ids) == 1:
+		var r *phoneRegion
+		if ids[0] == "001" {
+			r = t.nonGeo[cc]
+		} else {
+			r = t.regions[ids[0]]
+		}
+		if r == nil {
+			return false
+		}
+		r.compile()
+		return r.typeValid(nsn)
+	}
+	for _, id := range ids {
+		r := t.regions[id]
+		if r == nil {
+			continue
+		}
+		r.compile()
+		if r.leading != nil {
+			if r.leadingMatch(nsn) {
+				return r.typeValid(nsn)
+			}
+		} else if r.typeValid(nsn) {
+			return true
+		}
+	}
+	return false
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// lengthHint explains an invalid national number in terms of length, for
+// error messages only: lenTooLong when a shorter prefix of it is a valid
+// number, lenTooShort when appending digits could make it valid, otherwise
+// lenInvalid.
+func (r *phoneRegion) lengthHint(nsn string) int {
+	minLen := int32(phonenumbers.MIN_LENGTH_FOR_NSN)
+	if len(r.generalLengths) > 0 && r.generalLengths[0] > minLen {
+		minLen = r.generalLengths[0]
+	}
+	for l := len(nsn) - 1; l >= int(minLen); l-- {
+		if r.typeValid(nsn[:l]) {
+			return lenTooLong
+		}
+	}
+	maxLen := int32(0)
+	if n := len(r.generalLengths); n > 0 {
+		maxLen = r.generalLengths[n-1]
+	}
+	if int32(len(nsn)) < maxLen {
+		descs := append([]numberDesc{r.fixed, r.mobile}, r.others...)
+		for _, d := range descs {
+			if d.dfa != nil && d.dfa.alive(nsn) {
+				return lenTooShort
+			}
+		}
+	}
+	return lenInvalid
+}
