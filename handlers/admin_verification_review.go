@@ -1,0 +1,121 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/optline/optline/models"
+	"github.com/optline/optline/views"
+	"github.com/optline/optline/web"
+)
+
+// reviewVM gathers one request with the business's current profile, its
+// documents, what changed since the last decision and the history.
+func (ph *profileHandler) reviewVM(c echo.Context, id int64, f *views.Form) (views.AdminReviewVM, error) {
+	ctx := c.Request().Context()
+	db := ph.s.DB
+	r, err := db.VerificationRequestByID(ctx, id)
+	if err != nil {
+		return views.AdminReviewVM{}, err
+	}
+	vm := views.AdminReviewVM{Request: r, Form: f}
+	if vm.Form == nil {
+		vm.Form = views.NewForm()
+	}
+	if vm.Business, err = db.BusinessByID(ctx, r.BusinessID); err != nil {
+		return vm, err
+	}
+	if vm.Profile, err = db.ProfileOf(ctx, r.BusinessID); err != nil {
+		return vm, err
+	}
+	if vm.Documents, err = db.RequestDocuments(ctx, r.ID); err != nil {
+		return vm, err
+	}
+	if vm.Previous, err = db.PreviousDecision(ctx, r); err != nil {
+		return vm, err
+	}
+	if vm.Previous != nil {
+		prevDocs, err := db.RequestDocuments(ctx, vm.Previous.ID)
+		if err != nil {
+			return vm, err
+		}
+		vm.Diff = models.DiffRequests(vm.Previous, r, prevDocs, vm.Documents)
+	}
+	tn, err := db.Tenant(r.BusinessID)
+	if err != nil {
+		return vm, err
+	}
+	if vm.History, err = tn.VerificationRequests(ctx); err != nil {
+		return vm, err
+	}
+	vm.PhotoURL = photoURL(vm.Profile)
+	vm.NameRelates = models.NameRelates(r.DisplayName, r.LegalName)
+	vm.CountryName = countryName(c, r.Country)
+	vm.Vertical = t(c, "vertical."+vm.Profile.Vertical)
+	if vm.Profile.PhoneE164 != "" {
+		vm.Phone = models.FormatPhone(vm.Profile.PhoneE164)
+	}
+	return vm, nil
+}
+
+func (ph *profileHandler) adminReview(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	vm, err := ph.reviewVM(c, id, nil)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, views.AdminReviewPage(web.NewPage(c, "review.queue_title", "admin"), vm))
+}
+
+func (ph *profileHandler) approveRequest(c echo.Context) error { return ph.decide(c, true) }
+func (ph *profileHandler) rejectRequest(c echo.Context) error  { return ph.decide(c, false) }
+
+// decide records an approval or a rejection. When another administrator
+// decided first, or the business changed the request meanwhile, nothing
+// is applied and the page says so.
+func (ph *profileHandler) decide(c echo.Context, approve bool) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	f := formFrom(c, "reason", "refile", "revision")
+	rev, _ := strconv.Atoi(f.Value("revision"))
+	d := models.Decision{Approve: approve, Reason: f.Value("reason"), Revision: rev, FixNow: f.Value("refile") == "now"}
+	r, err := ph.s.DB.DecideVerification(c.Request().Context(), actor(c).User, id, d, c.RealIP())
+	back := "/admin/verification/" + strconv.FormatInt(id, 10)
+	var ad *models.AlreadyDecidedError
+	switch {
+	case err == nil:
+		key := "review.approved_done"
+		if !approve {
+			key = "review.rejected_done"
+		}
+		web.Flash(c, "success", t(c, key, r.DisplayName))
+		return redirect(c, "/admin/verification")
+	case errors.As(err, &ad):
+		l := web.LocaleFrom(c.Request().Context())
+		web.Flash(c, "error", t(c, "review.already_decided", t(c, views.RequestStateKey(ad.State)), ad.By, l.DateTime(ad.At, nil)))
+		return redirect(c, back)
+	case errors.Is(err, models.ErrRequestChanged):
+		web.Flash(c, "error", t(c, "review.changed"))
+		return redirect(c, back)
+	}
+	if err := web.FormErrors(c, f, err); err != nil {
+		return err
+	}
+	vm, verr := ph.reviewVM(c, id, f)
+	if verr != nil {
+		return verr
+	}
+	if strings.TrimSpace(f.Value("refile")) == "" {
+		f.Values["refile"] = "wait"
+	}
+	return web.Render(c, http.StatusUnprocessableEntity, views.AdminReviewPage(web.NewPage(c, "review.queue_title", "admin"), vm))
+}

@@ -1,0 +1,190 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"path/filepath"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/optline/optline/blobstore"
+	"github.com/optline/optline/models"
+	"github.com/optline/optline/views"
+	"github.com/optline/optline/web"
+)
+
+// profileHandler serves the profile and verification area, both sides.
+// Uploaded photos and documents live in the file store under
+// PORTAL_DATA_DIR/files.
+type profileHandler struct {
+	*Handler
+	files blobstore.Store
+}
+
+func init() {
+	registerArea("profile", func(h *Handler) {
+		ph := &profileHandler{Handler: h, files: blobstore.NewLocal(filepath.Join(h.s.Config.DataDir, "files"))}
+		li, m, o, a := h.s.LoggedIn(), h.s.Member(), h.s.Owner(), h.s.Admin()
+		m.GET("/profile", ph.showProfile)
+		m.POST("/profile", ph.saveProfile)
+		m.POST("/profile/photo", ph.uploadPhoto)
+		m.POST("/profile/photo/remove", ph.removePhoto)
+		li.GET("/profile/photo/:bid", ph.servePhoto)
+		m.GET("/profile/legal", ph.showLegal)
+		o.POST("/profile/legal", ph.saveLegal)
+		o.POST("/profile/staff-access", ph.setStaffAccess)
+		m.GET("/verification", ph.showVerification)
+		o.POST("/verification", ph.submitVerification)
+		o.POST("/verification/documents", ph.uploadDocument)
+		o.POST("/verification/documents/:id/remove", ph.removeDocument)
+		li.GET("/verification/documents/:id", ph.serveDocument)
+		a.GET("/admin/verification", ph.adminQueue)
+		a.GET("/admin/verification/:id", ph.adminReview)
+		a.POST("/admin/verification/:id/approve", ph.approveRequest)
+		a.POST("/admin/verification/:id/reject", ph.rejectRequest)
+	})
+}
+
+var profileFields = []string{"display_name", "about", "description", "vertical", "address", "email", "website1", "website2", "phone", "confirm_reverify"}
+
+// profileForm fills a form with the saved profile.
+func profileForm(b *models.Business, p *models.Profile) *views.Form {
+	f := views.NewForm()
+	f.Values["display_name"] = b.Name
+	f.Values["about"] = p.About
+	f.Values["description"] = p.Description
+	f.Values["vertical"] = p.Vertical
+	f.Values["address"] = p.Address
+	f.Values["email"] = p.Email
+	f.Values["website1"] = p.Website1
+	f.Values["website2"] = p.Website2
+	if p.PhoneE164 != "" {
+		f.Values["phone"] = models.FormatPhone(p.PhoneE164)
+	}
+	return f
+}
+
+// photoURL is the tenant-checked address of a business's photo; the
+// version makes browsers fetch a new photo after a change.
+func photoURL(p *models.Profile) string {
+	if !p.HasPhoto() || p.PhotoUpdatedAt == nil {
+		return ""
+	}
+	return "/profile/photo/" + strconv.FormatInt(p.BusinessID, 10) + "?v=" + strconv.FormatInt(p.PhotoUpdatedAt.Unix(), 10)
+}
+
+// profileVM builds the page from the saved profile and the form (saved
+// or typed values); photoForm carries an upload error.
+func (ph *profileHandler) profileVM(c echo.Context, f, photoForm *views.Form) (views.ProfileVM, error) {
+	ctx := c.Request().Context()
+	tn, err := ph.tenant(c)
+	if err != nil {
+		return views.ProfileVM{}, err
+	}
+	b, err := tn.Business(ctx)
+	if err != nil {
+		return views.ProfileVM{}, err
+	}
+	prof, err := tn.Profile(ctx)
+	if err != nil {
+		return views.ProfileVM{}, err
+	}
+	cl, err := tn.ProfileChecklist(ctx)
+	if err != nil {
+		return views.ProfileVM{}, err
+	}
+	if f == nil {
+		f = profileForm(b, prof)
+	}
+	if photoForm == nil {
+		photoForm = views.NewForm()
+	}
+	role := actor(c).Membership.Role
+	vm := views.ProfileVM{Form: f, CanEdit: prof.CanEdit(role), State: b.VerificationState, SavedName: b.Name,
+		StaffCanEdit: prof.StaffCanEdit, Checklist: cl, Verticals: verticalOptions(c), PhotoURL: photoURL(prof),
+		PhotoPx: prof.PhotoPx, PhotoForm: photoForm}
+	vm.ShowConfirm = b.Verified() && f.Value("display_name") != b.Name
+	vm.Preview = previewOf(c, f, vm.PhotoURL, b.Verified())
+	return vm, nil
+}
+
+// previewOf shows the form's values as the chat app would.
+func previewOf(c echo.Context, f *views.Form, photo string, verified bool) views.PreviewVM {
+	v := views.PreviewVM{Name: f.Value("display_name"), About: f.Value("about"), Description: f.Value("description"),
+		Address: f.Value("address"), Email: f.Value("email"), Phone: f.Value("phone"), PhotoURL: photo, Verified: verified}
+	if vert := f.Value("vertical"); vert != "" && vert != "UNDEFINED" {
+		v.Category = t(c, "vertical."+vert)
+	}
+	if e164, err := models.NormalizePhone("phone", v.Phone, "ZZ"); err == nil && e164 != "" {
+		v.Phone = models.FormatPhone(e164)
+	}
+	for _, w := range []string{f.Value("website1"), f.Value("website2")} {
+		if w != "" {
+			v.Websites = append(v.Websites, w)
+		}
+	}
+	return v
+}
+
+func (ph *profileHandler) showProfile(c echo.Context) error {
+	vm, err := ph.profileVM(c, nil, nil)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, views.ProfilePage(web.NewPage(c, "profile.title", "profile"), vm))
+}
+
+// saveProfile stores the messaging profile. A verified business that
+// changes its display name gets the form back with a warning and a box
+// to tick before the badge is removed.
+func (ph *profileHandler) saveProfile(c echo.Context) error {
+	a := actor(c)
+	tn, err := ph.tenant(c)
+	if err != nil {
+		return err
+	}
+	f := formFrom(c, profileFields...)
+	in := models.ProfileInput{DisplayName: f.Value("display_name"), About: f.Value("about"), Description: f.Value("description"),
+		Vertical: f.Value("vertical"), Address: f.Value("address"), Email: f.Value("email"), Website1: f.Value("website1"),
+		Website2: f.Value("website2"), Phone: f.Value("phone"), ConfirmReverify: f.Value("confirm_reverify") == "1"}
+	res, err := tn.SaveProfile(c.Request().Context(), a.User, a.Membership.Role, in, c.RealIP())
+	if errors.Is(err, models.ErrForbidden) {
+		return ph.denied(c)
+	}
+	if err != nil {
+		if err := web.FormErrors(c, f, err); err != nil {
+			return err
+		}
+		vm, verr := ph.profileVM(c, f, nil)
+		if verr != nil {
+			return verr
+		}
+		vm.ShowConfirm = vm.ShowConfirm || f.Error("confirm_reverify") != ""
+		return web.Render(c, http.StatusUnprocessableEntity, views.ProfilePage(web.NewPage(c, "profile.title", "profile"), vm))
+	}
+	flashSave(c, res, "profile.saved")
+	return redirect(c, "/profile")
+}
+
+func flashSave(c echo.Context, res models.SaveResult, okKey string) {
+	switch {
+	case res.Reverify:
+		web.Flash(c, "info", t(c, "profile.saved_reverify"))
+	case res.PendingUpdated:
+		web.Flash(c, "info", t(c, "profile.saved_pending_updated"))
+	case len(res.Changed) == 0:
+		web.Flash(c, "info", t(c, "profile.saved_nothing"))
+	default:
+		web.Flash(c, "success", t(c, okKey))
+	}
+}
+
+// denied answers a member whose role does not allow the action: 403 and
+// an audit entry, like the route guard does.
+func (ph *profileHandler) denied(c echo.Context) error {
+	a := actor(c)
+	_ = ph.s.DB.Audit(c.Request().Context(), models.AuditEntry{ActorID: a.User.ID, ActorEmail: a.User.Email, BusinessID: a.BusinessID(),
+		Action: "access.denied", TargetType: "route", TargetID: c.Request().Method + " " + c.Path(), IP: c.RealIP()})
+	return echo.NewHTTPError(http.StatusForbidden)
+}

@@ -1,0 +1,121 @@
+package handlers
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/optline/optline/blobstore"
+	"github.com/optline/optline/models"
+	"github.com/optline/optline/views"
+	"github.com/optline/optline/web"
+)
+
+// uploadDocument adds a supporting document (owners only): PDF, JPEG or
+// PNG by content, at most 10 MB, at most 5 at a time.
+func (ph *profileHandler) uploadDocument(c echo.Context) error {
+	ctx := c.Request().Context()
+	tn, err := ph.tenant(c)
+	if err != nil {
+		return err
+	}
+	docs, err := tn.CurrentDocuments(ctx)
+	if err != nil {
+		return err
+	}
+	if len(docs) >= models.MaxDocuments {
+		return ph.documentRefused(c, http.StatusUnprocessableEntity, t(c, "doc.too_many", models.MaxDocuments))
+	}
+	up, err := readUpload(c, "document", models.DocumentMaxBytes)
+	switch {
+	case errors.Is(err, errTooLarge):
+		return ph.documentRefused(c, http.StatusRequestEntityTooLarge, t(c, "doc.too_large", models.DocumentMaxBytes>>20))
+	case errors.Is(err, errNoFile):
+		return ph.documentRefused(c, http.StatusUnprocessableEntity, t(c, "doc.missing"))
+	case err != nil:
+		return echo.NewHTTPError(http.StatusBadRequest)
+	}
+	ct, ext, err := models.CheckDocument("document", up.Data)
+	if v, ok := models.AsValidation(err); ok {
+		return ph.documentRefused(c, http.StatusUnprocessableEntity, t(c, v.Problems[0].Key, v.Problems[0].Args...))
+	}
+	key := blobstore.NewKey("documents/"+strconv.FormatInt(tn.BusinessID(), 10), ext)
+	if _, err := ph.files.Put(ctx, key, bytes.NewReader(up.Data)); err != nil {
+		return err
+	}
+	sum := sha256.Sum256(up.Data)
+	name := models.SafeFileName(up.Name, ext)
+	d, err := tn.AddDocument(ctx, actor(c).User, key, name, ct, int64(len(up.Data)), hex.EncodeToString(sum[:]), c.RealIP())
+	if err != nil {
+		_ = ph.files.Delete(ctx, key)
+		if v, ok := models.AsValidation(err); ok {
+			return ph.documentRefused(c, http.StatusUnprocessableEntity, t(c, v.Problems[0].Key, v.Problems[0].Args...))
+		}
+		return err
+	}
+	web.Flash(c, "success", t(c, "doc.saved", d.Name))
+	return redirect(c, "/verification#documents")
+}
+
+func (ph *profileHandler) documentRefused(c echo.Context, status int, msg string) error {
+	df := views.NewForm()
+	df.SetError("document", msg)
+	vm, err := ph.verificationVM(c, nil, df)
+	if err != nil {
+		return err
+	}
+	p := web.NewPage(c, "verify.title", "profile")
+	p.Flashes = append(p.Flashes, views.Flash{Kind: "error", Text: msg})
+	return web.Render(c, status, views.VerificationPage(p, vm))
+}
+
+func (ph *profileHandler) removeDocument(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	tn, err := ph.tenant(c)
+	if err != nil {
+		return err
+	}
+	key, err := tn.RemoveDocument(c.Request().Context(), actor(c).User, id, c.RealIP())
+	if err != nil {
+		return err
+	}
+	ph.deleteFile(c, key)
+	web.Flash(c, "success", t(c, "doc.removed"))
+	return redirect(c, "/verification#documents")
+}
+
+// serveDocument sends a document to members of its business and to
+// administrators; another business's id gives 404.
+func (ph *profileHandler) serveDocument(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	a := actor(c)
+	var d *models.VerificationDocument
+	switch {
+	case a.IsAdmin():
+		d, err = ph.s.DB.DocumentByID(ctx, id)
+	case a.Membership != nil:
+		tn, terr := ph.tenant(c)
+		if terr != nil {
+			return terr
+		}
+		d, err = tn.Document(ctx, id)
+	default:
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	return ph.serveBlob(c, d.BlobKey, d.ContentType, d.Name, "private, no-store", d.CreatedAt)
+}

@@ -1,0 +1,67 @@
+package models
+
+import "context"
+
+// ChecklistItem is one thing a business needs before it can request the
+// verified badge. Key is the catalogue key of its label; Href points to
+// the form field that fixes it.
+type ChecklistItem struct {
+	Key  string
+	Href string
+	Done bool
+}
+
+// Checklist is the profile's readiness for verification.
+type Checklist struct {
+	Items []ChecklistItem
+	// State is the business's verification state.
+	State string
+}
+
+// Missing lists the items still to do.
+func (c Checklist) Missing() []ChecklistItem {
+	var out []ChecklistItem
+	for _, it := range c.Items {
+		if !it.Done {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// Complete reports whether every item is done.
+func (c Checklist) Complete() bool { return len(c.Missing()) == 0 }
+
+// DoneCount is the number of items done.
+func (c Checklist) DoneCount() int { return len(c.Items) - len(c.Missing()) }
+
+// checklist computes the readiness of p for a business named name.
+func checklist(name string, p *Profile) []ChecklistItem {
+	return []ChecklistItem{
+		{"checklist.display_name", "/profile#f-display_name", CheckDisplayName("display_name", name) == nil},
+		{"checklist.about", "/profile#f-about", p.About != ""},
+		{"checklist.description", "/profile#f-description", p.Description != ""},
+		{"checklist.vertical", "/profile#f-vertical", p.Vertical != "" && p.Vertical != "UNDEFINED"},
+		{"checklist.email", "/profile#f-email", p.Email != ""},
+		{"checklist.website", "/profile#f-website1", p.Website1 != ""},
+		{"checklist.phone", "/profile#f-phone", p.PhoneE164 != ""},
+		{"checklist.photo", "/profile#photo", p.HasPhoto()},
+		{"checklist.legal_name", "/profile/legal#f-legal_name", p.LegalName != ""},
+		{"checklist.registered_address", "/profile/legal#f-registered_address", p.RegisteredAddress != ""},
+		{"checklist.country", "/profile/legal#f-country", p.Country != ""},
+	}
+}
+
+// ProfileChecklist says what the business still has to fill in before it
+// can request verification. The dashboard shows it compactly.
+func (t Tenant) ProfileChecklist(ctx context.Context) (Checklist, error) {
+	b, err := t.Business(ctx)
+	if err != nil {
+		return Checklist{}, err
+	}
+	p, err := t.Profile(ctx)
+	if err != nil {
+		return Checklist{}, err
+	}
+	return Checklist{Items: checklist(b.Name, p), State: b.VerificationState}, nil
+}

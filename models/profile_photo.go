@@ -1,0 +1,124 @@
+package models
+
+import (
+	"bytes"
+	"context"
+	"image"
+	_ "image/jpeg" // registers the JPEG decoder for DecodeConfig
+	_ "image/png"  // registers the PNG decoder for DecodeConfig
+	"net/http"
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+// Profile photo rules (PRODUCT.md): square JPEG or PNG, at least 192 px,
+// at most 5 MB.
+const (
+	PhotoMaxBytes = 5 << 20
+	PhotoMinPx    = 192
+)
+
+// PhotoInfo describes an accepted photo.
+type PhotoInfo struct {
+	ContentType string
+	Px          int
+	Size        int64
+}
+
+// Ext is the file extension matching the content.
+func (i PhotoInfo) Ext() string {
+	if i.ContentType == "image/png" {
+		return ".png"
+	}
+	return ".jpg"
+}
+
+// sniff names what data really is, whatever the file was called.
+func sniff(data []byte) string {
+	ct := http.DetectContentType(data)
+	if i := strings.IndexByte(ct, ';'); i > 0 {
+		ct = ct[:i]
+	}
+	return ct
+}
+
+// CheckPhoto decides by content whether data is an acceptable profile
+// photo and says precisely why not.
+func CheckPhoto(field string, data []byte) (PhotoInfo, error) {
+	info := PhotoInfo{Size: int64(len(data))}
+	if len(data) == 0 {
+		return info, Invalid(field, "photo.empty")
+	}
+	if len(data) > PhotoMaxBytes {
+		return info, Invalid(field, "photo.too_large", len(data)>>20)
+	}
+	ct := sniff(data)
+	if ct != "image/jpeg" && ct != "image/png" {
+		return info, Invalid(field, "photo.type", ct)
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil || "image/"+format != ct {
+		return info, Invalid(field, "photo.corrupt", strings.TrimPrefix(ct, "image/"))
+	}
+	w, h := cfg.Width, cfg.Height
+	if w < PhotoMinPx || h < PhotoMinPx {
+		return info, Invalid(field, "photo.too_small", w, h, PhotoMinPx)
+	}
+	if w != h {
+		return info, Invalid(field, "photo.not_square", w, h, min(w, h))
+	}
+	info.ContentType, info.Px = ct, w
+	return info, nil
+}
+
+// SetPhoto records a stored photo (key in the file store) and returns the
+// key of the photo it replaces, for the caller to delete.
+func (t Tenant) SetPhoto(ctx context.Context, actor *User, role Role, key string, info PhotoInfo, ip string) (string, error) {
+	var old string
+	err := t.db.Tx(ctx, func(tx *gorm.DB) error {
+		_, p, err := t.lockProfile(tx)
+		if err != nil {
+			return err
+		}
+		if !p.CanEdit(role) {
+			return ErrForbidden
+		}
+		old = p.PhotoKey
+		now := t.db.Now()
+		if err := t.ScopedTx(tx).Model(&Profile{}).Where("id = ?", p.ID).Updates(map[string]any{"photo_key": key, "photo_type": info.ContentType,
+			"photo_size": info.Size, "photo_px": info.Px, "photo_updated_at": now, "updated_at": now}).Error; err != nil {
+			return err
+		}
+		return writeAudit(tx, now, AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID, Action: "profile.photo_changed",
+			TargetType: "business", TargetID: itoa(t.businessID), Detail: info.ContentType + " " + itoa(int64(info.Px)) + "px", IP: ip})
+	})
+	return old, err
+}
+
+// RemovePhoto clears the photo and returns its key for the caller to
+// delete from the file store.
+func (t Tenant) RemovePhoto(ctx context.Context, actor *User, role Role, ip string) (string, error) {
+	var old string
+	err := t.db.Tx(ctx, func(tx *gorm.DB) error {
+		_, p, err := t.lockProfile(tx)
+		if err != nil {
+			return err
+		}
+		if !p.CanEdit(role) {
+			return ErrForbidden
+		}
+		if p.PhotoKey == "" {
+			return nil
+		}
+		old = p.PhotoKey
+		now := t.db.Now()
+		if err := t.ScopedTx(tx).Model(&Profile{}).Where("id = ?", p.ID).Updates(map[string]any{"photo_key": "", "photo_type": "",
+			"photo_size": 0, "photo_px": 0, "photo_updated_at": now, "updated_at": now}).Error; err != nil {
+			return err
+		}
+		return writeAudit(tx, now, AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID, Action: "profile.photo_removed",
+			TargetType: "business", TargetID: itoa(t.businessID), IP: ip})
+	})
+	return old, err
+}
