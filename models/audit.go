@@ -77,7 +77,7 @@ func (db *DB) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
 		q = q.Where("business_id = ?", f.BusinessID)
 	}
 	if f.Action != "" {
-		q = q.Where("action LIKE ?", escapeLike(f.Action)+"%")
+		q = q.Where(`action LIKE ? ESCAPE '\'`, escapeLike(f.Action)+"%")
 	}
 	if f.BeforeID > 0 {
 		q = q.Where("id < ?", f.BeforeID)

@@ -107,7 +107,7 @@ func (db *DB) ListBusinesses(ctx context.Context, q string, limit int) ([]Busine
 			"COALESCE((SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.business_id = b.id AND m.role = 'owner' ORDER BY m.id LIMIT 1), '') AS owner").
 		Order("b.id DESC").Limit(limit)
 	if q = strings.TrimSpace(q); q != "" {
-		tx = tx.Where("LOWER(b.name) LIKE ?", "%"+escapeLike(strings.ToLower(q))+"%")
+		tx = tx.Where(`LOWER(b.name) LIKE ? ESCAPE '\'`, "%"+escapeLike(strings.ToLower(q))+"%")
 	}
 	return out, tx.Scan(&out).Error
 }

@@ -81,9 +81,11 @@ func Open(ctx context.Context, dsn, dataDir string, log *slog.Logger) (*DB, erro
 		}
 		// WAL lets readers run beside the one writer; IMMEDIATE transactions
 		// take the write lock up front so two writers queue on the busy
-		// timeout instead of failing with SQLITE_BUSY half way.
+		// timeout instead of failing with SQLITE_BUSY half way. (No
+		// _time_format: the driver stops reading options after it, and its
+		// default is already SQLite's own time format.)
 		full := path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(15000)" +
-			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
+			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 		g, err := gorm.Open(sqlite.Open(full), gcfg)
 		if err != nil {
 			return nil, fmt.Errorf("open SQLite %s: %w", path, err)

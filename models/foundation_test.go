@@ -147,3 +147,20 @@ func TestConcurrentInvitationAcceptanceWorksOnce(t *testing.T) {
 		t.Fatalf("members %d", len(members))
 	}
 }
+
+func TestAuditFilterWithUnderscore(t *testing.T) {
+	db := dbtest.Open(t)
+	ctx := context.Background()
+	for _, a := range []string{"member.role_changed", "member.removed", "memberXrole_changed"} {
+		if err := db.Audit(ctx, models.AuditEntry{ActorEmail: "x", Action: a}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs, err := db.AuditLog(ctx, models.AuditFilter{Action: "member.role_"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || evs[0].Action != "member.role_changed" {
+		t.Fatalf("filter by member.role_ = %+v", evs)
+	}
+}
