@@ -18,7 +18,11 @@ func (h *Handler) adminHome(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	vm := views.AdminHomeVM{Businesses: st.Businesses, Suspended: st.Suspended, Users: st.Users}
+	vc, err := h.s.DB.VerificationCounts(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	vm := views.AdminHomeVM{Businesses: st.Businesses, Suspended: st.Suspended, Users: st.Users, Verification: vc}
 	return web.Render(c, http.StatusOK, views.AdminHomePage(web.NewPage(c, "admin.title", "admin"), vm))
 }
 

@@ -25,8 +25,12 @@ func (h *Handler) dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	checklist, err := tn.ProfileChecklist(ctx)
+	if err != nil {
+		return err
+	}
 	p := web.NewPage(c, "nav.dashboard", "dashboard")
-	vm := views.DashboardVM{Members: len(members), PendingInvites: len(invs), Verification: p.Business.VerificationState}
+	vm := views.DashboardVM{Members: len(members), PendingInvites: len(invs), Verification: p.Business.VerificationState, Checklist: checklist}
 	return web.Render(c, http.StatusOK, views.DashboardPage(p, vm))
 }
 
