@@ -37,7 +37,7 @@ func TestCrossTenantScan(t *testing.T) {
 	tables := scopedTables(t, a.db)
 	ids := candidateIDs(t, a.db, tables, bizA)
 	before := snapshot(t, a.db, tables, bizA)
-	markers := []string{"Sonnenschein", "demo.optline.invalid"}
+	markers := append([]string{"Sonnenschein", "demo.optline.invalid"}, personalValues(t, a.db, tables, bizA)...)
 
 	b := a.signup("Beta Scan", "owner@beta-scan.example")
 	b.primeCSRF("/team")
@@ -97,7 +97,7 @@ func scopedTables(t *testing.T, db *models.DB) []string {
 		if strings.HasPrefix(n, "river_") || n == "audit_events" {
 			continue
 		}
-		if db.Gorm.Migrator().HasColumn(n, "business_id") {
+		if hasColumn(t, db, n, "business_id") {
 			out = append(out, n)
 		}
 	}
@@ -110,7 +110,7 @@ func scopedTables(t *testing.T, db *models.DB) []string {
 func candidateIDs(t *testing.T, db *models.DB, tables []string, biz int64) []string {
 	seen := map[int64]bool{biz: true}
 	for _, tb := range tables {
-		if !db.Gorm.Migrator().HasColumn(tb, "id") {
+		if !hasIDColumn(t, db, tb) {
 			continue
 		}
 		var ids []int64
@@ -127,6 +127,22 @@ func candidateIDs(t *testing.T, db *models.DB, tables []string, biz int64) []str
 	}
 	sort.Strings(out)
 	return out
+}
+
+// hasIDColumn reports whether table tb has a column named id. (GORM's
+// SQLite HasColumn matches the CREATE statement with LIKE '%id %', which
+// any column ending in "id" such as import_id satisfies.)
+func hasIDColumn(t *testing.T, db *models.DB, tb string) bool {
+	cols, err := db.Gorm.Migrator().ColumnTypes(tb)
+	if err != nil {
+		t.Fatalf("columns of %s: %v", tb, err)
+	}
+	for _, c := range cols {
+		if c.Name() == "id" {
+			return true
+		}
+	}
+	return false
 }
 
 // snapshot renders every row of A in every scoped table, plus A's
@@ -159,4 +175,51 @@ func snapshot(t *testing.T, db *models.DB, tables []string, biz int64) string {
 		dump(tb, "business_id = ?")
 	}
 	return b.String()
+}
+
+// hasColumn asks the table's real column list (GORM's SQLite HasColumn
+// matches "id" inside "import_id").
+func hasColumn(t *testing.T, db *models.DB, table, col string) bool {
+	cols, err := db.Gorm.Migrator().ColumnTypes(table)
+	if err != nil {
+		t.Fatalf("columns of %s: %v", table, err)
+	}
+	for _, c := range cols {
+		if c.Name() == col {
+			return true
+		}
+	}
+	return false
+}
+
+// personalValues collects A's names, numbers and addresses (columns whose
+// name contains name, phone or email) as markers that must never appear
+// on B's pages.
+func personalValues(t *testing.T, db *models.DB, tables []string, biz int64) []string {
+	var out []string
+	for _, tb := range tables {
+		cols, err := db.Gorm.Migrator().ColumnTypes(tb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cols {
+			n := c.Name()
+			if !strings.Contains(n, "name") && !strings.Contains(n, "phone") && !strings.Contains(n, "email") {
+				continue
+			}
+			if strings.HasSuffix(n, "_hash") || strings.HasSuffix(n, "_path") {
+				continue
+			}
+			var vals []string
+			if err := db.Gorm.Table(tb).Where("business_id = ? AND "+n+" IS NOT NULL", biz).Limit(40).Pluck(n, &vals).Error; err != nil {
+				continue // not a text column
+			}
+			for _, v := range vals {
+				if len(v) >= 8 {
+					out = append(out, v)
+				}
+			}
+		}
+	}
+	return out
 }

@@ -1,0 +1,113 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/optline/optline/importer"
+	"github.com/optline/optline/models"
+	"github.com/optline/optline/views"
+	"github.com/optline/optline/web"
+)
+
+var newContactFields = []string{"phone", "country", "name", "email", "language", "tags", "consent_source", "consent_date", "consent_wording"}
+
+func (h *Handler) newContactVM(c echo.Context, f *views.Form) (views.NewContactVM, error) {
+	tn, err := h.tenant(c)
+	if err != nil {
+		return views.NewContactVM{}, err
+	}
+	vm := views.NewContactVM{Form: f, Countries: phoneCountryOptions(), Sources: views.SourceOptions(labels(c), t(c, "contact.consent_source_none"))}
+	vm.Tags, err = tn.Tags(c.Request().Context())
+	return vm, err
+}
+
+// defaultRegion is the country numbers without a country code belong to:
+// the business's country from its profile, else Germany.
+func (h *Handler) defaultRegion(c echo.Context, tn models.Tenant) string {
+	if prof, err := tn.Profile(c.Request().Context()); err == nil && prof.Country != "" {
+		return prof.Country
+	}
+	return "DE"
+}
+
+func (h *Handler) newContact(c echo.Context) error {
+	tn, err := h.tenant(c)
+	if err != nil {
+		return err
+	}
+	f := views.NewForm()
+	f.Values["country"] = h.defaultRegion(c, tn)
+	vm, err := h.newContactVM(c, f)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, views.NewContactPage(web.NewPage(c, "contact.new_title", "contacts"), vm))
+}
+
+func (h *Handler) createContact(c echo.Context) error {
+	ctx := c.Request().Context()
+	tn, err := h.tenant(c)
+	if err != nil {
+		return err
+	}
+	f := formFrom(c, newContactFields...)
+	in := models.ContactInput{Phone: f.Value("phone"), Region: f.Value("country"), Name: f.Value("name"), Email: f.Value("email"),
+		Language: f.Value("language"), Tags: f.Value("tags"),
+		Consent: models.ConsentInput{Source: f.Value("consent_source"), Date: f.Value("consent_date"), Wording: f.Value("consent_wording")}}
+	contact, err := tn.CreateContact(ctx, in, recordedBy(c))
+	if err != nil {
+		if ferr := web.FormErrors(c, f, err); ferr != nil {
+			return ferr
+		}
+		vm, verr := h.newContactVM(c, f)
+		if verr != nil {
+			return verr
+		}
+		if v, ok := models.AsValidation(err); ok && hasProblem(v, "contact.phone_taken") {
+			if e164, perr := importer.NormalizePhone(in.Phone, strings.ToUpper(in.Region)); perr == nil {
+				if existing, xerr := tn.ContactByPhone(ctx, e164); xerr == nil {
+					vm.ExistingURL = "/contacts/" + contactIDText(existing.ID)
+				}
+			}
+		}
+		return web.Render(c, http.StatusUnprocessableEntity, views.NewContactPage(web.NewPage(c, "contact.new_title", "contacts"), vm))
+	}
+	h.auditContacts(c, "contact.created", "contact", contactIDText(contact.ID), "consent="+contact.ConsentState)
+	if contact.ConsentState == models.ConsentOptedOut {
+		web.Flash(c, "info", t(c, "contact.created_opted_out"))
+	} else {
+		web.Flash(c, "success", t(c, "contact.created"))
+	}
+	return redirect(c, "/contacts/"+contactIDText(contact.ID))
+}
+
+func hasProblem(v *models.ValidationError, key string) bool {
+	for _, p := range v.Problems {
+		if p.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// contactFromPath loads the contact named in the path; another business's
+// contact is not found.
+func (h *Handler) contactFromPath(c echo.Context) (models.Tenant, *models.Contact, error) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return models.Tenant{}, nil, err
+	}
+	tn, err := h.tenant(c)
+	if err != nil {
+		return tn, nil, err
+	}
+	contact, err := tn.ContactByID(c.Request().Context(), id)
+	if errors.Is(err, models.ErrNotFound) {
+		return tn, nil, echo.NewHTTPError(http.StatusNotFound)
+	}
+	return tn, contact, err
+}

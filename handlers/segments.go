@@ -1,0 +1,165 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/optline/optline/models"
+	"github.com/optline/optline/views"
+	"github.com/optline/optline/web"
+)
+
+func (h *Handler) listSegments(c echo.Context) error {
+	ctx := c.Request().Context()
+	tn, err := h.tenant(c)
+	if err != nil {
+		return err
+	}
+	segs, err := tn.Segments(ctx)
+	if err != nil {
+		return err
+	}
+	vm := views.SegmentsVM{Rows: make([]views.SegmentRow, len(segs))}
+	for i, s := range segs {
+		n, err := tn.SegmentCount(ctx, s.Rule())
+		if err != nil {
+			return err
+		}
+		vm.Rows[i] = views.SegmentRow{Segment: s, Count: n}
+	}
+	return web.Render(c, http.StatusOK, views.SegmentsPage(segmentsPage(c, "segments.title"), vm))
+}
+
+var segmentFields = []string{"name", "all_tags", "any_tags", "none_tags"}
+
+func segmentInput(f *views.Form) models.SegmentInput {
+	return models.SegmentInput{Name: f.Value("name"), All: []string{f.Value("all_tags")}, Any: []string{f.Value("any_tags")}, None: []string{f.Value("none_tags")}}
+}
+
+// renderSegmentForm shows the form with the live count of its rule when
+// the rule is valid.
+func (h *Handler) renderSegmentForm(c echo.Context, status int, id int64, name string, f *views.Form) error {
+	ctx := c.Request().Context()
+	tn, err := h.tenant(c)
+	if err != nil {
+		return err
+	}
+	vm := views.SegmentFormVM{ID: id, Name: name, Form: f}
+	if rule, rerr := models.CleanRule(segmentInput(f)); rerr == nil {
+		if vm.Count, err = tn.SegmentCount(ctx, rule); err != nil {
+			return err
+		}
+		vm.HasCount = true
+	}
+	if vm.Tags, err = tn.Tags(ctx); err != nil {
+		return err
+	}
+	key := "segment.new_title"
+	if id != 0 {
+		key = "segments.title"
+	}
+	return web.Render(c, status, views.SegmentFormPage(segmentsPage(c, key), vm))
+}
+
+func (h *Handler) newSegment(c echo.Context) error {
+	return h.renderSegmentForm(c, http.StatusOK, 0, "", views.NewForm())
+}
+
+func (h *Handler) createSegment(c echo.Context) error {
+	tn, err := h.tenant(c)
+	if err != nil {
+		return err
+	}
+	f := formFrom(c, segmentFields...)
+	if c.FormValue("preview") != "" {
+		return h.previewSegment(c, 0, "", f)
+	}
+	seg, err := tn.CreateSegment(c.Request().Context(), segmentInput(f))
+	if err != nil {
+		if ferr := web.FormErrors(c, f, err); ferr != nil {
+			return ferr
+		}
+		return h.renderSegmentForm(c, http.StatusUnprocessableEntity, 0, "", f)
+	}
+	h.auditContacts(c, "segment.created", "segment", contactIDText(seg.ID), seg.Name)
+	web.Flash(c, "success", t(c, "segment.saved"))
+	return redirect(c, "/segments/"+contactIDText(seg.ID))
+}
+
+// previewSegment counts the typed rule without saving it (the form's
+// Count button, for browsers without the live count).
+func (h *Handler) previewSegment(c echo.Context, id int64, name string, f *views.Form) error {
+	status := http.StatusOK
+	if _, err := models.CleanRule(segmentInput(f)); err != nil {
+		if ferr := web.FormErrors(c, f, err); ferr != nil {
+			return ferr
+		}
+		status = http.StatusUnprocessableEntity
+	}
+	return h.renderSegmentForm(c, status, id, name, f)
+}
+
+func (h *Handler) segmentFromPath(c echo.Context) (models.Tenant, *models.Segment, error) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return models.Tenant{}, nil, err
+	}
+	tn, err := h.tenant(c)
+	if err != nil {
+		return tn, nil, err
+	}
+	seg, err := tn.SegmentByID(c.Request().Context(), id)
+	if errors.Is(err, models.ErrNotFound) {
+		return tn, nil, echo.NewHTTPError(http.StatusNotFound)
+	}
+	return tn, seg, err
+}
+
+func (h *Handler) editSegment(c echo.Context) error {
+	_, seg, err := h.segmentFromPath(c)
+	if err != nil {
+		return err
+	}
+	f := views.NewForm()
+	f.Values["name"] = seg.Name
+	f.Values["all_tags"] = strings.Join(seg.All, ", ")
+	f.Values["any_tags"] = strings.Join(seg.Any, ", ")
+	f.Values["none_tags"] = strings.Join(seg.None, ", ")
+	return h.renderSegmentForm(c, http.StatusOK, seg.ID, seg.Name, f)
+}
+
+func (h *Handler) updateSegment(c echo.Context) error {
+	tn, seg, err := h.segmentFromPath(c)
+	if err != nil {
+		return err
+	}
+	f := formFrom(c, segmentFields...)
+	if c.FormValue("preview") != "" {
+		return h.previewSegment(c, seg.ID, seg.Name, f)
+	}
+	if _, err := tn.UpdateSegment(c.Request().Context(), seg.ID, segmentInput(f)); err != nil {
+		if ferr := web.FormErrors(c, f, err); ferr != nil {
+			return ferr
+		}
+		return h.renderSegmentForm(c, http.StatusUnprocessableEntity, seg.ID, seg.Name, f)
+	}
+	h.auditContacts(c, "segment.updated", "segment", contactIDText(seg.ID), f.Value("name"))
+	web.Flash(c, "success", t(c, "segment.saved"))
+	return redirect(c, "/segments/"+contactIDText(seg.ID))
+}
+
+func (h *Handler) deleteSegment(c echo.Context) error {
+	tn, seg, err := h.segmentFromPath(c)
+	if err != nil {
+		return err
+	}
+	if err := tn.DeleteSegment(c.Request().Context(), seg.ID); err != nil {
+		return err
+	}
+	h.auditContacts(c, "segment.deleted", "segment", contactIDText(seg.ID), seg.Name)
+	web.Flash(c, "success", t(c, "segment.deleted"))
+	return redirect(c, "/segments")
+}

@@ -1,0 +1,30 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/optline/optline/models"
+	"github.com/optline/optline/views"
+)
+
+// countSegment answers the form's live count: {"count": n, "text": "..."},
+// or 422 with the first problem of the rule.
+func (h *Handler) countSegment(c echo.Context) error {
+	tn, err := h.tenant(c)
+	if err != nil {
+		return err
+	}
+	in := models.SegmentInput{All: []string{c.QueryParam("all_tags")}, Any: []string{c.QueryParam("any_tags")}, None: []string{c.QueryParam("none_tags")}}
+	rule, err := models.CleanRule(in)
+	if v, ok := models.AsValidation(err); ok {
+		p := v.Problems[0]
+		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"field": p.Field, "text": t(c, p.Key, p.Args...)})
+	}
+	n, err := tn.SegmentCount(c.Request().Context(), rule)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"count": n, "text": views.SegmentCountText(labels(c), n)})
+}

@@ -1,0 +1,296 @@
+package models
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql/driver"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+	"gorm.io/gorm"
+)
+
+// Consent states of a contact. Only opted-in contacts can receive
+// marketing messages.
+const (
+	ConsentOptedIn   = "opted_in"
+	ConsentNone      = "no_consent"
+	ConsentOptedOut  = "opted_out"
+	consentKindIn    = "opt_in"
+	consentKindOut   = "opt_out"
+	maxContactName   = 200
+	maxContactTags   = 50
+	maxTagRunes      = 50
+	maxWordingRunes  = 2000
+	maxAttrKeys      = 100
+	maxAttrValueLen  = 2000
+	contactPageLimit = 200
+)
+
+// ConsentStates lists the states in display order.
+var ConsentStates = []string{ConsentOptedIn, ConsentNone, ConsentOptedOut}
+
+// Opt-in sources, as the importer names them.
+var OptInSources = []string{"web_form", "checkout", "in_store", "chat", "phone", "paper", "other"}
+
+// Opt-out sources.
+const (
+	OptOutManual  = "manual"      // from the contact page
+	OptOutBulk    = "bulk"        // a bulk action on the contact list
+	OptOutReply   = "stop_reply"  // the customer's STOP-like reply
+	OptOutButton  = "stop_button" // the platform's "Stop promotions" button
+	OptOutErasure = "erasure"     // the contact was deleted on request
+)
+
+// Contact is one person a business may message.
+type Contact struct {
+	ID           int64
+	BusinessID   int64
+	Phone        string // E.164
+	PhoneHash    string
+	Name         string
+	FirstName    string
+	LastName     string
+	Email        string
+	Language     string
+	Attrs        Attrs
+	ConsentState string
+	OptedInAt    *time.Time
+	OptInSource  string
+	OptedOutAt   *time.Time
+	ImportID     *int64
+	NameKey      string
+	Search       string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	Tags         []string `gorm:"-"`
+}
+
+// Messageable reports whether marketing messages may go to the contact.
+func (c *Contact) Messageable() bool { return c.ConsentState == ConsentOptedIn }
+
+// DisplayName is the name, or the number when there is none.
+func (c *Contact) DisplayName() string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return c.Phone
+}
+
+// Attrs are a contact's custom attributes, stored as a JSON object.
+type Attrs map[string]string
+
+// Value stores attributes as JSON text.
+func (a Attrs) Value() (driver.Value, error) {
+	if len(a) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(map[string]string(a))
+	return string(b), err
+}
+
+// Scan reads attributes from JSON text.
+func (a *Attrs) Scan(v any) error {
+	var b []byte
+	switch x := v.(type) {
+	case nil:
+		*a = nil
+		return nil
+	case []byte:
+		b = x
+	case string:
+		b = []byte(x)
+	default:
+		return fmt.Errorf("attrs: cannot scan %T", v)
+	}
+	m := map[string]string{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	*a = m
+	return nil
+}
+
+// ConsentEvent is one opt-in or opt-out.
+type ConsentEvent struct {
+	ID         int64
+	BusinessID int64
+	ContactID  *int64
+	PhoneHash  string
+	Kind       string // opt_in | opt_out
+	At         time.Time
+	Source     string
+	SourceText string
+	Wording    string
+	RecordedBy string // user:<id> | import:<id> | webhook | system
+	CreatedAt  time.Time
+}
+
+// Suppression says that a number must not receive marketing messages. It
+// is keyed by PhoneHash and survives the contact's erasure.
+type Suppression struct {
+	BusinessID int64
+	PhoneHash  string
+	OptedOutAt time.Time
+	Source     string
+	CreatedAt  time.Time
+}
+
+// PhoneHash is the one-way hash suppressions and consent events keep
+// instead of the number. It is a plain SHA-256 with a fixed prefix, so it
+// pseudonymises the number but cannot keep a determined attacker with the
+// database from guessing it.
+func PhoneHash(e164 string) string {
+	sum := sha256.Sum256([]byte("optline/phone/v1:" + e164))
+	return hex.EncodeToString(sum[:])
+}
+
+var e164Pattern = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+
+// ValidE164 reports whether s is a number in E.164 form (+ and 7–15 digits).
+func ValidE164(s string) bool { return e164Pattern.MatchString(s) }
+
+// nameKey is the sort key for a name: lower case; contacts without a name
+// sort after everyone else, by number.
+func nameKey(name, phone string) string {
+	if name == "" {
+		return "\U0010FFFD" + phone
+	}
+	return strings.ToLower(name)
+}
+
+// searchText is what the contact search matches: words separated by
+// single spaces, never empty ones. They are the lower-case words of the
+// name, the lower-case e-mail, and the number's digits with and without
+// the country code, so that a number typed without it ("0151 234…")
+// finds "+49151234…".
+func searchText(name, email, phone string) string {
+	d := strings.TrimPrefix(phone, "+")
+	words := strings.Fields(strings.ToLower(name))
+	if email = strings.ToLower(strings.TrimSpace(email)); email != "" && !strings.ContainsAny(email, " \t") {
+		words = append(words, email)
+	}
+	if d != "" {
+		words = append(words, d)
+		if n := countryCodeLen(d); n > 0 && n < len(d) {
+			words = append(words, d[n:])
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// countryCodeLen is the length of the calling code that starts digits
+// (codes are prefix-free), or 0 when none is known.
+func countryCodeLen(digits string) int {
+	for n := 1; n <= 3 && n <= len(digits); n++ {
+		cc, err := strconv.Atoi(digits[:n])
+		if err == nil && phonenumbers.GetRegionCodeForCountryCode(cc) != "ZZ" {
+			return n
+		}
+	}
+	return 0
+}
+
+func (c *Contact) derive() {
+	c.PhoneHash = PhoneHash(c.Phone)
+	c.NameKey = nameKey(c.Name, c.Phone)
+	c.Search = searchText(c.Name, c.Email, c.Phone)
+}
+
+// NormalizeTag trims and lower-cases a tag; tags are compared that way.
+func NormalizeTag(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// checkTag validates one normalised tag for field.
+func checkTag(field, tag string) error {
+	switch {
+	case tag == "":
+		return Invalid(field, "field.required")
+	case !utf8.ValidString(tag):
+		return Invalid(field, "field.invalid_text")
+	case utf8.RuneCountInString(tag) > maxTagRunes:
+		return Invalid(field, "field.too_long", maxTagRunes)
+	case hasControlChars(tag) || strings.ContainsAny(tag, ",;|"):
+		return Invalid(field, "tag.invalid")
+	}
+	return nil
+}
+
+// ContactByID loads one contact of this business with its tags.
+func (t Tenant) ContactByID(ctx context.Context, id int64) (*Contact, error) {
+	var c Contact
+	if err := t.First(ctx, &c, id); err != nil {
+		return nil, err
+	}
+	tags, err := t.tagsOf(ctx, []int64{c.ID})
+	if err != nil {
+		return nil, err
+	}
+	c.Tags = tags[c.ID]
+	return &c, nil
+}
+
+// ContactByPhone loads the contact with the E.164 number, or ErrNotFound.
+func (t Tenant) ContactByPhone(ctx context.Context, e164 string) (*Contact, error) {
+	var c Contact
+	err := t.Scoped(ctx).First(&c, "phone = ?", e164).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	return &c, err
+}
+
+// tagsOf loads the tags of the given contacts, sorted.
+func (t Tenant) tagsOf(ctx context.Context, ids []int64) (map[int64][]string, error) {
+	out := map[int64][]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		ContactID int64
+		Tag       string
+	}
+	err := t.Scoped(ctx).Table("contact_tags").Select("contact_id, tag").Where("contact_id IN ?", ids).Order("tag").Scan(&rows).Error
+	for _, r := range rows {
+		out[r.ContactID] = append(out[r.ContactID], r.Tag)
+	}
+	return out, err
+}
+
+// ConsentHistory lists a contact's opt-ins and opt-outs, newest first.
+func (t Tenant) ConsentHistory(ctx context.Context, contactID int64) ([]ConsentEvent, error) {
+	var out []ConsentEvent
+	err := t.Scoped(ctx).Where("contact_id = ?", contactID).Order("at DESC, id DESC").Limit(500).Find(&out).Error
+	return out, err
+}
+
+// Tags lists the business's tags in alphabetical order (at most 500). It
+// walks the tag index one distinct value at a time, so it stays fast with
+// millions of tagged contacts.
+func (t Tenant) Tags(ctx context.Context) ([]string, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	var out []string
+	err := t.db.WithContext(ctx).Raw(`WITH RECURSIVE t(tag) AS (
+		SELECT MIN(tag) FROM contact_tags WHERE business_id = ?
+		UNION ALL
+		SELECT (SELECT MIN(tag) FROM contact_tags WHERE business_id = ? AND tag > t.tag) FROM t WHERE t.tag IS NOT NULL
+	) SELECT tag FROM t WHERE tag IS NOT NULL LIMIT 500`, t.businessID, t.businessID).Scan(&out).Error
+	return out, err
+}
+
+// check fails for a zero Tenant, so raw SQL never runs unscoped.
+func (t Tenant) check() error {
+	if t.db == nil || t.businessID <= 0 {
+		return ErrNoTenant
+	}
+	return nil
+}

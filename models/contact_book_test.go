@@ -1,0 +1,539 @@
+package models_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/optline/optline/importer"
+	"github.com/optline/optline/models"
+)
+
+// seedBook imports n contacts +4915100000000..n-1 named "Person <i>",
+// tagged by i: even "even", i%3==0 "three"; every fifth without consent.
+func seedBook(t *testing.T, tn models.Tenant, n int) {
+	t.Helper()
+	rows := make([]importer.Contact, n)
+	for i := range rows {
+		r := importer.Contact{Row: i + 2, Phone: fmt.Sprintf("+49151%08d", i), Name: fmt.Sprintf("Person %03d", i)}
+		if i%2 == 0 {
+			r.Tags = append(r.Tags, "even")
+		}
+		if i%3 == 0 {
+			r.Tags = append(r.Tags, "three")
+		}
+		if i%5 != 0 {
+			r.OptInAt, r.OptInSource = at("2025-01-01T00:00:00Z"), importer.SourceWebForm
+		}
+		rows[i] = r
+	}
+	if _, err := tn.ApplyImportBatch(context.Background(), 1, rows, models.DuplicateUpdate, ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func names(cs []models.Contact) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Name
+	}
+	return out
+}
+
+func TestKeysetPaginationBothWays(t *testing.T) {
+	db, _ := ctDB(t)
+	tn := ctTenant(t, db, "A")
+	seedBook(t, tn, 23)
+	other := ctTenant(t, db, "B")
+	seedBook(t, other, 5)
+	ctx := context.Background()
+	for _, sort := range []string{models.SortNewest, models.SortOldest, models.SortName} {
+		t.Run(sort, func(t *testing.T) {
+			var seen []string
+			f := models.ContactFilter{Sort: sort, Limit: 10}
+			var pages []models.ContactPage
+			for {
+				p, err := tn.ListContacts(ctx, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pages = append(pages, p)
+				seen = append(seen, names(p.Contacts)...)
+				if p.Next == "" {
+					break
+				}
+				f.After = p.Next
+			}
+			if len(pages) != 3 || len(seen) != 23 {
+				t.Fatalf("pages=%d contacts=%d, want 3 pages of 23 contacts (no other business's)", len(pages), len(seen))
+			}
+			if pages[0].Prev != "" || pages[1].Prev == "" {
+				t.Errorf("prev cursors: first %q second %q", pages[0].Prev, pages[1].Prev)
+			}
+			back, err := tn.ListContacts(ctx, models.ContactFilter{Sort: sort, Limit: 10, Before: pages[2].Prev})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(names(back.Contacts), names(pages[1].Contacts)) || back.Next == "" {
+				t.Errorf("going back gave %v, want %v", names(back.Contacts), names(pages[1].Contacts))
+			}
+			first, _ := tn.ListContacts(ctx, models.ContactFilter{Sort: sort, Limit: 10, Before: pages[1].Prev})
+			if first.Prev != "" || !reflect.DeepEqual(names(first.Contacts), names(pages[0].Contacts)) {
+				t.Errorf("back to the first page: prev=%q %v", first.Prev, names(first.Contacts))
+			}
+		})
+	}
+}
+
+func TestSortAllowList(t *testing.T) {
+	db, _ := ctDB(t)
+	tn := ctTenant(t, db, "A")
+	seedBook(t, tn, 4)
+	ctx := context.Background()
+	want, err := tn.ListContacts(ctx, models.ContactFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"name;drop table contacts", "phone", "id desc", "1", "name, (select 1)"} {
+		if got := models.NormalizeSort(bad); got != models.SortNewest {
+			t.Errorf("NormalizeSort(%q) = %q", bad, got)
+		}
+		p, err := tn.ListContacts(ctx, models.ContactFilter{Sort: bad})
+		if err != nil {
+			t.Fatalf("sort %q: %v", bad, err)
+		}
+		if !reflect.DeepEqual(names(p.Contacts), names(want.Contacts)) {
+			t.Errorf("sort %q: %v, want the default order %v", bad, names(p.Contacts), names(want.Contacts))
+		}
+	}
+	// A cursor made for another order, or garbage, starts at the top.
+	for _, cur := range []string{"n5.YWJj", "x", "i-1", "i1; drop table contacts", strings.Repeat("i", 2000)} {
+		p, err := tn.ListContacts(ctx, models.ContactFilter{After: cur})
+		if err != nil || !reflect.DeepEqual(names(p.Contacts), names(want.Contacts)) {
+			t.Errorf("cursor %q: %v %v", cur, err, names(p.Contacts))
+		}
+	}
+	if n, _ := tn.CountContacts(ctx, models.ContactFilter{}); n != 4 {
+		t.Errorf("table still there with 4 contacts? count=%d", n)
+	}
+}
+
+func TestSearchAndFilters(t *testing.T) {
+	db, _ := ctDB(t)
+	tn := ctTenant(t, db, "A")
+	ctx := context.Background()
+	for _, in := range []models.ContactInput{
+		{Phone: "+4915123456789", Name: "Anna Müller", Email: "anna@example.com", Language: "de", Tags: "vip"},
+		{Phone: "0170 9876543", Region: "DE", Name: "Ömer Yıldız", Language: "tr"},
+		{Phone: "+447911123456", Name: "Oliver Smith", Email: "oliver@example.co.uk", Language: "en"},
+		{Phone: "+4915199999999", Name: "100% O_K"},
+	} {
+		mustContact(t, tn, in)
+	}
+	cases := map[string][]string{
+		"müller":         {"Anna Müller"},
+		"MÜL":            {"Anna Müller"},
+		"anna mü":        {"Anna Müller"},
+		"ller":           nil, // words match from their start
+		"oliver@example": {"Oliver Smith"},
+		"0151 2345":      {"Anna Müller"},
+		"+49 151 234":    {"Anna Müller"},
+		"004915123":      {"Anna Müller"},
+		"1709876":        {"Ömer Yıldız"},
+		"ömer":           {"Ömer Yıldız"},
+		"7911 123":       {"Oliver Smith"},
+		"100%":           {"100% O_K"},
+		"o_k":            {"100% O_K"},
+		"%":              nil,
+		"'; drop table":  nil,
+	}
+	for q, want := range cases {
+		p, err := tn.ListContacts(ctx, models.ContactFilter{Query: q})
+		if err != nil {
+			t.Errorf("search %q: %v", q, err)
+			continue
+		}
+		if got := names(p.Contacts); !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
+			t.Errorf("search %q = %v, want %v", q, got, want)
+		}
+	}
+	p, _ := tn.ListContacts(ctx, models.ContactFilter{Language: "tr"})
+	if !reflect.DeepEqual(names(p.Contacts), []string{"Ömer Yıldız"}) {
+		t.Errorf("language filter: %v", names(p.Contacts))
+	}
+	p, _ = tn.ListContacts(ctx, models.ContactFilter{Tags: []string{"VIP"}})
+	if !reflect.DeepEqual(names(p.Contacts), []string{"Anna Müller"}) {
+		t.Errorf("tag filter: %v", names(p.Contacts))
+	}
+	p, _ = tn.ListContacts(ctx, models.ContactFilter{Consent: models.ConsentNone, Sort: models.SortName})
+	if len(p.Contacts) != 4 {
+		t.Errorf("consent filter: %v", names(p.Contacts))
+	}
+	n, more, err := tn.CountContactsUpTo(ctx, models.ContactFilter{}, 3)
+	if err != nil || n != 3 || !more {
+		t.Errorf("capped count = %d, %v, %v", n, more, err)
+	}
+}
+
+func TestSegmentCountsMessageableOnly(t *testing.T) {
+	db, _ := ctDB(t)
+	tn := ctTenant(t, db, "A")
+	seedBook(t, tn, 30) // consent for i%5 != 0
+	ctx := context.Background()
+	count := func(r models.SegmentRule) int64 {
+		t.Helper()
+		n, err := tn.SegmentCount(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// Messageable: i%5 != 0 → 24 of 30.
+	if n := count(models.SegmentRule{}); n != 24 {
+		t.Errorf("everyone = %d, want 24", n)
+	}
+	// even & three = i%6==0: 0,6,12,18,24 → without 0 (no consent) = 4.
+	if n := count(models.SegmentRule{All: models.TagList{"even", "three"}}); n != 4 {
+		t.Errorf("all of even, three = %d, want 4", n)
+	}
+	// even or three: 20 numbers; minus those with i%5==0 (0,10,20,15,25 → 0,10,20 even; 15 three) = 16.
+	if n := count(models.SegmentRule{Any: models.TagList{"even", "three"}}); n != 16 {
+		t.Errorf("any of even, three = %d, want 16", n)
+	}
+	// not even: odd i with consent: 15 odd minus 5,15,25 = 12.
+	if n := count(models.SegmentRule{None: models.TagList{"even"}}); n != 12 {
+		t.Errorf("none of even = %d, want 12", n)
+	}
+	// Opting out removes from the count; so does a suppression alone.
+	c, _ := tn.ContactByPhone(ctx, "+4915100000001")
+	if err := tn.OptOut(ctx, c.ID, models.OptOutManual, "user:1"); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(models.SegmentRule{}); n != 23 {
+		t.Errorf("after opt-out = %d, want 23", n)
+	}
+	if err := db.Gorm.Create(&models.Suppression{BusinessID: tn.BusinessID(), PhoneHash: models.PhoneHash("+4915100000002"), OptedOutAt: db.Now(), CreatedAt: db.Now()}).Error; err != nil {
+		t.Fatal(err)
+	}
+	if n := count(models.SegmentRule{}); n != 22 {
+		t.Errorf("a suppression alone must keep a contact out: %d, want 22", n)
+	}
+	seg, err := tn.CreateSegment(ctx, models.SegmentInput{Name: "Even", All: []string{"Even"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var streamed int
+	if err := tn.ForEachMessageable(ctx, seg.ID, func(page []models.Recipient) error {
+		streamed += len(page)
+		for _, r := range page {
+			if r.Phone == "+4915100000002" || r.Phone == "+4915100000000" {
+				t.Errorf("streamed a contact that must not be messaged: %s", r.Phone)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want := count(seg.Rule()); int64(streamed) != want {
+		t.Errorf("streamed %d, count %d", streamed, want)
+	}
+	other := ctTenant(t, db, "B")
+	if _, err := other.SegmentByID(ctx, seg.ID); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("another business's segment: %v", err)
+	}
+	if err := other.ForEachMessageable(ctx, seg.ID, func([]models.Recipient) error { return nil }); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("another business's segment streamed: %v", err)
+	}
+}
+
+func TestSegmentValidation(t *testing.T) {
+	db, _ := ctDB(t)
+	tn := ctTenant(t, db, "A")
+	ctx := context.Background()
+	if _, err := tn.CreateSegment(ctx, models.SegmentInput{Name: "VIP", Any: []string{"vip, VIP ,gold"}}); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		in          models.SegmentInput
+		field, want string
+	}{
+		{models.SegmentInput{Name: ""}, "name", "field.required"},
+		{models.SegmentInput{Name: "vip"}, "name", "segment.name_taken"},
+		{models.SegmentInput{Name: strings.Repeat("x", 101)}, "name", "field.too_long"},
+		{models.SegmentInput{Name: "X", All: []string{strings.Repeat("t", 51)}}, "all_tags", "field.too_long"},
+		{models.SegmentInput{Name: "X", All: []string{"a"}, None: []string{"A"}}, "none_tags", "segment.contradiction"},
+	}
+	for _, c := range cases {
+		_, err := tn.CreateSegment(ctx, c.in)
+		v, ok := models.AsValidation(err)
+		if !ok || !v.Has(c.field) {
+			t.Errorf("%+v: %v, want a problem on %s", c.in, err, c.field)
+			continue
+		}
+		for _, p := range v.Problems {
+			if p.Field == c.field && p.Key != c.want {
+				t.Errorf("%+v: %s, want %s", c.in, p.Key, c.want)
+			}
+		}
+	}
+	segs, _ := tn.Segments(ctx)
+	if len(segs) != 1 || !reflect.DeepEqual([]string(segs[0].Any), []string{"vip", "gold"}) {
+		t.Errorf("segments = %+v", segs)
+	}
+}
+
+func TestBulkActionsOnSelectionAndFilter(t *testing.T) {
+	db, _ := ctDB(t)
+	tn := ctTenant(t, db, "A")
+	other := ctTenant(t, db, "B")
+	seedBook(t, tn, 12)
+	seedBook(t, other, 12)
+	ctx := context.Background()
+	a0, _ := tn.ContactByPhone(ctx, "+4915100000000")
+	a1, _ := tn.ContactByPhone(ctx, "+4915100000001")
+	b1, _ := other.ContactByPhone(ctx, "+4915100000001")
+	n, err := tn.BulkTag(ctx, models.Selection{IDs: []int64{a0.ID, a1.ID, b1.ID}}, " Gold ")
+	if err != nil || n != 2 {
+		t.Fatalf("tag selection: %d %v (another business's id must not count)", n, err)
+	}
+	if got := contactOf(t, other, "+4915100000001"); len(got.Tags) != 0 {
+		t.Errorf("another business's contact was tagged: %v", got.Tags)
+	}
+	n, err = tn.BulkTag(ctx, models.Selection{Filter: &models.ContactFilter{Tags: []string{"even"}}}, "gold")
+	if err != nil || n != 5 { // 6 even, one (0) had it already
+		t.Errorf("tag filter: %d %v", n, err)
+	}
+	n, err = tn.BulkUntag(ctx, models.Selection{Filter: &models.ContactFilter{Query: "Person 00"}}, "gold")
+	if err != nil || n != 6 { // "Person 00" matches Person 000..009; gold on 0,1,2,4,6,8
+		t.Errorf("untag filter: %d %v", n, err)
+	}
+	if _, err := tn.BulkTag(ctx, models.Selection{}, "x"); !errors.Is(err, models.ErrEmptySelection) {
+		t.Errorf("empty selection: %v", err)
+	}
+	if _, err := tn.BulkTag(ctx, models.Selection{IDs: []int64{a0.ID}}, "a,b"); err == nil {
+		t.Error("a tag with a comma must be refused")
+	}
+	sel := models.Selection{Filter: &models.ContactFilter{Tags: []string{"three"}}} // 0,3,6,9
+	if n, _ := tn.CountOptOutable(ctx, sel); n != 4 {
+		t.Errorf("opt-outable = %d", n)
+	}
+	n, err = tn.BulkOptOut(ctx, sel, models.OptOutBulk, "user:9")
+	if err != nil || n != 4 {
+		t.Fatalf("bulk opt-out: %d %v", n, err)
+	}
+	if n, _ := tn.BulkOptOut(ctx, sel, models.OptOutBulk, "user:9"); n != 0 {
+		t.Errorf("again: %d, want 0", n)
+	}
+	for _, ph := range []string{"+4915100000003", "+4915100000009"} {
+		c := contactOf(t, tn, ph)
+		if c.ConsentState != models.ConsentOptedOut {
+			t.Errorf("%s: %s", ph, c.ConsentState)
+		}
+		if s, _ := tn.IsSuppressed(ctx, ph); !s {
+			t.Errorf("%s not suppressed", ph)
+		}
+		hist, _ := tn.ConsentHistory(ctx, c.ID)
+		if len(hist) == 0 || hist[0].Kind != "opt_out" || hist[0].RecordedBy != "user:9" {
+			t.Errorf("%s history: %+v", ph, hist)
+		}
+	}
+	if s, _ := other.IsSuppressed(ctx, "+4915100000003"); s {
+		t.Error("the opt-out leaked into another business")
+	}
+	if c := contactOf(t, other, "+4915100000003"); c.ConsentState != models.ConsentOptedIn {
+		t.Errorf("another business's contact: %s", c.ConsentState)
+	}
+	// A segment-based selection (whose condition excludes suppressed
+	// numbers) is marked by its events, not re-evaluated.
+	rule := models.SegmentRule{All: models.TagList{"even"}}
+	n, err = tn.BulkOptOut(ctx, models.Selection{Filter: &models.ContactFilter{Segment: &rule}}, "", "user:9")
+	if err != nil || n != 3 { // even with consent, not yet out: 2,4,8
+		t.Errorf("segment opt-out: %d %v", n, err)
+	}
+	if c := contactOf(t, tn, "+4915100000004"); c.ConsentState != models.ConsentOptedOut {
+		t.Errorf("segment member not opted out: %s", c.ConsentState)
+	}
+}
+
+func TestOptOutPhoneWithoutContactAndRepeat(t *testing.T) {
+	db, clock := ctDB(t)
+	tn := ctTenant(t, db, "A")
+	ctx := context.Background()
+	stop := clock.Now().Add(-time.Hour)
+	if err := tn.OptOutPhone(ctx, "+4917011112222", models.OptOutReply, "webhook", stop); err != nil {
+		t.Fatal(err)
+	}
+	if err := tn.OptOutPhone(ctx, "+4917011112222", models.OptOutReply, "webhook", stop); err != nil {
+		t.Fatal(err)
+	}
+	var events int64
+	db.Gorm.Model(&models.ConsentEvent{}).Where("business_id = ?", tn.BusinessID()).Count(&events)
+	if events != 1 {
+		t.Errorf("a repeated STOP wrote %d events, want 1", events)
+	}
+	if s, _ := tn.IsSuppressed(ctx, "+4917011112222"); !s {
+		t.Error("not suppressed")
+	}
+	if err := tn.OptOutPhone(ctx, "0170", "x", "webhook", stop); err == nil {
+		t.Error("a number not in E.164 form must be refused")
+	}
+	c := mustContact(t, tn, models.ContactInput{Phone: "+4917011112222", Name: "Later"})
+	if c.ConsentState != models.ConsentOptedOut {
+		t.Errorf("a new contact for a suppressed number: %s", c.ConsentState)
+	}
+	hist, _ := tn.ConsentHistory(ctx, c.ID)
+	if len(hist) != 1 || hist[0].Kind != "opt_out" {
+		t.Errorf("the STOP should show in the new contact's history: %+v", hist)
+	}
+	// Consent dated before the STOP is refused; today's consent works.
+	_, err := tn.CreateContact(ctx, models.ContactInput{Phone: "+4917011113333"}, "user:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tn.OptOutPhone(ctx, "+4917011113333", models.OptOutButton, "webhook", clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	c3, _ := tn.ContactByPhone(ctx, "+4917011113333")
+	err = tn.RecordOptIn(ctx, c3.ID, models.ConsentInput{Source: "in_store", Date: "2026-03-01", Wording: "ja"}, "user:1")
+	if v, ok := models.AsValidation(err); !ok || !v.Has("consent_date") {
+		t.Errorf("consent before the opt-out: %v", err)
+	}
+	clock.Advance(time.Minute)
+	if err := tn.RecordOptIn(ctx, c3.ID, models.ConsentInput{Source: "in_store", Date: clock.Now().Format("2006-01-02"), Wording: "ja"}, "user:1"); err != nil {
+		t.Fatalf("today's consent after this morning's opt-out: %v", err)
+	}
+	if s, _ := tn.IsSuppressed(ctx, "+4917011113333"); s {
+		t.Error("new consent should lift the suppression")
+	}
+}
+
+func TestDeleteContactKeepsSuppression(t *testing.T) {
+	db, _ := ctDB(t)
+	tn := ctTenant(t, db, "A")
+	ctx := context.Background()
+	c := mustContact(t, tn, models.ContactInput{Phone: "+4915155554444", Name: "Erika Mustermann", Email: "erika@example.com", Tags: "vip, newsletter",
+		Consent: models.ConsentInput{Source: "paper", Date: "2025-02-02", Wording: "Ja"}})
+	other := ctTenant(t, db, "B")
+	if err := other.DeleteContact(ctx, c.ID, "user:2"); !errors.Is(err, models.ErrNotFound) {
+		t.Fatalf("another business deleting: %v", err)
+	}
+	if err := tn.DeleteContact(ctx, c.ID, "user:1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tn.ContactByID(ctx, c.ID); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("contact still there: %v", err)
+	}
+	var left int64
+	db.Gorm.Table("contacts").Where("phone = ? OR name = ? OR email = ?", "+4915155554444", "Erika Mustermann", "erika@example.com").Count(&left)
+	db.Gorm.Table("contact_tags").Where("contact_id = ?", c.ID).Count(&left)
+	if left != 0 {
+		t.Errorf("personal data left: %d rows", left)
+	}
+	if s, _ := tn.IsSuppressed(ctx, "+4915155554444"); !s {
+		t.Error("the suppression must outlive the erasure")
+	}
+	var events []models.ConsentEvent
+	db.Gorm.Where("business_id = ?", tn.BusinessID()).Order("id").Find(&events)
+	if len(events) != 2 || events[0].ContactID != nil || events[1].Kind != "opt_out" || events[1].Source != models.OptOutErasure {
+		t.Errorf("events after erasure: %+v", events)
+	}
+	var audit int64
+	db.Gorm.Table("suppressions").Where("phone_hash = ?", models.PhoneHash("+4915155554444")).Count(&audit)
+	if audit != 1 {
+		t.Errorf("suppressions = %d", audit)
+	}
+	// An old list cannot bring the person back; new consent can.
+	res, err := tn.ApplyImportBatch(ctx, 3, []importer.Contact{withConsent(row(2, "+4915155554444", "Erika"), "2025-02-02T00:00:00Z", "paper")}, models.DuplicateUpdate, "")
+	if err != nil || res.Suppressed != 1 {
+		t.Errorf("re-import with old consent: %+v %v", res, err)
+	}
+}
+
+func TestExportNeutralisesFormulas(t *testing.T) {
+	db, _ := ctDB(t)
+	tn := ctTenant(t, db, "A")
+	ctx := context.Background()
+	rows := []importer.Contact{
+		{Row: 2, Phone: "+4915100000001", Name: `=HYPERLINK("http://x","y")`, Tags: []string{"vip"}, Attrs: map[string]string{"note": "@SUM(1)"}},
+		{Row: 3, Phone: "+4915100000002", Name: "+1+1", Email: "a@example.com"},
+		{Row: 4, Phone: "+4915100000003", Name: "-2", OptInAt: at("2025-01-01T10:00:00Z"), OptInSource: "web_form"},
+		{Row: 5, Phone: "+4915100000004", Name: "@SUM(1)", Attrs: map[string]string{"=cmd": "x"}},
+		{Row: 6, Phone: "+4915100000005", Name: "Zoë \"Quote\", Müller"},
+	}
+	if _, err := tn.ApplyImportBatch(ctx, 1, rows, models.DuplicateUpdate, ""); err != nil {
+		t.Fatal(err)
+	}
+	other := ctTenant(t, db, "B")
+	seedBook(t, other, 3)
+	var buf bytes.Buffer
+	n, err := tn.ExportContacts(ctx, &buf, models.ExportSpec{})
+	if err != nil || n != 5 {
+		t.Fatalf("export: %d %v", n, err)
+	}
+	if !bytes.HasPrefix(buf.Bytes(), []byte("\xef\xbb\xbf")) {
+		t.Error("no UTF-8 byte order mark")
+	}
+	recs, err := csv.NewReader(bytes.NewReader(buf.Bytes()[3:])).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := recs[0]
+	if head[0] != "phone" || head[len(head)-2] != "'=cmd" || head[len(head)-1] != "note" {
+		t.Errorf("header = %v", head)
+	}
+	byName := map[string][]string{}
+	for _, r := range recs[1:] {
+		byName[r[1]] = r
+		for _, cell := range r {
+			if cell != "" && strings.ContainsRune("=+-@", rune(cell[0])) {
+				t.Errorf("cell %q would be a formula", cell)
+			}
+		}
+	}
+	for _, name := range []string{`'=HYPERLINK("http://x","y")`, "'+1+1", "'-2", "'@SUM(1)", `Zoë "Quote", Müller`} {
+		if _, ok := byName[name]; !ok {
+			t.Errorf("name %q not exported as such; got %v", name, byName)
+		}
+	}
+	if r := byName[`'=HYPERLINK("http://x","y")`]; r[0] != "'+4915100000001" || r[6] != "vip" || r[len(r)-1] != "'@SUM(1)" {
+		t.Errorf("row = %v", r)
+	}
+	if r := byName["'-2"]; r[7] != "opted_in" || r[8] != "2025-01-01T10:00:00Z" || r[9] != "web_form" {
+		t.Errorf("consent columns = %v", r)
+	}
+	buf.Reset()
+	if _, err := tn.ExportContacts(ctx, &buf, models.ExportSpec{Semicolon: true, Filter: models.ContactFilter{Tags: []string{"vip"}}}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\r\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "phone;name;") {
+		t.Errorf("semicolon export of one tag: %q", lines)
+	}
+}
+
+func TestZeroTenantIsRefused(t *testing.T) {
+	var zero models.Tenant
+	ctx := context.Background()
+	checks := map[string]error{}
+	_, checks["ApplyImportBatch"] = zero.ApplyImportBatch(ctx, 1, []importer.Contact{row(2, "+4915100000001", "x")}, models.DuplicateUpdate, "")
+	_, checks["ListContacts"] = zero.ListContacts(ctx, models.ContactFilter{})
+	_, checks["CountContacts"] = zero.CountContacts(ctx, models.ContactFilter{})
+	_, checks["BulkTag"] = zero.BulkTag(ctx, models.Selection{Filter: &models.ContactFilter{}}, "x")
+	_, checks["BulkOptOut"] = zero.BulkOptOut(ctx, models.Selection{Filter: &models.ContactFilter{}}, "", "user:1")
+	_, checks["ExportContacts"] = zero.ExportContacts(ctx, &bytes.Buffer{}, models.ExportSpec{})
+	_, checks["Tags"] = zero.Tags(ctx)
+	_, checks["CreateContact"] = zero.CreateContact(ctx, models.ContactInput{Phone: "+4915100000001"}, "user:1")
+	checks["OptOutPhone"] = zero.OptOutPhone(ctx, "+4915100000001", "x", "webhook", time.Now())
+	checks["DeleteContact"] = zero.DeleteContact(ctx, 1, "user:1")
+	for name, err := range checks {
+		if !errors.Is(err, models.ErrNoTenant) {
+			t.Errorf("%s on a zero tenant: %v, want ErrNoTenant", name, err)
+		}
+	}
+}

@@ -1,0 +1,426 @@
+package models
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/optline/optline/importer"
+)
+
+// DuplicatePolicy says what an import does with a number it already has:
+// in the contact book, earlier in the same file, or in an earlier batch of
+// the same import.
+type DuplicatePolicy string
+
+// Duplicate policies.
+const (
+	DuplicateUpdate DuplicatePolicy = "update" // fill in the row's non-empty fields, merge tags and attributes
+	DuplicateSkip   DuplicatePolicy = "skip"   // leave the contact as it is
+)
+
+// MaxImportBatch is the most rows ApplyImportBatch takes at once.
+const MaxImportBatch = 20000
+
+// BatchResult counts what one batch did. Every valid row is counted
+// exactly once in Imported, Updated, Skipped or Suppressed; rows refused
+// are in RowErrors.
+type BatchResult struct {
+	// Imported rows created a contact.
+	Imported int `json:"imported"`
+	// Updated rows changed an existing contact (policy update), including
+	// later copies of a number that appears more than once.
+	Updated int `json:"updated"`
+	// Skipped rows left an existing contact alone (policy skip), including
+	// later copies of a number that appears more than once.
+	Skipped int `json:"skipped"`
+	// Suppressed rows belong to someone who opted out and stays opted out:
+	// the row carried no consent dated after the opt-out. The contact is
+	// stored or updated (per policy) but not messageable.
+	Suppressed int `json:"suppressed"`
+	// Duplicates is how many of the counted rows repeated a number seen
+	// earlier in this import (same batch or an earlier one). Informative;
+	// already included in the counts above.
+	Duplicates int `json:"duplicates"`
+	// RowErrors lists rows refused by the storage rules (number not in
+	// E.164 form, text too long...). The importer's own checks normally
+	// catch these first.
+	RowErrors []importer.RowError `json:"row_errors,omitempty"`
+	// Replayed is true when this batch had been applied before (same
+	// import and first row number, e.g. after a restart) and the stored
+	// result was returned without changing anything.
+	Replayed bool `json:"-"`
+}
+
+// Rows is the number of rows the result accounts for.
+func (r BatchResult) Rows() int {
+	return r.Imported + r.Updated + r.Skipped + r.Suppressed + len(r.RowErrors)
+}
+
+// stagedContact is one number of a batch after validation and the merge
+// of its repeats.
+type stagedContact struct {
+	phone, hash                string
+	name, first, last          string
+	email, lang                string
+	attrs                      map[string]string
+	tags                       []string
+	inAt                       *time.Time // set only when the row carries full consent
+	source, sourceText         string
+	dups                       int // later rows with the same number folded into this one
+	nameKey, search, attrsJSON string
+}
+
+// ApplyImportBatch stores one batch of imported contacts in one
+// transaction: on PostgreSQL with COPY and set-based statements (see
+// contacts_bulk_pg.go), on SQLite with multi-row upserts. Both read the
+// batch's stored contacts and suppressions, then apply the same rules
+// (plan and decideConsent):
+//
+//   - A number repeated in the batch, or already stored, follows policy:
+//     update fills in the row's non-empty fields (later rows win), merges
+//     tags and attributes; skip leaves the contact alone. A contact last
+//     written by this import counts as a duplicate.
+//   - Consent is never downgraded. A row with consent (OptInAt and
+//     OptInSource) makes a new or not-yet-consenting contact opted in and
+//     writes an opt_in consent event recorded by actor.
+//   - Someone who opted out (contact opted out, or a suppression of the
+//     number) stays opted out unless the row's OptInAt is strictly after
+//     the opt-out; then they are opted in again, the suppression is lifted
+//     and the event written.
+//   - Rows without consent make contacts that are not messageable.
+//
+// With importID > 0 and rows[0].Row > 0, a ledger row keyed by (importID,
+// rows[0].Row) makes the call idempotent: applying the same batch again
+// returns the first result with Replayed set. actor defaults to
+// "import:<importID>". Batches of one import may be applied concurrently
+// on PostgreSQL (stored contacts are locked in number order; a batch that
+// meets a number inserted meanwhile is retried once).
+func (t Tenant) ApplyImportBatch(ctx context.Context, importID int64, rows []importer.Contact, policy DuplicatePolicy, actor string) (BatchResult, error) {
+	var res BatchResult
+	if err := t.check(); err != nil {
+		return res, err
+	}
+	if policy != DuplicateUpdate && policy != DuplicateSkip {
+		return res, fmt.Errorf("models: unknown duplicate policy %q", policy)
+	}
+	if len(rows) > MaxImportBatch {
+		return res, fmt.Errorf("models: import batch of %d rows is over the limit of %d", len(rows), MaxImportBatch)
+	}
+	if actor == "" {
+		actor = "import:" + itoa(importID)
+	}
+	staged := stageRows(rows, policy, &res)
+	firstRow := 0
+	if len(rows) > 0 && importID > 0 {
+		firstRow = rows[0].Row
+	}
+	if len(staged) == 0 && firstRow <= 0 {
+		return res, nil
+	}
+	b := importBatch{t: t, importID: importID, firstRow: firstRow, staged: staged, skip: policy == DuplicateSkip, actor: actor, now: t.db.Now()}
+	var err error
+	if t.db.Pool != nil {
+		err = b.applyPG(ctx, &res)
+	} else {
+		err = b.applySQLite(ctx, &res)
+	}
+	if err != nil {
+		return BatchResult{}, fmt.Errorf("apply import batch: %w", err)
+	}
+	return res, nil
+}
+
+// importBatch is one ApplyImportBatch call on its way to the database.
+type importBatch struct {
+	t        Tenant
+	importID int64
+	firstRow int
+	staged   []*stagedContact
+	skip     bool
+	actor    string
+	now      time.Time
+}
+
+// finish adds the policy's share of folded repeats to the counts.
+func (b *importBatch) finish(res *BatchResult) {
+	for _, s := range b.staged {
+		if s.dups == 0 {
+			continue
+		}
+		res.Duplicates += s.dups
+		if b.skip {
+			res.Skipped += s.dups
+		} else {
+			res.Updated += s.dups
+		}
+	}
+}
+
+func (b *importBatch) resultJSON(res *BatchResult) string {
+	j, _ := json.Marshal(res)
+	return string(j)
+}
+
+// stageRows validates rows and folds repeats of a number into its first
+// occurrence (policy update: later non-empty fields win, tags and
+// attributes merge, the latest consent wins; policy skip: later copies are
+// only counted).
+func stageRows(rows []importer.Contact, policy DuplicatePolicy, res *BatchResult) []*stagedContact {
+	byPhone := make(map[string]*stagedContact, len(rows))
+	out := make([]*stagedContact, 0, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		s, rerr := stageRow(r)
+		if rerr != nil {
+			res.RowErrors = append(res.RowErrors, *rerr)
+			continue
+		}
+		first, seen := byPhone[s.phone]
+		if !seen {
+			byPhone[s.phone] = s
+			out = append(out, s)
+			continue
+		}
+		first.dups++
+		if policy == DuplicateSkip {
+			continue
+		}
+		first.merge(s)
+	}
+	for _, s := range out {
+		s.finalize()
+	}
+	return out
+}
+
+func (s *stagedContact) merge(o *stagedContact) {
+	if o.name != "" {
+		s.name = o.name
+	}
+	if o.first != "" {
+		s.first = o.first
+	}
+	if o.last != "" {
+		s.last = o.last
+	}
+	if o.email != "" {
+		s.email = o.email
+	}
+	if o.lang != "" {
+		s.lang = o.lang
+	}
+	if len(o.attrs) > 0 {
+		if s.attrs == nil {
+			s.attrs = map[string]string{}
+		}
+		maps.Copy(s.attrs, o.attrs)
+	}
+	for _, tag := range o.tags {
+		if !slices.Contains(s.tags, tag) {
+			s.tags = append(s.tags, tag)
+		}
+	}
+	if o.inAt != nil && (s.inAt == nil || !o.inAt.Before(*s.inAt)) {
+		s.inAt, s.source, s.sourceText = o.inAt, o.source, o.sourceText
+	}
+}
+
+// finalize computes the derived columns once the row is merged.
+func (s *stagedContact) finalize() {
+	s.nameKey = nameKey(s.name, s.phone)
+	s.search = searchText(s.name, s.email, s.phone)
+	if len(s.attrs) == 0 {
+		s.attrsJSON = "{}"
+	} else {
+		j, _ := json.Marshal(s.attrs)
+		s.attrsJSON = string(j)
+	}
+	slices.Sort(s.tags)
+}
+
+// stageRow checks one row against the storage rules. The importer has
+// normally cleaned the row already; this keeps bad bytes (NUL, invalid
+// UTF-8) out of the database whatever the caller sends.
+func stageRow(r *importer.Contact) (*stagedContact, *importer.RowError) {
+	fail := func(field, code, msg string) (*stagedContact, *importer.RowError) {
+		return nil, &importer.RowError{Row: r.Row, Field: field, Code: code, Message: msg}
+	}
+	if !ValidE164(r.Phone) {
+		return fail(importer.FieldPhone, importer.CodePhoneInvalid, fmt.Sprintf("phone %q is not a number in international form (+49…)", clip(r.Phone, 40)))
+	}
+	s := &stagedContact{phone: r.Phone, hash: PhoneHash(r.Phone),
+		name: cleanStored(r.Name), first: cleanStored(r.FirstName), last: cleanStored(r.LastName),
+		email: cleanStored(r.Email), lang: strings.ToLower(cleanStored(r.Language))}
+	for _, n := range []struct{ field, v string }{{importer.FieldName, s.name}, {importer.FieldFirstName, s.first}, {importer.FieldLastName, s.last}} {
+		if utf8.RuneCountInString(n.v) > maxContactName {
+			return fail(n.field, importer.CodeNameTooLong, fmt.Sprintf("%s is longer than %d characters", strings.ReplaceAll(n.field, "_", " "), maxContactName))
+		}
+	}
+	if s.name == "" {
+		s.name = strings.TrimSpace(s.first + " " + s.last)
+	}
+	if len(s.email) > importer.MaxEmailLen || (s.email != "" && !strings.Contains(s.email, "@")) {
+		return fail(importer.FieldEmail, importer.CodeEmailInvalid, fmt.Sprintf("email %q is not a valid e-mail address", clip(s.email, 60)))
+	}
+	if len(s.lang) > 8 {
+		return fail(importer.FieldLanguage, importer.CodeLanguageInvalid, fmt.Sprintf("language %q is not a language code", clip(s.lang, 20)))
+	}
+	for _, raw := range r.Tags {
+		tag := NormalizeTag(cleanStored(raw))
+		if tag == "" || slices.Contains(s.tags, tag) {
+			continue
+		}
+		if utf8.RuneCountInString(tag) > maxTagRunes {
+			return fail(importer.FieldTags, importer.CodeTagTooLong, fmt.Sprintf("tag %q is longer than %d characters", clip(tag, 60), maxTagRunes))
+		}
+		if len(s.tags) == maxContactTags {
+			return fail(importer.FieldTags, importer.CodeTooManyTags, fmt.Sprintf("the row has more than %d tags", maxContactTags))
+		}
+		s.tags = append(s.tags, tag)
+	}
+	if len(r.Attrs) > 0 {
+		if len(r.Attrs) > maxAttrKeys {
+			return fail("", "too_many_attributes", fmt.Sprintf("the row has more than %d custom attributes", maxAttrKeys))
+		}
+		s.attrs = make(map[string]string, len(r.Attrs))
+		for k, v := range r.Attrs {
+			k, v = cleanStored(k), strings.ToValidUTF8(strings.ReplaceAll(v, "\x00", ""), "\uFFFD")
+			if k == "" || v == "" {
+				continue
+			}
+			if len(v) > maxAttrValueLen {
+				return fail("", "attribute_too_long", fmt.Sprintf("attribute %q is longer than %d bytes", clip(k, 40), maxAttrValueLen))
+			}
+			s.attrs[k] = v
+		}
+	}
+	if r.HasConsent() {
+		at := r.OptInAt.UTC()
+		s.inAt = &at
+		s.source = r.OptInSource
+		if !slices.Contains(OptInSources, s.source) {
+			s.source, s.sourceText = importer.SourceOther, r.OptInSource
+		}
+		if r.OptInSourceText != "" {
+			s.sourceText = cleanStored(r.OptInSourceText)
+		}
+		if r.ConsentFromFile && s.sourceText == "" {
+			s.sourceText = "declared for the whole file"
+		}
+		s.sourceText = clip(s.sourceText, 500)
+	}
+	return s, nil
+}
+
+// cleanStored drops NUL bytes and invalid UTF-8, which PostgreSQL refuses.
+func cleanStored(s string) string {
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return strings.TrimSpace(s)
+}
+
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n]) + "…"
+}
+
+// priorContact is what the rules need of a stored contact.
+type priorContact struct {
+	ID           int64
+	Phone        string
+	ConsentState string
+	OptedInAt    *time.Time
+	OptInSource  string
+	OptedOutAt   *time.Time
+	ImportID     *int64
+	Name         string
+	FirstName    string
+	LastName     string
+	Email        string
+	Language     string
+	Attrs        Attrs
+}
+
+// consentOutcome is the consent part of a decision.
+type consentOutcome struct {
+	state  string
+	inAt   *time.Time
+	source string
+	outAt  *time.Time
+	event  bool // write an opt_in event dated inAt
+	lift   bool // delete the number's suppression
+}
+
+// decideConsent applies the consent rules to one row, given the stored
+// contact (nil when new) and the number's suppression time (nil when
+// none). It is the one statement of the rules for both databases; the
+// tests run both write paths on the same fixtures and compare the books.
+func decideConsent(p *priorContact, supp *time.Time, s *stagedContact) consentOutcome {
+	// Consent not newer than a suppression does not count at all.
+	eff := s.inAt
+	if eff != nil && supp != nil && !eff.After(*supp) {
+		eff = nil
+	}
+	var o consentOutcome
+	if p == nil {
+		switch {
+		case eff != nil:
+			o = consentOutcome{state: ConsentOptedIn, inAt: eff, source: s.source, outAt: supp}
+		case supp != nil:
+			o = consentOutcome{state: ConsentOptedOut, outAt: supp}
+		default:
+			o = consentOutcome{state: ConsentNone}
+		}
+	} else {
+		blocked := p.ConsentState == ConsentOptedOut || supp != nil
+		var out *time.Time
+		if p.ConsentState == ConsentOptedOut {
+			out = p.OptedOutAt
+		}
+		if supp != nil && (out == nil || supp.After(*out)) {
+			out = supp
+		}
+		reopt := blocked && eff != nil && out != nil && eff.After(*out)
+		changes := reopt || (!blocked && p.ConsentState != ConsentOptedIn && eff != nil)
+		o = consentOutcome{inAt: p.OptedInAt, source: p.OptInSource, outAt: p.OptedOutAt}
+		switch {
+		case blocked && reopt:
+			o.state = ConsentOptedIn
+		case blocked:
+			o.state = ConsentOptedOut
+		case p.ConsentState == ConsentOptedIn || eff != nil:
+			o.state = ConsentOptedIn
+		default:
+			o.state = ConsentNone
+		}
+		if changes {
+			o.inAt, o.source = eff, s.source
+		}
+		if blocked {
+			o.outAt = out
+		}
+	}
+	o.event = o.state == ConsentOptedIn && (p == nil || p.ConsentState != ConsentOptedIn || !sameTime(o.inAt, p.OptedInAt))
+	o.lift = o.state == ConsentOptedIn && supp != nil
+	return o
+}
+
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Equal(*b)
+}

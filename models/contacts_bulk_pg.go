@@ -1,0 +1,300 @@
+package models
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// The PostgreSQL import path, built for speed (see BenchmarkApplyImportBatch):
+//
+//  1. Lock and read the batch's stored contacts (FOR UPDATE, in number
+//     order, so concurrent imports queue instead of deadlocking) and the
+//     suppressions of its numbers, by arrays of numbers and hashes.
+//  2. Plan in Go with the rules shared with SQLite (decideConsent).
+//  3. New contacts: take ids from the sequence and COPY them in, their
+//     tags and consent events too. COPY is several times faster than
+//     INSERT ... ON CONFLICT, whose speculative insertion costs about
+//     20 µs a row here.
+//  4. Changed contacts: COPY the final values into a temporary table and
+//     apply them with one UPDATE ... FROM; their new tags with one INSERT
+//     ... ON CONFLICT DO NOTHING.
+//  5. Link earlier events to new contacts and lift suppressions with one
+//     statement each.
+//
+// All in one pgx transaction. If another transaction inserts one of the
+// batch's new numbers meanwhile, the unique index refuses the COPY and the
+// batch is retried once from the start.
+
+// pgUpdateTable receives the final values of changed contacts. It lives as
+// long as the connection and empties at each commit.
+const pgUpdateTable = `CREATE TEMP TABLE IF NOT EXISTS contact_import_update (
+	id bigint NOT NULL, name text NOT NULL, first_name text NOT NULL, last_name text NOT NULL, email text NOT NULL,
+	language text NOT NULL, attrs jsonb NOT NULL, consent_state text NOT NULL, opted_in_at timestamptz, opt_in_source text NOT NULL,
+	opted_out_at timestamptz, name_key text NOT NULL, search text NOT NULL
+) ON COMMIT DELETE ROWS`
+
+var pgUpdateColumns = []string{"id", "name", "first_name", "last_name", "email", "language", "attrs", "consent_state",
+	"opted_in_at", "opt_in_source", "opted_out_at", "name_key", "search"}
+
+const pgApplyUpdates = `UPDATE contacts c SET name = u.name, first_name = u.first_name, last_name = u.last_name, email = u.email,
+	language = u.language, attrs = u.attrs, consent_state = u.consent_state, opted_in_at = u.opted_in_at, opt_in_source = u.opt_in_source,
+	opted_out_at = u.opted_out_at, name_key = u.name_key, search = u.search, import_id = $2, updated_at = $3
+FROM contact_import_update u WHERE c.id = u.id AND c.business_id = $1`
+
+var pgContactColumns = []string{"id", "business_id", "phone", "phone_hash", "name", "first_name", "last_name", "email", "language", "attrs",
+	"consent_state", "opted_in_at", "opt_in_source", "opted_out_at", "import_id", "name_key", "search", "created_at", "updated_at"}
+
+var pgEventColumns = []string{"business_id", "contact_id", "phone_hash", "kind", "at", "source", "source_text", "wording", "recorded_by", "created_at"}
+
+func (b *importBatch) applyPG(ctx context.Context, res *BatchResult) error {
+	var err error
+	for attempt := 0; attempt < 2; attempt++ {
+		*res = BatchResult{RowErrors: res.RowErrors}
+		if err = b.applyPGOnce(ctx, res); !isUniqueViolation(err) {
+			return err
+		}
+	}
+	return err
+}
+
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+func (b *importBatch) applyPGOnce(ctx context.Context, res *BatchResult) error {
+	tx, err := b.t.db.Pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after Commit
+	// A batch need not wait for its WAL to reach disk: after a crash a lost
+	// batch is lost together with its ledger row, so the import applies it
+	// again.
+	if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+		return err
+	}
+	biz := b.t.businessID
+	if b.firstRow > 0 {
+		tag, err := tx.Exec(ctx, `INSERT INTO contact_import_batches (business_id, import_id, first_row, applied_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+			biz, b.importID, b.firstRow, b.now)
+		if err != nil {
+			return fmt.Errorf("ledger: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			var stored string
+			if err := tx.QueryRow(ctx, `SELECT result FROM contact_import_batches WHERE business_id = $1 AND import_id = $2 AND first_row = $3`,
+				biz, b.importID, b.firstRow).Scan(&stored); err != nil {
+				return fmt.Errorf("ledger: %w", err)
+			}
+			return replayed(stored, res)
+		}
+	}
+	if len(b.staged) > 0 {
+		prior, supp, err := b.pgLoad(ctx, tx)
+		if err != nil {
+			return err
+		}
+		p := b.plan(prior, supp, res)
+		if err := b.pgInsert(ctx, tx, p.inserts); err != nil {
+			return err
+		}
+		if err := b.pgUpdate(ctx, tx, p.updates); err != nil {
+			return err
+		}
+		if err := b.pgFollowUps(ctx, tx, p); err != nil {
+			return err
+		}
+		b.finish(res)
+	}
+	if b.firstRow > 0 {
+		if _, err := tx.Exec(ctx, `UPDATE contact_import_batches SET result = $4 WHERE business_id = $1 AND import_id = $2 AND first_row = $3`,
+			biz, b.importID, b.firstRow, b.resultJSON(res)); err != nil {
+			return fmt.Errorf("ledger: %w", err)
+		}
+	}
+	return tx.Commit(ctx)
+}
+
+// pgLoad locks and reads the stored contacts of the batch's numbers and
+// reads their suppressions.
+func (b *importBatch) pgLoad(ctx context.Context, tx pgx.Tx) (map[string]*priorContact, map[string]time.Time, error) {
+	phones := make([]string, len(b.staged))
+	hashes := make([]string, len(b.staged))
+	for i, s := range b.staged {
+		phones[i], hashes[i] = s.phone, s.hash
+	}
+	prior := map[string]*priorContact{}
+	rows, err := tx.Query(ctx, `SELECT `+priorColumns+` FROM contacts WHERE business_id = $1 AND phone = ANY($2) ORDER BY phone FOR UPDATE`,
+		b.t.businessID, phones)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read contacts: %w", err)
+	}
+	for rows.Next() {
+		p := &priorContact{}
+		var attrs []byte
+		if err := rows.Scan(&p.ID, &p.Phone, &p.ConsentState, &p.OptedInAt, &p.OptInSource, &p.OptedOutAt, &p.ImportID,
+			&p.Name, &p.FirstName, &p.LastName, &p.Email, &p.Language, &attrs); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("read contacts: %w", err)
+		}
+		if err := p.Attrs.Scan(attrs); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		prior[p.Phone] = p
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("read contacts: %w", err)
+	}
+	supp := map[string]time.Time{}
+	rows, err = tx.Query(ctx, `SELECT phone_hash, opted_out_at FROM suppressions WHERE business_id = $1 AND phone_hash = ANY($2)`, b.t.businessID, hashes)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read suppressions: %w", err)
+	}
+	for rows.Next() {
+		var h string
+		var at time.Time
+		if err := rows.Scan(&h, &at); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		supp[h] = at.UTC()
+	}
+	rows.Close()
+	return prior, supp, rows.Err()
+}
+
+// pgInsert gives new contacts ids from the sequence and copies them in
+// with their tags.
+func (b *importBatch) pgInsert(ctx context.Context, tx pgx.Tx, ins []*plannedContact) error {
+	if len(ins) == 0 {
+		return nil
+	}
+	var ids []int64
+	if err := tx.QueryRow(ctx, `SELECT array_agg(nextval('contacts_id_seq')) FROM generate_series(1, $1)`, len(ins)).Scan(&ids); err != nil {
+		return fmt.Errorf("contact ids: %w", err)
+	}
+	if len(ids) != len(ins) {
+		return fmt.Errorf("contact ids: got %d of %d", len(ids), len(ins))
+	}
+	for i := range ins {
+		ins[i].c.ID = ids[i]
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"contacts"}, pgContactColumns, pgx.CopyFromSlice(len(ins), func(i int) ([]any, error) {
+		w := ins[i]
+		c := &w.c
+		return []any{c.ID, c.BusinessID, c.Phone, c.PhoneHash, c.Name, c.FirstName, c.LastName, c.Email, c.Language, w.attrs,
+			c.ConsentState, c.OptedInAt, c.OptInSource, c.OptedOutAt, b.importID, c.NameKey, c.Search, c.CreatedAt, c.UpdatedAt}, nil
+	}))
+	if err != nil {
+		return fmt.Errorf("copy contacts: %w", err)
+	}
+	var tags [][]any
+	for _, w := range ins {
+		for _, tag := range w.s.tags {
+			tags = append(tags, []any{b.t.businessID, w.c.ID, tag})
+		}
+	}
+	if len(tags) > 0 {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"contact_tags"}, []string{"business_id", "contact_id", "tag"}, pgx.CopyFromRows(tags)); err != nil {
+			return fmt.Errorf("copy tags: %w", err)
+		}
+	}
+	return nil
+}
+
+// pgUpdate applies the final values of changed contacts and merges their
+// tags.
+func (b *importBatch) pgUpdate(ctx context.Context, tx pgx.Tx, ups []*plannedContact) error {
+	if len(ups) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, pgUpdateTable); err != nil {
+		return fmt.Errorf("update table: %w", err)
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"contact_import_update"}, pgUpdateColumns, pgx.CopyFromSlice(len(ups), func(i int) ([]any, error) {
+		w := ups[i]
+		c := &w.c
+		return []any{c.ID, c.Name, c.FirstName, c.LastName, c.Email, c.Language, w.attrs, c.ConsentState, c.OptedInAt, c.OptInSource,
+			c.OptedOutAt, c.NameKey, c.Search}, nil
+	}))
+	if err != nil {
+		return fmt.Errorf("copy updates: %w", err)
+	}
+	if _, err := tx.Exec(ctx, pgApplyUpdates, b.t.businessID, b.importID, b.now); err != nil {
+		return fmt.Errorf("update contacts: %w", err)
+	}
+	var ids []int64
+	var tags []string
+	for _, w := range ups {
+		for _, tag := range w.s.tags {
+			ids, tags = append(ids, w.c.ID), append(tags, tag)
+		}
+	}
+	if len(tags) > 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO contact_tags (business_id, contact_id, tag) SELECT $1, t.id, t.tag FROM unnest($2::bigint[], $3::text[]) AS t(id, tag)
+			ON CONFLICT DO NOTHING`, b.t.businessID, ids, tags); err != nil {
+			return fmt.Errorf("tags: %w", err)
+		}
+	}
+	return nil
+}
+
+// pgFollowUps writes consent events, links earlier events to new contacts
+// and lifts suppressions.
+func (b *importBatch) pgFollowUps(ctx context.Context, tx pgx.Tx, p batchPlan) error {
+	var events [][]any
+	var lift []string
+	for _, w := range p.all() {
+		if w.o.event {
+			events = append(events, []any{b.t.businessID, w.c.ID, w.c.PhoneHash, consentKindIn, *w.o.inAt, w.s.source, w.s.sourceText, "", b.actor, b.now})
+		}
+		if w.o.lift {
+			lift = append(lift, w.c.PhoneHash)
+		}
+	}
+	if len(p.inserts) > 0 {
+		// Only numbers with unlinked events (erased contacts, STOPs from
+		// strangers) match; the partial index keeps this cheap.
+		hashes := make([]string, len(p.inserts))
+		ids := make([]int64, len(p.inserts))
+		for i, w := range p.inserts {
+			hashes[i], ids[i] = w.c.PhoneHash, w.c.ID
+		}
+		if _, err := tx.Exec(ctx, `UPDATE consent_events e SET contact_id = v.id FROM unnest($2::text[], $3::bigint[]) AS v(hash, id)
+			WHERE e.business_id = $1 AND e.contact_id IS NULL AND e.phone_hash = v.hash`, b.t.businessID, hashes, ids); err != nil {
+			return fmt.Errorf("consent history: %w", err)
+		}
+	}
+	if len(events) > 0 {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"consent_events"}, pgEventColumns, pgx.CopyFromRows(events)); err != nil {
+			return fmt.Errorf("copy consent events: %w", err)
+		}
+	}
+	if len(lift) > 0 {
+		if _, err := tx.Exec(ctx, `DELETE FROM suppressions WHERE business_id = $1 AND phone_hash = ANY($2)`, b.t.businessID, lift); err != nil {
+			return fmt.Errorf("lift suppressions: %w", err)
+		}
+	}
+	return nil
+}
+
+// replayed fills res from a ledger entry.
+func replayed(stored string, res *BatchResult) error {
+	if stored == "" {
+		return errors.New("ledger entry without result")
+	}
+	if err := json.Unmarshal([]byte(stored), res); err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	res.Replayed = true
+	return nil
+}

@@ -1,0 +1,94 @@
+package models
+
+import (
+	"encoding/json"
+	"maps"
+	"time"
+)
+
+// plannedContact is one contact row to write, with what the rules decided.
+type plannedContact struct {
+	s        *stagedContact
+	c        Contact // final values; c.ID is set for existing contacts
+	attrs    string  // final attributes as JSON
+	o        consentOutcome
+	inserted bool
+}
+
+// batchPlan is what a batch writes: new contacts and changed ones.
+type batchPlan struct {
+	inserts []*plannedContact
+	updates []*plannedContact
+}
+
+// plan applies decideConsent and the field rules to every staged row,
+// given the stored contacts and suppressions of the batch's numbers, and
+// counts the rows. Both databases write the same plan.
+func (b *importBatch) plan(prior map[string]*priorContact, supp map[string]time.Time, res *BatchResult) batchPlan {
+	var p batchPlan
+	importID := b.importID
+	for _, s := range b.staged {
+		old := prior[s.phone]
+		if old != nil && old.ImportID != nil && *old.ImportID == b.importID {
+			res.Duplicates++
+		}
+		if old != nil && b.skip {
+			res.Skipped++
+			continue
+		}
+		var sp *time.Time
+		if at, ok := supp[s.hash]; ok {
+			sp = &at
+		}
+		o := decideConsent(old, sp, s)
+		pc := &plannedContact{s: s, o: o, attrs: s.attrsJSON, inserted: old == nil}
+		pc.c = Contact{BusinessID: b.t.businessID, Phone: s.phone, PhoneHash: s.hash, Name: s.name, FirstName: s.first, LastName: s.last,
+			Email: s.email, Language: s.lang, ConsentState: o.state, OptedInAt: o.inAt, OptInSource: o.source, OptedOutAt: o.outAt,
+			ImportID: &importID, NameKey: s.nameKey, Search: s.search, CreatedAt: b.now, UpdatedAt: b.now}
+		switch {
+		case o.state == ConsentOptedOut:
+			res.Suppressed++
+		case old == nil:
+			res.Imported++
+		default:
+			res.Updated++
+		}
+		if old == nil {
+			p.inserts = append(p.inserts, pc)
+			continue
+		}
+		c := &pc.c
+		c.ID = old.ID
+		c.Name, c.FirstName, c.LastName = orKeep(s.name, old.Name), orKeep(s.first, old.FirstName), orKeep(s.last, old.LastName)
+		c.Email, c.Language = orKeep(s.email, old.Email), orKeep(s.lang, old.Language)
+		c.NameKey, c.Search = nameKey(c.Name, c.Phone), searchText(c.Name, c.Email, c.Phone)
+		if len(s.attrs) > 0 {
+			merged := Attrs{}
+			maps.Copy(merged, old.Attrs)
+			maps.Copy(merged, s.attrs)
+			j, _ := json.Marshal(map[string]string(merged))
+			pc.attrs = string(j)
+		} else {
+			pc.attrs, _ = jsonAttrs(old.Attrs)
+		}
+		p.updates = append(p.updates, pc)
+	}
+	return p
+}
+
+func jsonAttrs(a Attrs) (string, error) {
+	v, err := a.Value()
+	return v.(string), err
+}
+
+func orKeep(v, old string) string {
+	if v != "" {
+		return v
+	}
+	return old
+}
+
+// all lists inserts then updates.
+func (p batchPlan) all() []*plannedContact {
+	return append(append([]*plannedContact(nil), p.inserts...), p.updates...)
+}
