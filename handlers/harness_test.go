@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/riverqueue/river"
 
+	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/handlers"
 	"github.com/optline/optline/jobs"
 	"github.com/optline/optline/models"
@@ -36,6 +38,8 @@ type app struct {
 	clock *dbtest.Clock
 	mail  *fakeMailer
 	logs  *logBuffer
+	// imports is the import job's engine (tests tune or hook it).
+	imports *contactimport.Engine
 }
 
 // logBuffer collects everything the portal logs during a test.
@@ -88,7 +92,10 @@ func newApp(t testing.TB, opts ...appOption) *app {
 	a := &app{t: t, db: db, clock: clock, mail: &fakeMailer{}, logs: &logBuffer{}}
 	log := slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a.srv = web.New(cfg, db, log, web.Options{Now: clock.Now, Mailer: a.mail})
-	a.queue, err = jobs.New(db, dbtest.Quiet, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Poll: 100 * time.Millisecond})
+	a.queue, err = jobs.New(db, dbtest.Quiet, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Poll: 100 * time.Millisecond,
+		Register: func(w *river.Workers) {
+			a.imports = contactimport.Register(w, db, contactimport.FileStore(cfg.DataDir))
+		}})
 	if err != nil {
 		t.Fatalf("jobs: %v", err)
 	}

@@ -110,7 +110,7 @@ func scopedTables(t *testing.T, db *models.DB) []string {
 func candidateIDs(t *testing.T, db *models.DB, tables []string, biz int64) []string {
 	seen := map[int64]bool{biz: true}
 	for _, tb := range tables {
-		if !hasIDColumn(t, db, tb) {
+		if !hasColumn(t, db, tb, "id") {
 			continue
 		}
 		var ids []int64
@@ -127,22 +127,6 @@ func candidateIDs(t *testing.T, db *models.DB, tables []string, biz int64) []str
 	}
 	sort.Strings(out)
 	return out
-}
-
-// hasIDColumn reports whether table tb has a column named id. (GORM's
-// SQLite HasColumn matches the CREATE statement with LIKE '%id %', which
-// any column ending in "id" such as import_id satisfies.)
-func hasIDColumn(t *testing.T, db *models.DB, tb string) bool {
-	cols, err := db.Gorm.Migrator().ColumnTypes(tb)
-	if err != nil {
-		t.Fatalf("columns of %s: %v", tb, err)
-	}
-	for _, c := range cols {
-		if c.Name() == "id" {
-			return true
-		}
-	}
-	return false
 }
 
 // snapshot renders every row of A in every scoped table, plus A's

@@ -63,7 +63,11 @@ func New(db *models.DB, log *slog.Logger, cfg Config) (*Queue, error) {
 		},
 		FetchPollInterval: cfg.Poll,
 		FetchCooldown:     min(cfg.Poll, 100*time.Millisecond),
-		JobTimeout:        -1,
+		// No job runs long: long work (imports) goes in slices that save
+		// a checkpoint and snooze. A job left "running" by a crashed
+		// process is then rescued and resumed within minutes.
+		JobTimeout:           2 * time.Minute,
+		RescueStuckJobsAfter: 3 * time.Minute,
 	}
 	q := &Queue{log: log}
 	switch db.Dialect {

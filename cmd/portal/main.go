@@ -16,6 +16,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/riverqueue/river"
+
+	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/handlers"
 	"github.com/optline/optline/jobs"
 	"github.com/optline/optline/models"
@@ -59,7 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := db.Migrate(ctx, log); err != nil {
 		return err
 	}
-	queue, err := jobs.New(db, log, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax})
+	queue, err := jobs.New(db, log, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
+		Register: func(w *river.Workers) { contactimport.Register(w, db, contactimport.FileStore(cfg.DataDir)).Log = log }})
 	if err != nil {
 		return err
 	}

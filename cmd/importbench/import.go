@@ -1,0 +1,270 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/optline/optline/blobstore"
+	"github.com/optline/optline/contactimport"
+	"github.com/optline/optline/importer"
+	"github.com/optline/optline/jobs"
+	"github.com/optline/optline/models"
+)
+
+const ownerPassword = "bench owner password 1"
+
+type bench struct {
+	o       options
+	out     io.Writer
+	db      *models.DB
+	dir     string
+	files   blobstore.Store
+	queue   *jobs.Queue
+	engine  *contactimport.Engine
+	owner   *models.User
+	tn      models.Tenant
+	stopQ   context.CancelFunc
+	started bool
+}
+
+func newBench(ctx context.Context, db *models.DB, o options, out io.Writer) (*bench, error) {
+	dir, err := os.MkdirTemp("", "importbench-")
+	if err != nil {
+		return nil, err
+	}
+	b := &bench{o: o, out: out, db: db, dir: dir, files: contactimport.FileStore(dir)}
+	owner, biz, err := db.SignUp(ctx, models.SignUpInput{BusinessName: "Benchmark GmbH",
+		NewUserInput: models.NewUserInput{Name: "Bea Bench", Email: "owner@bench.example", Password: ownerPassword}})
+	if err != nil {
+		return nil, err
+	}
+	b.owner = owner
+	if b.tn, err = db.Tenant(biz.ID); err != nil {
+		return nil, err
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	b.queue, err = jobs.New(db, quiet, jobs.Config{Poll: 100 * time.Millisecond, Register: func(w *river.Workers) {
+		b.engine = contactimport.Register(w, db, b.files)
+		b.engine.Log = quiet
+		if o.batch > 0 {
+			b.engine.BatchSize = o.batch
+		}
+	}})
+	return b, err
+}
+
+func (b *bench) close() {
+	if b.started {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_ = b.queue.Stop(ctx)
+		cancel()
+		b.stopQ()
+	}
+	_ = os.RemoveAll(b.dir)
+}
+
+// importFile generates the file, stores and checks it as the upload does,
+// confirms the detected mapping with consent from the file's columns, and
+// lets the queue's import job run it to the end.
+func (b *bench) importFile(ctx context.Context) error {
+	path := filepath.Join(b.dir, "contacts.csv")
+	start := time.Now()
+	if err := generate(path, b.o.rows, b.o.seed); err != nil {
+		return err
+	}
+	st, _ := os.Stat(path)
+	fmt.Fprintf(b.out, "generated %d rows (%.1f MB) in %s\n", b.o.rows, float64(st.Size())/1e6, time.Since(start).Round(time.Millisecond))
+
+	if b.o.cpuprof != "" {
+		pf, err := os.Create(b.o.cpuprof)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); pf.Close() }()
+	}
+	resetPeakRSS()
+	runtime.GC()
+	mem := sampleMemory(10 * time.Millisecond)
+	t0 := time.Now()
+
+	// The upload: store the file, then read it once to check it.
+	key := blobstore.NewKey("imports/"+strconv.FormatInt(b.tn.BusinessID(), 10), ".csv")
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	size, err := b.files.Put(ctx, key, bufio.NewReaderSize(f, 1<<20))
+	f.Close()
+	if err != nil {
+		return err
+	}
+	stored := time.Now()
+	sf, err := b.files.Open(ctx, key)
+	if err != nil {
+		return err
+	}
+	a, err := contactimport.Analyze(ctx, sf, importer.Format{}, importer.Limits{})
+	sf.Close()
+	if err != nil {
+		return err
+	}
+	checked := time.Now()
+	imp, err := b.tn.CreateImport(ctx, models.NewImport{By: b.owner, FileName: "contacts.csv", FileKey: key, FileSize: size,
+		Format: a.Format, Headers: a.Header, Mapping: a.Mapping, Region: "DE", Policy: models.DuplicateUpdate, TimeZone: "Europe/Berlin", RowsTotal: int64(a.Rows)})
+	if err != nil {
+		return err
+	}
+	plan := models.ImportPlan{Region: "DE", Policy: string(models.DuplicateUpdate), ConsentMode: models.ConsentFromColumns}
+	for _, c := range a.Mapping.Columns {
+		plan.Fields, plan.AttrKeys = append(plan.Fields, c.Field), append(plan.AttrKeys, c.AttrKey)
+	}
+	chk, err := plan.Check(imp.Headers, b.db.Now(), imp.Location())
+	if err != nil {
+		return err
+	}
+	if _, err := b.tn.QueueImport(ctx, imp.ID, chk, b.owner, 0); err != nil {
+		return err
+	}
+
+	// The job, on the queue.
+	qctx, cancel := context.WithCancel(context.Background())
+	b.stopQ = cancel
+	if err := b.queue.Start(qctx); err != nil {
+		return err
+	}
+	b.started = true
+	jobStart := time.Now()
+	if _, err := b.queue.Insert(ctx, contactimport.ImportArgs{ImportID: imp.ID, BusinessID: b.tn.BusinessID()}, nil); err != nil {
+		return err
+	}
+	var done *models.Import
+	for {
+		time.Sleep(50 * time.Millisecond)
+		if done, err = b.tn.Import(ctx, imp.ID); err != nil {
+			return err
+		}
+		if done.Finished() {
+			break
+		}
+	}
+	end := time.Now()
+	heapPeak, totalPeak := mem.stop()
+	rss := peakRSS()
+	if done.Status != models.ImportDone {
+		return fmt.Errorf("import ended %s: %s", done.Status, done.Error)
+	}
+	total := end.Sub(t0)
+	job := end.Sub(jobStart)
+	fmt.Fprintf(b.out, "\nimport of %d rows (%.1f MB), batches of %d, %d mappers:\n", done.RowsDone, float64(size)/1e6, done.Settings.BatchSize, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(b.out, "  store upload        %8s\n", stored.Sub(t0).Round(time.Millisecond))
+	fmt.Fprintf(b.out, "  check file          %8s\n", checked.Sub(stored).Round(time.Millisecond))
+	fmt.Fprintf(b.out, "  import job          %8s  %8.0f rows/s\n", job.Round(time.Millisecond), float64(done.RowsDone)/job.Seconds())
+	fmt.Fprintf(b.out, "  end to end          %8s  %8.0f rows/s\n", total.Round(time.Millisecond), float64(done.RowsDone)/total.Seconds())
+	dur := func(n int64) string { return time.Duration(n).Round(time.Millisecond).String() }
+	fmt.Fprintf(b.out, "  job's time: %s storing batches (ApplyImportBatch), %s saving checkpoints, %s waiting for mapped rows\n",
+		dur(b.engine.ApplyTime.Load()), dur(b.engine.RecordTime.Load()), dur(b.engine.WaitTime.Load()))
+	fmt.Fprintf(b.out, "  result: %d new, %d updated, %d skipped, %d kept opted out, %d rejected, %d repeated numbers, %d blank\n",
+		done.Imported, done.Updated, done.Skipped, done.Suppressed, done.Failed, done.Duplicates, done.Blank)
+	fmt.Fprintf(b.out, "  peak memory: Go heap %.0f MB (all Go runtime memory %.0f MB), process peak RSS (VmHWM) %s\n",
+		float64(heapPeak)/(1<<20), float64(totalPeak)/(1<<20), rss)
+	var contacts int64
+	b.db.Gorm.Raw(`SELECT COUNT(*) FROM contacts WHERE business_id = ?`, b.tn.BusinessID()).Scan(&contacts)
+	fmt.Fprintf(b.out, "  contacts stored: %d\n", contacts)
+	_, err = b.db.SQL.ExecContext(ctx, "ANALYZE")
+	return err
+}
+
+func generate(path string, rows int, seed int64) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	if err := importer.Generate(w, rows, seed); err != nil {
+		f.Close()
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// memSampler records the peak of the Go heap and of all memory the Go
+// runtime holds, reading runtime/metrics (no stop-the-world) every tick.
+type memSampler struct {
+	stopc             chan struct{}
+	wg                sync.WaitGroup
+	heapPeak, allPeak uint64
+}
+
+func sampleMemory(every time.Duration) *memSampler {
+	m := &memSampler{stopc: make(chan struct{})}
+	samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/total:bytes"}}
+	read := func() {
+		metrics.Read(samples)
+		m.heapPeak = max(m.heapPeak, samples[0].Value.Uint64())
+		m.allPeak = max(m.allPeak, samples[1].Value.Uint64())
+	}
+	m.wg.Go(func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			read()
+			select {
+			case <-t.C:
+			case <-m.stopc:
+				read()
+				return
+			}
+		}
+	})
+	return m
+}
+
+func (m *memSampler) stop() (heap, all uint64) {
+	close(m.stopc)
+	m.wg.Wait()
+	return m.heapPeak, m.allPeak
+}
+
+// resetPeakRSS starts VmHWM afresh (Linux: clear_refs 5), so the file
+// generation before the import does not count.
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSS reads VmHWM, the process's peak resident memory.
+func peakRSS() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			f := strings.Fields(line)
+			if kb, err := strconv.ParseFloat(f[1], 64); err == nil {
+				return fmt.Sprintf("%.0f MB", kb/1024)
+			}
+		}
+	}
+	return "unknown"
+}
+
+func numCPU() int { return runtime.NumCPU() }

@@ -1,0 +1,165 @@
+// Command importbench measures the contact import and the contact list at
+// scale, on PostgreSQL:
+//
+//	go run ./cmd/importbench -database-url postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+//
+// It creates a fresh database (dropped at the end unless -keep), generates
+// a realistic CSV (importer.Generate: national and international numbers,
+// ~2% bad rows, repeated numbers), and imports it through the real import
+// path: the file is stored and checked as the upload does, the mapping is
+// confirmed, and the job runs on the job queue (contactimport's worker),
+// slice by slice, exactly as in the portal. It prints rows/s and peak
+// memory (Go heap sampled every 10 ms, and the process's peak RSS).
+//
+// Then it builds the real HTTP server (web.New + handlers.Register), logs
+// in as the business owner through the login form, and measures the
+// contact list (/contacts) and a search (/contacts?q=…): the first
+// request's time to first byte and full response, then p50/p95/p99 with
+// 50 concurrent clients over loopback.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/optline/optline/models"
+)
+
+type options struct {
+	rows     int
+	dbURL    string
+	seed     int64
+	keep     bool
+	requests int
+	clients  int
+	explain  bool
+	batch    int
+	cpuprof  string
+	pageprof string
+}
+
+func main() {
+	var o options
+	flag.IntVar(&o.rows, "rows", 1_000_000, "rows in the generated file")
+	flag.StringVar(&o.dbURL, "database-url", os.Getenv("TEST_DATABASE_URL"), "PostgreSQL server to create the benchmark database on (default $TEST_DATABASE_URL)")
+	flag.Int64Var(&o.seed, "seed", 1, "generator seed (odd: German headers, semicolons, BOM; even: English, commas)")
+	flag.BoolVar(&o.keep, "keep", false, "keep the benchmark database")
+	flag.IntVar(&o.requests, "requests", 2000, "requests per page in the load test")
+	flag.IntVar(&o.clients, "clients", 50, "concurrent clients in the load test")
+	flag.BoolVar(&o.explain, "explain", false, "print EXPLAIN ANALYZE of the list and search queries")
+	flag.IntVar(&o.batch, "batch", 0, "rows per import batch (default: the engine's)")
+	flag.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of the import to this file")
+	flag.StringVar(&o.pageprof, "pageprofile", "", "write a CPU profile of the page load test to this file")
+	flag.Parse()
+	// Interrupted or piped into head: still drop the benchmark database.
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "importbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options, out io.Writer) error {
+	if !strings.HasPrefix(o.dbURL, "postgres://") && !strings.HasPrefix(o.dbURL, "postgresql://") {
+		return errors.New("-database-url (or TEST_DATABASE_URL) must be a postgres:// URL")
+	}
+	name := "optline_bench_" + randHex()
+	if err := adminExec(ctx, o.dbURL, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return fmt.Errorf("create database: %w", err)
+	}
+	if !o.keep {
+		defer func() {
+			if err := adminExec(context.Background(), o.dbURL, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+				fmt.Fprintln(os.Stderr, "drop benchmark database:", err)
+			}
+		}()
+	} else {
+		fmt.Fprintf(out, "database %s kept\n", name)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := models.Open(ctx, withDB(o.dbURL, name), "", quiet)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx, quiet); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "machine: %s\n", machine())
+	b, err := newBench(ctx, db, o, out)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	if err := b.importFile(ctx); err != nil {
+		return err
+	}
+	return b.measurePages(ctx)
+}
+
+func adminExec(ctx context.Context, url, sql string) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, sql)
+	return err
+}
+
+func withDB(raw, name string) string {
+	i := strings.Index(raw, "://")
+	rest := raw[i+3:]
+	slash := strings.Index(rest, "/")
+	q := ""
+	if j := strings.Index(rest, "?"); j >= 0 {
+		q = rest[j:]
+		rest = rest[:j]
+	}
+	if slash >= 0 {
+		rest = rest[:slash]
+	}
+	return raw[:i+3] + rest + "/" + name + q
+}
+
+func randHex() string {
+	b := make([]byte, 5)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// machine describes the CPU and memory this ran on.
+func machine() string {
+	cpu := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "model name") {
+				cpu = strings.TrimSpace(strings.SplitN(line, ":", 2)[1])
+				break
+			}
+		}
+	}
+	mem := ""
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		line := strings.SplitN(string(b), "\n", 2)[0]
+		mem = strings.Join(strings.Fields(line)[1:], " ")
+	}
+	return fmt.Sprintf("%s, %d cores, %s RAM", cpu, numCPU(), mem)
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }

@@ -1,0 +1,202 @@
+package contactimport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/optline/optline/blobstore"
+	"github.com/optline/optline/importer"
+	"github.com/optline/optline/models"
+)
+
+// Outcome says whether an import needs another slice.
+type Outcome int
+
+const (
+	// Finished: the import is done, failed, cancelled or not this job's.
+	Finished Outcome = iota
+	// More: the slice ended with rows left; run another.
+	More
+)
+
+// DefaultSliceTime is how long one slice of an import job works before it
+// saves its place and yields.
+const DefaultSliceTime = 20 * time.Second
+
+// Engine runs imports. The job queue's worker calls RunSlice; so does the
+// benchmark command, through the queue.
+type Engine struct {
+	DB    *models.DB
+	Files blobstore.Store
+	Log   *slog.Logger
+	// SliceTime bounds one slice (default DefaultSliceTime).
+	SliceTime time.Duration
+	// BatchSize is the rows per batch of imports queued from now on
+	// (default importer.DefaultBatchSize). An import keeps the size it was
+	// queued with, so resumed runs cut the same batches.
+	BatchSize int
+	// Workers is the number of parallel row mappers (default: all cores).
+	Workers int
+	// AfterApply, when set, runs after a batch has been applied to the
+	// contacts and before its checkpoint is saved; an error ends the slice
+	// there, as a crash would. For tests.
+	AfterApply func(importID int64, b importer.Batch) error
+
+	// Time spent, summed over all imports: in ApplyImportBatch, saving
+	// checkpoints, and waiting for the next batch of mapped rows. For the
+	// benchmark.
+	ApplyTime, RecordTime, WaitTime atomic.Int64
+}
+
+// NewEngine returns an engine with the defaults.
+func NewEngine(db *models.DB, files blobstore.Store) *Engine {
+	return &Engine{DB: db, Files: files, Log: slog.Default(), SliceTime: DefaultSliceTime, BatchSize: importer.DefaultBatchSize}
+}
+
+// BatchSizeFor is the batch size to record on an import being queued.
+func (e *Engine) BatchSizeFor() int {
+	if e == nil || e.BatchSize <= 0 {
+		return importer.DefaultBatchSize
+	}
+	return min(e.BatchSize, models.MaxImportBatch)
+}
+
+var (
+	errSliceEnd  = errors.New("slice used up")
+	errCancelled = errors.New("import cancelled")
+	errLost      = errors.New("another worker moved the checkpoint")
+)
+
+// RunSlice works on the import from its checkpoint until the file ends,
+// the slice time is used up (More), the import is cancelled or fails. An
+// error means nothing after the last checkpoint was kept; run it again.
+func (e *Engine) RunSlice(ctx context.Context, args ImportArgs) (Outcome, error) {
+	tn, err := e.DB.Tenant(args.BusinessID)
+	if err != nil {
+		return Finished, fmt.Errorf("%w: %w", ErrForeignImport, err)
+	}
+	imp, err := tn.StartImportRun(ctx, args.ImportID)
+	if errors.Is(err, models.ErrNotFound) {
+		return Finished, ErrForeignImport
+	}
+	if err != nil {
+		return Finished, err
+	}
+	switch {
+	case imp.Finished():
+		e.removeFile(ctx, imp)
+		return Finished, nil
+	case imp.Status != models.ImportRunning:
+		e.Log.Warn("import job for an import not confirmed", "import", imp.ID, "status", imp.Status)
+		return Finished, nil
+	}
+	f, err := e.Files.Open(ctx, imp.FileKey)
+	if errors.Is(err, blobstore.ErrNotFound) || errors.Is(err, blobstore.ErrBadKey) {
+		return Finished, tn.FinishImport(ctx, imp.ID, models.ImportFailed, "The uploaded file is no longer available. Upload it again.")
+	}
+	if err != nil {
+		return Finished, err
+	}
+	defer f.Close()
+
+	batch, err := tn.FixImportBatchSize(ctx, imp, e.BatchSizeFor())
+	if err != nil {
+		return Finished, err
+	}
+	cfg := importer.Config{Format: imp.Format, Mapping: imp.Mapping, Defaults: imp.ImporterDefaults(e.DB.Now()),
+		SkipRows: int(imp.RowsDone), BatchSize: batch, Workers: e.Workers, TotalBytes: imp.FileSize}
+	slice := e.SliceTime
+	if slice <= 0 {
+		slice = DefaultSliceTime
+	}
+	deadline := time.Now().Add(slice)
+	done := imp.RowsDone
+	mark := time.Now()
+	_, err = importer.Run(ctx, f, cfg, func(b importer.Batch) error {
+		t0 := time.Now()
+		e.WaitTime.Add(int64(t0.Sub(mark)))
+		res, err := tn.ApplyImportBatch(ctx, imp.ID, b.Contacts, imp.Policy, "")
+		if err != nil {
+			return err
+		}
+		t1 := time.Now()
+		e.ApplyTime.Add(int64(t1.Sub(t0)))
+		defer func() { mark = time.Now(); e.RecordTime.Add(int64(mark.Sub(t1))) }()
+		if e.AfterApply != nil {
+			if err := e.AfterApply(imp.ID, b); err != nil {
+				return err
+			}
+		}
+		rowErrs := mergeErrors(b.Errors, res.RowErrors)
+		d := models.ImportBatchDelta{RowsDone: int64(b.RowsDone), BytesDone: b.BytesRead, Imported: int64(res.Imported),
+			Updated: int64(res.Updated), Skipped: int64(res.Skipped), Suppressed: int64(res.Suppressed),
+			Failed: int64(len(rowErrs)), Duplicates: int64(res.Duplicates), Blank: int64(b.Blank)}
+		status, err := tn.RecordImportBatch(ctx, imp.ID, done, d, rowErrs)
+		if errors.Is(err, models.ErrConflict) {
+			return errLost
+		}
+		if err != nil {
+			return err
+		}
+		done = int64(b.RowsDone)
+		switch {
+		case status == models.ImportCancelled:
+			return errCancelled
+		case time.Now().After(deadline):
+			return errSliceEnd
+		}
+		return nil
+	})
+	var fileErr *importer.Error
+	switch {
+	case errors.Is(err, errSliceEnd):
+		return More, nil
+	case errors.Is(err, errCancelled):
+		e.removeFile(ctx, imp)
+		return Finished, nil
+	case errors.Is(err, errLost):
+		e.Log.Warn("import checkpoint moved by another worker; this one stops", "import", imp.ID)
+		return Finished, nil
+	case errors.As(err, &fileErr) && fileErr.Fatal:
+		if err := tn.FinishImport(ctx, imp.ID, models.ImportFailed, fileErr.Message); err != nil {
+			return Finished, err
+		}
+		e.removeFile(ctx, imp)
+		return Finished, nil
+	case err != nil:
+		return Finished, err
+	}
+	if err := tn.FinishImport(ctx, imp.ID, models.ImportDone, ""); err != nil {
+		return Finished, err
+	}
+	e.removeFile(ctx, imp)
+	return Finished, nil
+}
+
+// removeFile deletes an ended import's upload: the contacts are stored,
+// the rejected rows are in the report, and a list of personal data should
+// not be kept longer than needed.
+func (e *Engine) removeFile(ctx context.Context, imp *models.Import) {
+	if imp.FileKey == "" {
+		return
+	}
+	if err := e.Files.Delete(context.WithoutCancel(ctx), imp.FileKey); err != nil {
+		e.Log.Warn("remove import file", "import", imp.ID, "error", err.Error())
+	}
+}
+
+// mergeErrors joins the importer's and the store's rejected rows in row
+// order.
+func mergeErrors(a, b []importer.RowError) []importer.RowError {
+	if len(b) == 0 {
+		return a
+	}
+	out := append(append(make([]importer.RowError, 0, len(a)+len(b)), a...), b...)
+	slices.SortStableFunc(out, func(x, y importer.RowError) int { return x.Row - y.Row })
+	return out
+}

@@ -1,0 +1,109 @@
+// Package contactimport is the contact import engine: it checks uploaded
+// files, previews their rows, runs the import job on the job queue and
+// writes the error report. It builds on package importer (parsing and
+// mapping, no database) and models (Tenant.ApplyImportBatch and the
+// imports table); handlers and the benchmark command drive it.
+//
+// The job works through a file in slices of about SliceTime: after each
+// committed batch it saves the checkpoint (rows handled) with the counts,
+// and when the slice is used up it returns river.JobSnooze(0), so the job
+// is picked up again at once and no job runs longer than a minute. After a
+// crash the queue rescues the job within minutes and it resumes after the
+// last checkpoint; a batch that was applied but not yet checkpointed is
+// recognised by the batch ledger of ApplyImportBatch, so nothing is
+// imported or counted twice.
+package contactimport
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/optline/optline/blobstore"
+	"github.com/optline/optline/models"
+)
+
+// ImportArgs is the job of one import. It carries the business, so the job
+// works in that business's scope only.
+type ImportArgs struct {
+	ImportID   int64 `json:"import_id"`
+	BusinessID int64 `json:"business_id"`
+}
+
+// Kind names the job.
+func (ImportArgs) Kind() string { return "contact_import" }
+
+// MaxAttempts is how often the job is tried after errors (snoozes between
+// slices do not count).
+const MaxAttempts = 8
+
+// InsertOpts makes the job unique per import: a double click queues one.
+func (ImportArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: MaxAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// FileStore is where uploaded contact files live: the blob store in
+// <dataDir>/files, under imports/<business>/.
+func FileStore(dataDir string) blobstore.Store {
+	return blobstore.NewLocal(filepath.Join(dataDir, "files"))
+}
+
+// Register adds the import worker to workers and returns its engine, whose
+// fields callers may tune before the queue starts.
+func Register(workers *river.Workers, db *models.DB, files blobstore.Store) *Engine {
+	e := NewEngine(db, files)
+	river.AddWorker(workers, &Worker{e: e})
+	return e
+}
+
+// Worker runs import jobs on the queue.
+type Worker struct {
+	river.WorkerDefaults[ImportArgs]
+	e *Engine
+}
+
+// Timeout bounds one slice; it stays below the queue's stuck-job rescue
+// time, so a healthy job is never rescued while it runs.
+func (w *Worker) Timeout(*river.Job[ImportArgs]) time.Duration {
+	return 2*w.e.SliceTime + 30*time.Second
+}
+
+// Work runs one slice of the import.
+func (w *Worker) Work(ctx context.Context, job *river.Job[ImportArgs]) error {
+	out, err := w.e.RunSlice(ctx, job.Args)
+	switch {
+	case errors.Is(err, ErrForeignImport):
+		return river.JobCancel(err)
+	case err != nil && ctx.Err() != nil:
+		// Shut down or timed out: the checkpoint is saved; come back at
+		// once without using up an attempt.
+		return river.JobSnooze(0)
+	case err != nil:
+		if job.Attempt >= job.MaxAttempts {
+			w.e.fail(context.WithoutCancel(ctx), job.Args, "The import stopped after repeated errors; the rows counted so far were imported.")
+			w.e.Log.Error("import gave up", "import", job.Args.ImportID, "error", err.Error())
+			return nil
+		}
+		return err
+	case out == More:
+		return river.JobSnooze(0)
+	}
+	return nil
+}
+
+// ErrForeignImport is a job whose import does not exist in its business:
+// the job is cancelled and writes nothing.
+var ErrForeignImport = errors.New("import not found in the job's business")
+
+func (e *Engine) fail(ctx context.Context, args ImportArgs, msg string) {
+	tn, err := e.DB.Tenant(args.BusinessID)
+	if err != nil {
+		return
+	}
+	if err := tn.FinishImport(ctx, args.ImportID, models.ImportFailed, msg); err != nil {
+		e.Log.Warn("mark import failed", "import", args.ImportID, "error", err.Error())
+	}
+}

@@ -1,0 +1,115 @@
+package handlers
+
+import (
+	"sort"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
+
+	"github.com/optline/optline/blobstore"
+	"github.com/optline/optline/contactimport"
+	"github.com/optline/optline/models"
+	"github.com/optline/optline/views"
+	"github.com/optline/optline/web"
+)
+
+// importsHandler serves the contact import: upload, mapping, progress,
+// history and error reports. Uploaded files live in the blob store
+// (PORTAL_DATA_DIR/files/imports/<business>/…) until their import ends;
+// the job (package contactimport) does the importing.
+type importsHandler struct {
+	*Handler
+	files blobstore.Store
+}
+
+func init() {
+	registerArea("imports", func(h *Handler) {
+		ih := &importsHandler{Handler: h, files: contactimport.FileStore(h.s.Config.DataDir)}
+		m := h.s.Member()
+		m.GET("/contacts/imports", ih.list)
+		m.GET("/contacts/imports/new", ih.showUpload)
+		m.POST("/contacts/imports", ih.upload)
+		m.GET("/contacts/imports/:id", ih.showProgress)
+		m.GET("/contacts/imports/:id/progress", ih.progressJSON)
+		m.GET("/contacts/imports/:id/mapping", ih.showMapping)
+		m.POST("/contacts/imports/:id/mapping", ih.submitMapping)
+		m.POST("/contacts/imports/:id/cancel", ih.cancel)
+		m.GET("/contacts/imports/:id/errors.csv", ih.errorReport)
+		// The contact pages link /imports…; these point them here.
+		m.GET("/imports", func(c echo.Context) error { return redirect(c, "/contacts/imports") })
+		m.GET("/imports/new", func(c echo.Context) error { return redirect(c, "/contacts/imports/new") })
+		m.GET("/imports/:id", func(c echo.Context) error {
+			id, err := pathID(c, "id")
+			if err != nil {
+				return err
+			}
+			return redirect(c, "/contacts/imports/"+strconv.FormatInt(id, 10))
+		})
+	})
+}
+
+// load returns the actor's business scope and the import named in the
+// path; another business's import is not found (404).
+func (ih *importsHandler) load(c echo.Context) (models.Tenant, *models.Import, error) {
+	tn, err := ih.tenant(c)
+	if err != nil {
+		return tn, nil, err
+	}
+	id, err := pathID(c, "id")
+	if err != nil {
+		return tn, nil, err
+	}
+	imp, err := tn.Import(c.Request().Context(), id)
+	return tn, imp, err
+}
+
+// defaultRegion is the business's country when its profile names one
+// the importer knows, else Germany.
+func (ih *importsHandler) defaultRegion(c echo.Context, tn models.Tenant) (region, zone string) {
+	region, zone = "DE", "UTC"
+	prof, err := tn.Profile(c.Request().Context())
+	if err != nil {
+		return region, zone
+	}
+	if models.ValidImportRegion(prof.Country) {
+		region = prof.Country
+	}
+	if prof.TimeZone != "" {
+		zone = prof.TimeZone
+	}
+	return region, zone
+}
+
+// regionLabel is a country's name in the user's language with its code:
+// "Germany (DE)".
+func regionLabel(c echo.Context, code string) string {
+	return regionName(display.Regions(language.Make(web.LocaleFrom(c.Request().Context()).Tag)), code)
+}
+
+func regionName(names display.Namer, code string) string {
+	if r, err := language.ParseRegion(code); err == nil {
+		if n := names.Name(r); n != "" {
+			return n + " (" + code + ")"
+		}
+	}
+	return code
+}
+
+// regionOptions lists the countries with phone numbering, by name in the
+// user's language.
+func regionOptions(c echo.Context) []views.Option {
+	tag := language.Make(web.LocaleFrom(c.Request().Context()).Tag)
+	names := display.Regions(tag)
+	var out []views.Option
+	for _, code := range models.Countries() {
+		if models.ValidImportRegion(code) {
+			out = append(out, views.Option{Value: code, Label: regionName(names, code)})
+		}
+	}
+	col := collate.New(tag)
+	sort.SliceStable(out, func(i, j int) bool { return col.CompareString(out[i].Label, out[j].Label) < 0 })
+	return out
+}

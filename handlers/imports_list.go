@@ -1,0 +1,23 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/optline/optline/views"
+	"github.com/optline/optline/web"
+)
+
+// list shows the business's imports, newest first.
+func (ih *importsHandler) list(c echo.Context) error {
+	tn, err := ih.tenant(c)
+	if err != nil {
+		return err
+	}
+	imps, err := tn.Imports(c.Request().Context(), 100)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, views.ImportsListPage(web.NewPage(c, "imports.list.title", "contacts"), views.ImportsListVM{Imports: imps}))
+}

@@ -1,0 +1,235 @@
+package models
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+
+	"github.com/optline/optline/importer"
+)
+
+// The import job's side of imports: claiming, the per-batch checkpoint,
+// the rejected rows and the end.
+
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only plain data is marshalled here
+	}
+	return string(b)
+}
+
+// StartImportRun marks a queued import running and returns it. An import
+// already running (resumed after a restart or between the job's slices)
+// is returned as it is, and so is a finished one: the caller stops.
+func (t Tenant) StartImportRun(ctx context.Context, id int64) (*Import, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	now := t.db.Now()
+	if err := t.Scoped(ctx).Model(&Import{}).Where("id = ? AND status = ?", id, ImportQueued).
+		Updates(map[string]any{"status": ImportRunning, "started_at": now, "progress_at": now, "updated_at": now}).Error; err != nil {
+		return nil, err
+	}
+	return t.Import(ctx, id)
+}
+
+// ImportBatchDelta is what one committed batch adds to an import.
+type ImportBatchDelta struct {
+	RowsDone   int64 // the new checkpoint (importer.Batch.RowsDone)
+	BytesDone  int64
+	Imported   int64
+	Updated    int64
+	Skipped    int64
+	Suppressed int64
+	Failed     int64
+	Duplicates int64
+	Blank      int64
+}
+
+// RecordImportBatch stores a batch's rejected rows and moves the
+// checkpoint from prevDone to d.RowsDone, adding the batch's counts, in
+// one transaction. It returns the import's status, so the job sees a
+// cancellation. When the checkpoint is no longer prevDone (another worker
+// got there first) nothing changes and ErrConflict is returned. Rows are
+// keyed by (import, row): a batch recorded twice cannot add a row twice.
+func (t Tenant) RecordImportBatch(ctx context.Context, id, prevDone int64, d ImportBatchDelta, errs []importer.RowError) (string, error) {
+	if err := t.check(); err != nil {
+		return "", err
+	}
+	var status string
+	err := t.db.Tx(ctx, func(tx *gorm.DB) error {
+		if err := t.insertRowErrors(tx, id, errs); err != nil {
+			return err
+		}
+		now := t.db.Now()
+		res := tx.Exec(`UPDATE imports SET rows_done = ?, bytes_done = ?, imported = imported + ?, updated = updated + ?, skipped = skipped + ?,
+			suppressed = suppressed + ?, failed = failed + ?, duplicates = duplicates + ?, blank = blank + ?, progress_at = ?, updated_at = ?
+			WHERE id = ? AND business_id = ? AND rows_done = ?`,
+			d.RowsDone, d.BytesDone, d.Imported, d.Updated, d.Skipped, d.Suppressed, d.Failed, d.Duplicates, d.Blank, now, now,
+			id, t.businessID, prevDone)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrConflict
+		}
+		return tx.Raw(`SELECT status FROM imports WHERE id = ? AND business_id = ?`, id, t.businessID).Scan(&status).Error
+	})
+	return status, err
+}
+
+// maxRawBytes caps what one rejected row keeps of its cells.
+const maxRawBytes = 32 << 10
+
+func (t Tenant) insertRowErrors(tx *gorm.DB, id int64, errs []importer.RowError) error {
+	const per = 400 // rows per statement: 8 parameters each
+	for start := 0; start < len(errs); start += per {
+		part := errs[start:min(start+per, len(errs))]
+		args := make([]any, 0, len(part)*8)
+		for _, e := range part {
+			raw := e.Raw
+			if n := cellBytes(raw); n > maxRawBytes {
+				raw = clipCells(raw, 200)
+			}
+			if raw == nil {
+				raw = []string{}
+			}
+			args = append(args, t.businessID, id, e.Row, cleanStored(e.Field), cleanStored(e.Code), clip(cleanStored(e.Message), 1000), len(raw), jsonText(cleanCells(raw)))
+		}
+		q := `INSERT INTO import_row_errors (business_id, import_id, row_num, field, code, message, cells, raw) VALUES ` +
+			placeholders(len(part), 8) + ` ON CONFLICT DO NOTHING`
+		if err := tx.Exec(q, args...).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func cellBytes(cells []string) int {
+	n := 0
+	for _, c := range cells {
+		n += len(c)
+	}
+	return n
+}
+
+func clipCells(cells []string, n int) []string {
+	out := make([]string, len(cells))
+	for i, c := range cells {
+		out[i] = clip(c, n)
+	}
+	return out
+}
+
+// cleanCells keeps cells storable: no NUL bytes, valid UTF-8.
+func cleanCells(cells []string) []string {
+	out, copied := cells, false
+	for i, c := range cells {
+		if strings.IndexByte(c, 0) >= 0 || !utf8.ValidString(c) {
+			if !copied {
+				out, copied = append([]string(nil), cells...), true
+			}
+			out[i] = strings.ToValidUTF8(strings.ReplaceAll(c, "\x00", ""), "\uFFFD")
+		}
+	}
+	return out
+}
+
+// FinishImport ends a queued or running import: done (the whole file was
+// read; rows_total becomes the exact count) or failed with a message for
+// the user. A cancelled import stays cancelled.
+func (t Tenant) FinishImport(ctx context.Context, id int64, status, message string) error {
+	if status != ImportDone && status != ImportFailed {
+		return errors.New("models: FinishImport takes done or failed")
+	}
+	now := t.db.Now()
+	upd := map[string]any{"status": status, "finished_at": now, "updated_at": now, "error": clip(message, 2000)}
+	if status == ImportDone {
+		upd["rows_total"] = gorm.Expr("rows_done")
+		upd["bytes_done"] = gorm.Expr("bytes_total")
+	}
+	return t.Scoped(ctx).Model(&Import{}).Where("id = ? AND status IN ?", id, []string{ImportQueued, ImportRunning}).Updates(upd).Error
+}
+
+// ImportRowError is one rejected row as stored.
+type ImportRowError struct {
+	Row     int64
+	Field   string
+	Code    string
+	Message string
+	Raw     []string
+}
+
+// ImportRowErrors returns up to limit rejected rows after row number
+// afterRow, in row order (keyset pages for a report of any length).
+func (t Tenant) ImportRowErrors(ctx context.Context, id, afterRow int64, limit int) ([]ImportRowError, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		RowNum  int64
+		Field   string
+		Code    string
+		Message string
+		Raw     string
+	}
+	err := t.db.WithContext(ctx).Raw(`SELECT row_num, field, code, message, raw FROM import_row_errors
+		WHERE business_id = ? AND import_id = ? AND row_num > ? ORDER BY row_num LIMIT ?`, t.businessID, id, afterRow, limit).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ImportRowError, len(rows))
+	for i, r := range rows {
+		out[i] = ImportRowError{Row: r.RowNum, Field: r.Field, Code: r.Code, Message: r.Message}
+		if err := json.Unmarshal([]byte(r.Raw), &out[i].Raw); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// ImportErrorWidth is the largest number of cells a rejected row of the
+// import kept (the report's width).
+func (t Tenant) ImportErrorWidth(ctx context.Context, id int64) (int, error) {
+	if err := t.check(); err != nil {
+		return 0, err
+	}
+	var n *int
+	err := t.db.WithContext(ctx).Raw(`SELECT MAX(cells) FROM import_row_errors WHERE business_id = ? AND import_id = ?`, t.businessID, id).Scan(&n).Error
+	if n == nil {
+		return 0, err
+	}
+	return *n, err
+}
+
+// FixImportBatchSize records the batch size of an import that has none
+// yet, before its first batch, and returns the size in force: every run
+// of an import must cut the file into the same batches.
+func (t Tenant) FixImportBatchSize(ctx context.Context, imp *Import, size int) (int, error) {
+	if imp.Settings.BatchSize > 0 {
+		return imp.Settings.BatchSize, nil
+	}
+	s := imp.Settings
+	s.BatchSize = size
+	res := t.Scoped(ctx).Model(&Import{}).Where("id = ? AND rows_done = 0", imp.ID).Update("settings", jsonText(s))
+	if res.Error != nil {
+		return 0, res.Error
+	}
+	if res.RowsAffected == 0 { // already under way: use what is stored
+		fresh, err := t.Import(ctx, imp.ID)
+		if err != nil {
+			return 0, err
+		}
+		if fresh.Settings.BatchSize <= 0 {
+			return 0, errors.New("models: import batch size not recorded")
+		}
+		return fresh.Settings.BatchSize, nil
+	}
+	imp.Settings = s
+	return size, nil
+}

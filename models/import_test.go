@@ -1,0 +1,165 @@
+package models_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/optline/optline/importer"
+	"github.com/optline/optline/models"
+)
+
+func newImport(t *testing.T, tn models.Tenant, headers ...string) *models.Import {
+	t.Helper()
+	imp, err := tn.CreateImport(context.Background(), models.NewImport{FileName: `C:\Users\x\Kunden.csv`, FileKey: "imports/1/x.csv", FileSize: 100,
+		Headers: headers, Mapping: importer.DetectMapping(headers), Region: "DE", Policy: models.DuplicateUpdate, RowsTotal: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return imp
+}
+
+func TestImportPlanCheck(t *testing.T) {
+	db, clock := ctDB(t)
+	tn := ctTenant(t, db, "Laden")
+	imp := newImport(t, tn, "Telefon", "Name", "Handy", "Notiz", "Notiz 2")
+	if imp.FileName != "Kunden.csv" {
+		t.Errorf("file name %q", imp.FileName)
+	}
+	p := models.ImportPlan{Fields: []string{"phone", "name", "phone", "attr", "attr"}, AttrKeys: []string{"", "", "", "notiz", "notiz"},
+		Region: "XX", Policy: "merge", ConsentMode: models.ConsentFromDeclaration, ConsentSource: "telepathy", ConsentDate: "2026-03-03"}
+	_, err := p.Check(imp.Headers, clock.Now(), time.UTC)
+	v, ok := models.AsValidation(err)
+	if !ok {
+		t.Fatalf("want validation error, got %v", err)
+	}
+	for _, field := range []string{"col_0", "col_2", "key_4", "region", "policy", "consent_source", "consent_date", "consent_confirm"} {
+		if !v.Has(field) {
+			t.Errorf("no problem on %s: %v", field, err)
+		}
+	}
+	if v.Has("col_1") || v.Has("key_3") || v.Has("columns") {
+		t.Errorf("problems on valid fields: %v", err)
+	}
+
+	p = models.ImportPlan{Fields: []string{"ignore", "name", "ignore", "ignore", "ignore"}, Region: "DE", Policy: "skip", ConsentMode: models.ConsentFromColumns}
+	_, err = p.Check(imp.Headers, clock.Now(), time.UTC)
+	if v, _ := models.AsValidation(err); v == nil || !v.Has("columns") || !v.Has("consent_mode") {
+		t.Errorf("no phone and no consent columns: %v", err)
+	}
+
+	p = models.ImportPlan{Fields: []string{"phone", "name", "attr", "ignore", "ignore"}, AttrKeys: []string{"", "", "", "", ""},
+		Region: "AT", Policy: "skip", ConsentMode: models.ConsentFromDeclaration, ConsentSource: "in_store", ConsentDate: "2026-03-02", ConsentConfirmed: true}
+	chk, err := p.Check(imp.Headers, clock.Now(), time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if chk.ConsentAt == nil || !chk.ConsentAt.Equal(clock.Now()) {
+		t.Errorf("a declaration dated today means now: %v", chk.ConsentAt)
+	}
+	if chk.Mapping.Columns[2].AttrKey != "handy" {
+		t.Errorf("empty attribute name defaults to the header: %+v", chk.Mapping.Columns[2])
+	}
+}
+
+func TestImportQueueOnceAndIsolation(t *testing.T) {
+	db, _ := ctDB(t)
+	ctx := context.Background()
+	a := ctTenant(t, db, "A")
+	b := ctTenant(t, db, "B")
+	imp := newImport(t, a, "phone", "name")
+	chk, err := models.ImportPlan{Fields: []string{"phone", "name"}, Region: "DE", Policy: "update", ConsentMode: models.ConsentFromNone}.
+		Check(imp.Headers, db.Now(), time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.QueueImport(ctx, imp.ID, chk, nil, 100); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("B queues A's import: %v", err)
+	}
+	if _, err := b.CancelImport(ctx, imp.ID, nil); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("B cancels A's import: %v", err)
+	}
+	if list, _ := b.Imports(ctx, 10); len(list) != 0 {
+		t.Errorf("B lists %d imports", len(list))
+	}
+	q, err := a.QueueImport(ctx, imp.ID, chk, nil, 100)
+	if err != nil || q.Status != models.ImportQueued || q.Settings.BatchSize != 100 {
+		t.Fatalf("queue: %v %+v", err, q)
+	}
+	if _, err := a.QueueImport(ctx, imp.ID, chk, nil, 100); !errors.Is(err, models.ErrConflict) {
+		t.Errorf("second confirmation: %v", err)
+	}
+	if _, err := b.StartImportRun(ctx, imp.ID); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("B starts A's import: %v", err)
+	}
+	if _, err := b.RecordImportBatch(ctx, imp.ID, 0, models.ImportBatchDelta{RowsDone: 5, Imported: 5}, nil); !errors.Is(err, models.ErrConflict) {
+		t.Errorf("B records on A's import: %v", err)
+	}
+}
+
+func TestImportCheckpointAndRowErrors(t *testing.T) {
+	db, _ := ctDB(t)
+	ctx := context.Background()
+	tn := ctTenant(t, db, "Laden")
+	imp := newImport(t, tn, "phone", "name")
+	if _, err := tn.StartImportRun(ctx, imp.ID); err != nil {
+		t.Fatal(err)
+	}
+	errs := []importer.RowError{{Row: 3, Field: "phone", Code: "phone_too_short", Message: "too short", Raw: []string{"0151", "A\x00nna"}}}
+	st, err := tn.RecordImportBatch(ctx, imp.ID, 0, models.ImportBatchDelta{RowsDone: 4, Imported: 3, Failed: 1}, errs)
+	if err != nil || st != models.ImportUploaded {
+		t.Fatalf("record: %v %s", err, st)
+	}
+	// The same batch again (a second worker): refused, nothing added.
+	if _, err := tn.RecordImportBatch(ctx, imp.ID, 0, models.ImportBatchDelta{RowsDone: 4, Imported: 3, Failed: 1}, errs); !errors.Is(err, models.ErrConflict) {
+		t.Fatalf("replayed checkpoint: %v", err)
+	}
+	// The next batch repeats an error row (a replayed ledger batch): kept once.
+	if _, err := tn.RecordImportBatch(ctx, imp.ID, 4, models.ImportBatchDelta{RowsDone: 8, Imported: 3, Failed: 1}, errs); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := tn.ImportRowErrors(ctx, imp.ID, 0, 100)
+	if err != nil || len(rows) != 1 || rows[0].Raw[1] != "Anna" {
+		t.Fatalf("row errors %+v %v", rows, err)
+	}
+	got, _ := tn.Import(ctx, imp.ID)
+	if got.RowsDone != 8 || got.Imported != 6 || got.Failed != 2 {
+		t.Errorf("counters %+v", got)
+	}
+	if _, err := tn.CancelImport(ctx, imp.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := tn.FinishImport(ctx, imp.ID, models.ImportDone, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := tn.Import(ctx, imp.ID); got.Status != models.ImportCancelled {
+		t.Errorf("finish overrode the cancellation: %s", got.Status)
+	}
+}
+
+func TestImportDemo(t *testing.T) {
+	db, _ := ctDB(t)
+	ctx := context.Background()
+	if _, err := models.LoadDemo(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	u, err := db.UserByEmail(ctx, models.DemoOwnerEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := db.MembershipOf(ctx, u.ID)
+	tn, _ := db.Tenant(m.BusinessID)
+	list, err := tn.Imports(ctx, 10)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("demo imports %d %v", len(list), err)
+	}
+	imp := list[0]
+	if imp.Status != models.ImportDone || imp.Counted() != imp.RowsDone {
+		t.Errorf("demo import %+v", imp)
+	}
+	rows, _ := tn.ImportRowErrors(ctx, imp.ID, 0, 100)
+	if int64(len(rows)) != imp.Failed {
+		t.Errorf("%d error rows for %d failed", len(rows), imp.Failed)
+	}
+}
