@@ -31,3 +31,19 @@ func TestAdminHomeCountsVerificationQueue(t *testing.T) {
 		t.Error("no decided-today figure")
 	}
 }
+
+func TestContactSectionsLinkTheImportArea(t *testing.T) {
+	a := newApp(t)
+	owner := a.signup("Tabs GmbH", "tabs@example.com")
+	p := owner.get("/contacts")
+	if !p.Has(`nav.subnav a[href="/contacts/imports"]`) || !p.Has(`a[href="/contacts/imports/new"]`) {
+		t.Fatal("contacts page does not link the import area")
+	}
+	p = owner.get("/contacts/imports")
+	if got := p.Text(`nav.subnav a[aria-current="page"]`); got != "Imports" {
+		t.Fatalf("current tab on the imports page: %q", got)
+	}
+	if p := owner.getRaw("/imports/new"); p.Status != 404 {
+		t.Fatalf("old import path still answers: %d", p.Status)
+	}
+}

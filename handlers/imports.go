@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"sort"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/text/collate"
@@ -38,16 +37,6 @@ func init() {
 		m.POST("/contacts/imports/:id/mapping", ih.submitMapping)
 		m.POST("/contacts/imports/:id/cancel", ih.cancel)
 		m.GET("/contacts/imports/:id/errors.csv", ih.errorReport)
-		// The contact pages link /imports…; these point them here.
-		m.GET("/imports", func(c echo.Context) error { return redirect(c, "/contacts/imports") })
-		m.GET("/imports/new", func(c echo.Context) error { return redirect(c, "/contacts/imports/new") })
-		m.GET("/imports/:id", func(c echo.Context) error {
-			id, err := pathID(c, "id")
-			if err != nil {
-				return err
-			}
-			return redirect(c, "/contacts/imports/"+strconv.FormatInt(id, 10))
-		})
 	})
 }
 
