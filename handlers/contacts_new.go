@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 
@@ -97,17 +96,5 @@ func hasProblem(v *models.ValidationError, key string) bool {
 // contactFromPath loads the contact named in the path; another business's
 // contact is not found.
 func (h *Handler) contactFromPath(c echo.Context) (models.Tenant, *models.Contact, error) {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return models.Tenant{}, nil, err
-	}
-	tn, err := h.tenant(c)
-	if err != nil {
-		return tn, nil, err
-	}
-	contact, err := tn.ContactByID(c.Request().Context(), id)
-	if errors.Is(err, models.ErrNotFound) {
-		return tn, nil, echo.NewHTTPError(http.StatusNotFound)
-	}
-	return tn, contact, err
+	return fromPath(h, c, models.Tenant.ContactByID)
 }

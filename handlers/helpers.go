@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -52,3 +53,20 @@ func safeNext(next string) string {
 }
 
 func (h *Handler) tenant(c echo.Context) (models.Tenant, error) { return h.s.Tenant(c) }
+
+// fromPath loads the row named by the :id path parameter through the
+// actor's business scope with load; another business's row is
+// models.ErrNotFound, which the error handler answers with 404.
+func fromPath[T any](h *Handler, c echo.Context, load func(models.Tenant, context.Context, int64) (T, error)) (models.Tenant, T, error) {
+	var zero T
+	id, err := pathID(c, "id")
+	if err != nil {
+		return models.Tenant{}, zero, err
+	}
+	tn, err := h.tenant(c)
+	if err != nil {
+		return tn, zero, err
+	}
+	row, err := load(tn, c.Request().Context(), id)
+	return tn, row, err
+}

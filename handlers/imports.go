@@ -43,16 +43,7 @@ func init() {
 // load returns the actor's business scope and the import named in the
 // path; another business's import is not found (404).
 func (ih *importsHandler) load(c echo.Context) (models.Tenant, *models.Import, error) {
-	tn, err := ih.tenant(c)
-	if err != nil {
-		return tn, nil, err
-	}
-	id, err := pathID(c, "id")
-	if err != nil {
-		return tn, nil, err
-	}
-	imp, err := tn.Import(c.Request().Context(), id)
-	return tn, imp, err
+	return fromPath(ih.Handler, c, models.Tenant.Import)
 }
 
 // defaultRegion is the business's country when its profile names one

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 
@@ -103,19 +102,7 @@ func (h *Handler) previewSegment(c echo.Context, id int64, name string, f *views
 }
 
 func (h *Handler) segmentFromPath(c echo.Context) (models.Tenant, *models.Segment, error) {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return models.Tenant{}, nil, err
-	}
-	tn, err := h.tenant(c)
-	if err != nil {
-		return tn, nil, err
-	}
-	seg, err := tn.SegmentByID(c.Request().Context(), id)
-	if errors.Is(err, models.ErrNotFound) {
-		return tn, nil, echo.NewHTTPError(http.StatusNotFound)
-	}
-	return tn, seg, err
+	return fromPath(h, c, models.Tenant.SegmentByID)
 }
 
 func (h *Handler) editSegment(c echo.Context) error {
