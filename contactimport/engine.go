@@ -42,6 +42,9 @@ type Engine struct {
 	BatchSize int
 	// Workers is the number of parallel row mappers (default: all cores).
 	Workers int
+	// Appliers is the number of batches applied at once on PostgreSQL
+	// (default 2; SQLite always 1).
+	Appliers int
 	// AfterApply, when set, runs after a batch has been applied to the
 	// contacts and before its checkpoint is saved; an error ends the slice
 	// there, as a crash would. For tests.
@@ -117,16 +120,35 @@ func (e *Engine) RunSlice(ctx context.Context, args ImportArgs) (Outcome, error)
 	deadline := time.Now().Add(slice)
 	done := imp.RowsDone
 	mark := time.Now()
-	_, err = importer.Run(ctx, f, cfg, func(b importer.Batch) error {
-		t0 := time.Now()
-		e.WaitTime.Add(int64(t0.Sub(mark)))
-		res, err := tn.ApplyImportBatch(ctx, imp.ID, b.Contacts, imp.Policy, "")
-		if err != nil {
-			return err
+	// Batches are applied by up to appliers goroutines (two on PostgreSQL,
+	// whose backends are processes of their own: two connections use both
+	// cores), each after the previous one as ApplyImportBatchWith
+	// describes; results are recorded one by one in file order, so the
+	// checkpoint only ever moves over a contiguous run of committed
+	// batches. A batch committed but not recorded when the slice ends is
+	// replayed from the ledger by the next run.
+	appliers := e.Appliers
+	if appliers <= 0 {
+		appliers = 2
+	}
+	if e.DB.Dialect != models.Postgres {
+		appliers = 1
+	}
+	var queue []*pendingBatch
+	sinkFailed := false
+	defer func() { // never leave a batch running behind the slice
+		for _, p := range queue {
+			<-p.done
+		}
+	}()
+	record := func(p *pendingBatch) error {
+		<-p.done
+		if p.err != nil {
+			return p.err
 		}
 		t1 := time.Now()
-		e.ApplyTime.Add(int64(t1.Sub(t0)))
-		defer func() { mark = time.Now(); e.RecordTime.Add(int64(mark.Sub(t1))) }()
+		defer func() { e.RecordTime.Add(int64(time.Since(t1))) }()
+		b, res := p.batch, p.res
 		if e.AfterApply != nil {
 			if err := e.AfterApply(imp.ID, b); err != nil {
 				return err
@@ -151,7 +173,45 @@ func (e *Engine) RunSlice(ctx context.Context, args ImportArgs) (Outcome, error)
 			return errSliceEnd
 		}
 		return nil
+	}
+	_, err = importer.Run(ctx, f, cfg, func(b importer.Batch) error {
+		e.WaitTime.Add(int64(time.Since(mark)))
+		defer func() { mark = time.Now() }()
+		p := &pendingBatch{batch: b, done: make(chan struct{})}
+		var opt models.ImportBatchOptions
+		if n := len(queue); n > 0 && appliers > 1 {
+			opt.After = queue[n-1].pending()
+		}
+		go func() {
+			defer close(p.done)
+			t0 := time.Now()
+			p.res, p.err = tn.ApplyImportBatchWith(ctx, imp.ID, b.Contacts, imp.Policy, "", opt)
+			e.ApplyTime.Add(int64(time.Since(t0)))
+		}()
+		queue = append(queue, p)
+		for len(queue) >= appliers {
+			head := queue[0]
+			queue = queue[1:]
+			if err := record(head); err != nil {
+				sinkFailed = true
+				return err
+			}
+		}
+		return nil
 	})
+	// Record the batches still in flight when the file ended, or when it
+	// ended in a broken row: the rows before it count.
+	var fe *importer.Error
+	if err == nil || errors.As(err, &fe) && !sinkFailed {
+		for len(queue) > 0 {
+			head := queue[0]
+			queue = queue[1:]
+			if rerr := record(head); rerr != nil {
+				err = rerr
+				break
+			}
+		}
+	}
 	var fileErr *importer.Error
 	switch {
 	case errors.Is(err, errSliceEnd):
@@ -176,6 +236,35 @@ func (e *Engine) RunSlice(ctx context.Context, args ImportArgs) (Outcome, error)
 	}
 	e.removeFile(ctx, imp)
 	return Finished, nil
+}
+
+// pendingBatch is a batch handed to an applier.
+type pendingBatch struct {
+	batch importer.Batch
+	res   models.BatchResult
+	err   error
+	done  chan struct{}
+}
+
+var errPreviousFailed = errors.New("the previous batch failed")
+
+// pending describes p to the next batch.
+func (p *pendingBatch) pending() *models.PendingBatch {
+	phones := make(map[string]struct{}, len(p.batch.Contacts))
+	for i := range p.batch.Contacts {
+		phones[p.batch.Contacts[i].Phone] = struct{}{}
+	}
+	return &models.PendingBatch{Phones: phones, Wait: func(ctx context.Context) error {
+		select {
+		case <-p.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if p.err != nil {
+			return errPreviousFailed
+		}
+		return nil
+	}}
 }
 
 // removeFile deletes an ended import's upload: the contacts are stored,

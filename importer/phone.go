@@ -321,3 +321,26 @@ func upperASCII(s string) string {
 	}
 	return s
 }
+
+// SplitE164 returns the calling code and the national significant number
+// of a number in E.164 form ("+4915123456789") as phonenumbers.Parse(e164,
+// "") reads them (it may drop a national prefix written after the calling
+// code), without the library's regular expressions. ok=false when the
+// input is not "+" and digits or the library would refuse it or must
+// decide; callers fall back to Parse then.
+func SplitE164(e164 string) (cc int, nsn string, ok bool) {
+	if len(e164) < 3 || len(e164) > 24 || e164[0] != '+' || !isDigits(e164[1:]) {
+		return 0, "", false
+	}
+	t := tables()
+	reg := t.regions["US"]
+	if reg == nil {
+		return 0, "", false
+	}
+	reg.compile()
+	cc, nsn, code, ok := fastParse(t, reg, e164[1:], true)
+	if !ok || code != "" {
+		return 0, "", false
+	}
+	return cc, nsn, true
+}

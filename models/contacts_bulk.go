@@ -102,6 +102,29 @@ type stagedContact struct {
 // on PostgreSQL (stored contacts are locked in number order; a batch that
 // meets a number inserted meanwhile is retried once).
 func (t Tenant) ApplyImportBatch(ctx context.Context, importID int64, rows []importer.Contact, policy DuplicatePolicy, actor string) (BatchResult, error) {
+	return t.ApplyImportBatchWith(ctx, importID, rows, policy, actor, ImportBatchOptions{})
+}
+
+// ImportBatchOptions tune ApplyImportBatchWith.
+type ImportBatchOptions struct {
+	// After, on PostgreSQL, is the previous batch of the same import while
+	// it is still being applied on another connection; see
+	// contacts_bulk_pg.go. The caller must not start a batch before the
+	// one two places earlier has committed. Ignored on SQLite.
+	After *PendingBatch
+}
+
+// PendingBatch is a batch being applied concurrently.
+type PendingBatch struct {
+	// Phones are the numbers of its rows (importer.Contact.Phone).
+	Phones map[string]struct{}
+	// Wait returns once it has committed, or its error if it failed (then
+	// this batch fails too and nothing of it is kept).
+	Wait func(context.Context) error
+}
+
+// ApplyImportBatchWith is ApplyImportBatch with options.
+func (t Tenant) ApplyImportBatchWith(ctx context.Context, importID int64, rows []importer.Contact, policy DuplicatePolicy, actor string, opt ImportBatchOptions) (BatchResult, error) {
 	var res BatchResult
 	if err := t.check(); err != nil {
 		return res, err
@@ -123,7 +146,7 @@ func (t Tenant) ApplyImportBatch(ctx context.Context, importID int64, rows []imp
 	if len(staged) == 0 && firstRow <= 0 {
 		return res, nil
 	}
-	b := importBatch{t: t, importID: importID, firstRow: firstRow, staged: staged, skip: policy == DuplicateSkip, actor: actor, now: t.db.Now()}
+	b := importBatch{t: t, importID: importID, firstRow: firstRow, staged: staged, skip: policy == DuplicateSkip, actor: actor, now: t.db.Now(), after: opt.After}
 	var err error
 	if t.db.Pool != nil {
 		err = b.applyPG(ctx, &res)
@@ -145,6 +168,7 @@ type importBatch struct {
 	skip     bool
 	actor    string
 	now      time.Time
+	after    *PendingBatch
 }
 
 // finish adds the policy's share of folded repeats to the counts.

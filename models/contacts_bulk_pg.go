@@ -30,6 +30,16 @@ import (
 // All in one pgx transaction. If another transaction inserts one of the
 // batch's new numbers meanwhile, the unique index refuses the COPY and the
 // batch is retried once from the start.
+//
+// With ImportBatchOptions.After (the previous batch of the same import,
+// still being applied on another connection), the batch first does all of
+// the above for its numbers that batch does not have, then waits for it
+// to commit, then does its shared numbers, and commits. So the two
+// batches' database work overlaps on two backends (two cores), while
+// every number sees its rows in file order and batches commit in file
+// order, exactly as if they ran one after the other. Waiting holds locks
+// only on numbers the previous batch does not touch, so the two cannot
+// deadlock.
 
 // pgUpdateTable receives the final values of changed contacts. It lives as
 // long as the connection and empties at each commit.
@@ -96,21 +106,29 @@ func (b *importBatch) applyPGOnce(ctx context.Context, res *BatchResult) error {
 			return replayed(stored, res)
 		}
 	}
+	own, shared := b.staged, []*stagedContact(nil)
+	if b.after != nil && len(b.after.Phones) > 0 {
+		own = make([]*stagedContact, 0, len(b.staged))
+		for _, s := range b.staged {
+			if _, ok := b.after.Phones[s.phone]; ok {
+				shared = append(shared, s)
+			} else {
+				own = append(own, s)
+			}
+		}
+	}
+	if err := b.pgApplyPart(ctx, tx, own, res); err != nil {
+		return err
+	}
+	if b.after != nil && b.after.Wait != nil {
+		if err := b.after.Wait(ctx); err != nil {
+			return fmt.Errorf("previous batch: %w", err)
+		}
+	}
+	if err := b.pgApplyPart(ctx, tx, shared, res); err != nil {
+		return err
+	}
 	if len(b.staged) > 0 {
-		prior, supp, err := b.pgLoad(ctx, tx)
-		if err != nil {
-			return err
-		}
-		p := b.plan(prior, supp, res)
-		if err := b.pgInsert(ctx, tx, p.inserts); err != nil {
-			return err
-		}
-		if err := b.pgUpdate(ctx, tx, p.updates); err != nil {
-			return err
-		}
-		if err := b.pgFollowUps(ctx, tx, p); err != nil {
-			return err
-		}
 		b.finish(res)
 	}
 	if b.firstRow > 0 {
@@ -122,12 +140,31 @@ func (b *importBatch) applyPGOnce(ctx context.Context, res *BatchResult) error {
 	return tx.Commit(ctx)
 }
 
-// pgLoad locks and reads the stored contacts of the batch's numbers and
-// reads their suppressions.
-func (b *importBatch) pgLoad(ctx context.Context, tx pgx.Tx) (map[string]*priorContact, map[string]time.Time, error) {
-	phones := make([]string, len(b.staged))
-	hashes := make([]string, len(b.staged))
-	for i, s := range b.staged {
+// pgApplyPart loads, plans and writes part of the batch's numbers.
+func (b *importBatch) pgApplyPart(ctx context.Context, tx pgx.Tx, part []*stagedContact, res *BatchResult) error {
+	if len(part) == 0 {
+		return nil
+	}
+	prior, supp, err := b.pgLoad(ctx, tx, part)
+	if err != nil {
+		return err
+	}
+	p := b.plan(part, prior, supp, res)
+	if err := b.pgInsert(ctx, tx, p.inserts); err != nil {
+		return err
+	}
+	if err := b.pgUpdate(ctx, tx, p.updates); err != nil {
+		return err
+	}
+	return b.pgFollowUps(ctx, tx, p)
+}
+
+// pgLoad locks and reads the stored contacts of part's numbers and reads
+// their suppressions.
+func (b *importBatch) pgLoad(ctx context.Context, tx pgx.Tx, part []*stagedContact) (map[string]*priorContact, map[string]time.Time, error) {
+	phones := make([]string, len(part))
+	hashes := make([]string, len(part))
+	for i, s := range part {
 		phones[i], hashes[i] = s.phone, s.hash
 	}
 	prior := map[string]*priorContact{}

@@ -24,10 +24,10 @@ type batchPlan struct {
 // plan applies decideConsent and the field rules to every staged row,
 // given the stored contacts and suppressions of the batch's numbers, and
 // counts the rows. Both databases write the same plan.
-func (b *importBatch) plan(prior map[string]*priorContact, supp map[string]time.Time, res *BatchResult) batchPlan {
+func (b *importBatch) plan(staged []*stagedContact, prior map[string]*priorContact, supp map[string]time.Time, res *BatchResult) batchPlan {
 	var p batchPlan
 	importID := b.importID
-	for _, s := range b.staged {
+	for _, s := range staged {
 		old := prior[s.phone]
 		if old != nil && old.ImportID != nil && *old.ImportID == b.importID {
 			res.Duplicates++

@@ -56,7 +56,7 @@ func (b *importBatch) applySQLite(ctx context.Context, res *BatchResult) error {
 			if err != nil {
 				return err
 			}
-			if err := b.sqliteWrite(ctx, tx, b.plan(prior, supp, res)); err != nil {
+			if err := b.sqliteWrite(ctx, tx, b.plan(b.staged, prior, supp, res)); err != nil {
 				return err
 			}
 			b.finish(res)

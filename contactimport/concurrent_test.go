@@ -1,0 +1,70 @@
+package contactimport_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/optline/optline/importer"
+	"github.com/optline/optline/models"
+)
+
+// TestConcurrentBatchesKeepFileOrder: on PostgreSQL two batches are applied
+// at once; a number repeated in neighbouring batches still ends with the
+// values of its last row (policy update) or its first (policy skip), and
+// the counts are those of one batch after the other.
+func TestConcurrentBatchesKeepFileOrder(t *testing.T) {
+	for _, policy := range []models.DuplicatePolicy{models.DuplicateUpdate, models.DuplicateSkip} {
+		t.Run(string(policy), func(t *testing.T) {
+			f := newFx(t)
+			tn, u := f.business("Laden " + string(policy))
+			var b strings.Builder
+			b.WriteString("phone,name\n")
+			const rows = 1200
+			for i := range rows {
+				// Every row repeats a number of one of the 60 rows before it.
+				n := i
+				if i%7 == 3 && i >= 60 {
+					n = i - 1 - (i*13)%60
+				}
+				fmt.Fprintf(&b, "+49151%08d,Kunde %d\n", 12340000+n, i)
+			}
+			f.eng.BatchSize = 50
+			imp := f.upload(tn, u, "order.csv", []byte(b.String()), importer.Format{})
+			f.queue(tn, u, imp, plan(imp, policy, models.ConsentFromNone))
+			got := f.run(tn, imp.ID)
+			if got.Status != models.ImportDone {
+				t.Fatalf("status %s %q", got.Status, got.Error)
+			}
+			checkCounts(t, got)
+			first, last := map[int]int{}, map[int]int{}
+			for i := range rows {
+				n := i
+				if i%7 == 3 && i >= 60 {
+					n = i - 1 - (i*13)%60
+				}
+				if _, ok := first[n]; !ok {
+					first[n] = i
+				}
+				last[n] = i
+			}
+			if got.Imported != int64(len(first)) || got.Duplicates != int64(rows-len(first)) {
+				t.Errorf("imported %d duplicates %d, want %d and %d", got.Imported, got.Duplicates, len(first), rows-len(first))
+			}
+			for n := range first {
+				c, err := tn.ContactByPhone(context.Background(), fmt.Sprintf("+49151%08d", 12340000+n))
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := last[n]
+				if policy == models.DuplicateSkip {
+					want = first[n]
+				}
+				if c.Name != fmt.Sprintf("Kunde %d", want) {
+					t.Errorf("number %d: name %q, want Kunde %d", n, c.Name, want)
+				}
+			}
+		})
+	}
+}
