@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/optline/optline/models"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
@@ -39,20 +40,22 @@ func (h *Handler) contactsVM(c echo.Context, f views.ContactFilterVM, after, bef
 	}
 	vm.Filter = f
 	mf.After, mf.Before, mf.Limit = after, before, 50
-	page, err := tn.ListContacts(ctx, mf)
+	// The page, its count and the tag list (one round trip where it can).
+	ex := &models.PageExtras{WantTags: true}
+	if f.Query == "" {
+		ex.CountUpTo = listCountCap
+	}
+	page, err := tn.ListContactsWith(ctx, mf, ex)
 	if err != nil {
 		return vm, err
 	}
-	vm.Contacts = page.Contacts
+	vm.Contacts, vm.Tags = page.Contacts, ex.Tags
 	if f.Query != "" {
 		vm.CountUnknown = true
 		vm.Count, vm.CountMore = int64(len(page.Contacts)), page.Next != ""
 		vm.LaterPage = after != "" || before != ""
-	} else if vm.Count, vm.CountMore, err = tn.CountContactsUpTo(ctx, mf, listCountCap); err != nil {
-		return vm, err
-	}
-	if vm.Tags, err = tn.Tags(ctx); err != nil {
-		return vm, err
+	} else {
+		vm.Count, vm.CountMore = ex.Count, ex.More
 	}
 	vm.Empty = vm.Count == 0 && !f.Active() && after == "" && before == ""
 	if page.Next != "" {

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/nyaruka/phonenumbers"
 	"gorm.io/gorm"
 )
@@ -110,6 +111,10 @@ func (a *Attrs) Scan(v any) error {
 		b = []byte(x)
 	default:
 		return fmt.Errorf("attrs: cannot scan %T", v)
+	}
+	if len(b) == 2 && b[0] == '{' && b[1] == '}' { // most contacts: no JSON decoding
+		*a = Attrs{}
+		return nil
 	}
 	m := map[string]string{}
 	if err := json.Unmarshal(b, &m); err != nil {
@@ -278,14 +283,26 @@ func (t Tenant) Tags(ctx context.Context) ([]string, error) {
 	if err := t.check(); err != nil {
 		return nil, err
 	}
+	const q = tagsSQL
+	if t.db.Pool != nil { // every list page asks: pgx, without GORM
+		sql, args := dollarArgs(q, []any{t.businessID, t.businessID})
+		rows, err := t.db.Pool.Query(ctx, sql, args...)
+		if err != nil {
+			return nil, err
+		}
+		return pgx.CollectRows(rows, pgx.RowTo[string])
+	}
 	var out []string
-	err := t.db.WithContext(ctx).Raw(`WITH RECURSIVE t(tag) AS (
+	err := t.db.WithContext(ctx).Raw(q, t.businessID, t.businessID).Scan(&out).Error
+	return out, err
+}
+
+// tagsSQL lists a business's tags; its two arguments are the business.
+const tagsSQL = `WITH RECURSIVE t(tag) AS (
 		SELECT MIN(tag) FROM contact_tags WHERE business_id = ?
 		UNION ALL
 		SELECT (SELECT MIN(tag) FROM contact_tags WHERE business_id = ? AND tag > t.tag) FROM t WHERE t.tag IS NOT NULL
-	) SELECT tag FROM t WHERE tag IS NOT NULL LIMIT 500`, t.businessID, t.businessID).Scan(&out).Error
-	return out, err
-}
+	) SELECT tag FROM t WHERE tag IS NOT NULL LIMIT 500`
 
 // check fails for a zero Tenant, so raw SQL never runs unscoped.
 func (t Tenant) check() error {

@@ -537,3 +537,39 @@ func TestZeroTenantIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestNumberSearchRangesStayInTenant: a number search (ranges of the phone
+// and national-number indexes on PostgreSQL) finds the number typed
+// nationally or internationally, with filters, and only in its own book.
+func TestNumberSearchRangesStayInTenant(t *testing.T) {
+	db, _ := ctDB(t)
+	a, b := ctTenant(t, db, "A"), ctTenant(t, db, "B")
+	ctx := context.Background()
+	mustContact(t, a, models.ContactInput{Phone: "+4915123456789", Name: "Anna A", Tags: "vip"})
+	mustContact(t, a, models.ContactInput{Phone: "+41791234567", Name: "Zoe A"})
+	mustContact(t, b, models.ContactInput{Phone: "+4915123456789", Name: "Anna B"})
+	for q, want := range map[string][]string{
+		"0151 234":     {"Anna A"},
+		"+49 151 234":  {"Anna A"},
+		"15123456789":  {"Anna A"},
+		"079 123":      {"Zoe A"},
+		"0041 79 123":  {"Zoe A"},
+		"+41 79 999":   nil,
+		"0151 2349999": nil,
+	} {
+		p, err := a.ListContacts(ctx, models.ContactFilter{Query: q})
+		if err != nil {
+			t.Fatalf("search %q: %v", q, err)
+		}
+		if got := names(p.Contacts); !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
+			t.Errorf("search %q = %v, want %v", q, got, want)
+		}
+	}
+	p, err := a.ListContacts(ctx, models.ContactFilter{Query: "0151 234", Tags: []string{"vip"}})
+	if err != nil || !reflect.DeepEqual(names(p.Contacts), []string{"Anna A"}) || !reflect.DeepEqual(p.Contacts[0].Tags, []string{"vip"}) {
+		t.Errorf("number search with a tag: %v %v", names(p.Contacts), err)
+	}
+	if n, err := a.CountContacts(ctx, models.ContactFilter{Query: "+49 151"}); err != nil || n != 1 {
+		t.Errorf("count of a number search = %d, %v", n, err)
+	}
+}

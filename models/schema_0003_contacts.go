@@ -20,8 +20,11 @@ package models
 //     parsing; a trigram index tripled the import's cost). A larger GIN
 //     pending list (16 MB) made the import's COPY a third cheaper but every
 //     search through the index scans that list: number searches became
-//     three times slower, so it stays at the default. phone is in byte order ("C") on PostgreSQL so that a number prefix
-//     is a range of the (business_id, phone) index. The id
+//     three times slower, so it stays at the default. phone is in byte
+//     order ("C") on PostgreSQL so that a number prefix is a range of the
+//     (business_id, phone) index; contacts_national_idx does the same for
+//     the national number, which searchText writes as the last search word
+//     (numberCondition in contact_list.go). The id
 //     sequences hand out ids in blocks of 1,000 per connection, so ids of
 //     contacts created at the same time by two connections interleave.
 //   - contact_tags: lower-case tags, one row per contact and tag.
@@ -62,6 +65,7 @@ CREATE INDEX contacts_page_idx ON contacts (business_id, id);
 CREATE INDEX contacts_name_idx ON contacts (business_id, name_key, id);
 CREATE INDEX contacts_state_idx ON contacts (business_id, consent_state, id) WHERE consent_state <> 'opted_in';
 CREATE INDEX contacts_search_idx ON contacts USING gin (array_to_tsvector(string_to_array(search, ' '))); -- pg-only
+CREATE INDEX contacts_national_idx ON contacts (business_id, (split_part(search, ' ', -1) COLLATE "C")); -- pg-only
 ALTER SEQUENCE contacts_id_seq CACHE 1000; -- pg-only
 
 CREATE TABLE contact_tags (

@@ -129,7 +129,7 @@ func (s *Server) pageMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 
 		actor := &Actor{}
 		if uid, _ := strconv.ParseInt(stringValue(sess, keyUserID), 10, 64); uid > 0 {
-			actor, err = s.loadActor(c, uid)
+			actor, err = s.loadActor(c, sess, uid)
 			if err != nil {
 				return err
 			}
@@ -168,35 +168,36 @@ func (s *Server) pageMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-func (s *Server) loadActor(c echo.Context, uid int64) (*Actor, error) {
-	ctx := c.Request().Context()
-	u, err := s.DB.UserByID(ctx, uid)
-	if errors.Is(err, models.ErrNotFound) {
+// loadActor gives the actor of user uid: the principal read with the
+// session row when it is that user's, else one query. A user who is gone
+// or suspended, or a member of a suspended business, is no actor (logged
+// out); administrators have no membership.
+func (s *Server) loadActor(c echo.Context, sess *sessions.Session, uid int64) (*Actor, error) {
+	p, _ := sess.Values[keyPrincipal].(*models.Principal)
+	delete(sess.Values, keyPrincipal)
+	if p == nil || p.User == nil || p.User.ID != uid {
+		var err error
+		p, err = s.DB.PrincipalOf(c.Request().Context(), uid)
+		if errors.Is(err, models.ErrNotFound) {
+			return &Actor{}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if p.User.SuspendedAt != nil {
 		return &Actor{}, nil
 	}
-	if err != nil {
-		return nil, err
+	if p.Membership == nil {
+		return &Actor{User: p.User}, nil
 	}
-	if u.SuspendedAt != nil {
+	if p.Business == nil {
+		return nil, fmt.Errorf("business %d of membership %d: %w", p.Membership.BusinessID, p.Membership.ID, models.ErrNotFound)
+	}
+	if p.Business.Suspended() {
 		return &Actor{}, nil
 	}
-	a := &Actor{User: u}
-	m, err := s.DB.MembershipOf(ctx, uid)
-	if errors.Is(err, models.ErrNotFound) {
-		return a, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	b, err := s.DB.BusinessByID(ctx, m.BusinessID)
-	if err != nil {
-		return nil, err
-	}
-	if b.Suspended() {
-		return &Actor{}, nil
-	}
-	a.Membership, a.Business = m, b
-	return a, nil
+	return &Actor{User: p.User, Membership: p.Membership, Business: p.Business}, nil
 }
 
 func unsafeMethod(m string) bool {

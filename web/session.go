@@ -37,6 +37,9 @@ const (
 	keyToken   = "_token"
 	keyCreated = "_created"
 	keySeen    = "_seen"
+	// keyPrincipal holds the *models.Principal read with the session row
+	// (never saved: only string values are).
+	keyPrincipal = "_principal"
 )
 
 // NewSessionStore builds the store.
@@ -75,7 +78,7 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 		return sess, nil
 	}
 	id := models.HashToken(token)
-	row, err := s.db.SessionByID(r.Context(), id)
+	row, principal, err := s.db.SessionWithPrincipal(r.Context(), id)
 	if errors.Is(err, models.ErrNotFound) {
 		return sess, nil
 	}
@@ -94,6 +97,9 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 	}
 	if row.UserID != nil {
 		sess.Values[keyUserID] = strconv.FormatInt(*row.UserID, 10)
+		if principal != nil {
+			sess.Values[keyPrincipal] = principal
+		}
 	}
 	sess.ID = id
 	sess.Values[keyToken] = token

@@ -52,9 +52,34 @@ func newBench(ctx context.Context, db *models.DB, o options, out io.Writer) (*be
 	if err != nil {
 		return nil, err
 	}
-	b.owner = owner
-	if b.tn, err = db.Tenant(biz.ID); err != nil {
+	return b, b.setUp(ctx, owner, biz.ID)
+}
+
+// openBench finds the owner and business of a database an earlier run
+// kept.
+func openBench(ctx context.Context, db *models.DB, o options, out io.Writer) (*bench, error) {
+	dir, err := os.MkdirTemp("", "importbench-")
+	if err != nil {
 		return nil, err
+	}
+	b := &bench{o: o, out: out, db: db, dir: dir, files: contactimport.FileStore(dir)}
+	owner, err := db.UserByEmail(ctx, "owner@bench.example")
+	if err != nil {
+		return nil, fmt.Errorf("owner of the kept database: %w", err)
+	}
+	m, err := db.MembershipOf(ctx, owner.ID)
+	if err != nil {
+		return nil, err
+	}
+	return b, b.setUp(ctx, owner, m.BusinessID)
+}
+
+func (b *bench) setUp(ctx context.Context, owner *models.User, businessID int64) error {
+	db, o := b.db, b.o
+	var err error
+	b.owner = owner
+	if b.tn, err = db.Tenant(businessID); err != nil {
+		return err
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	b.queue, err = jobs.New(db, quiet, jobs.Config{Poll: 100 * time.Millisecond, Register: func(w *river.Workers) {
@@ -64,7 +89,7 @@ func newBench(ctx context.Context, db *models.DB, o options, out io.Writer) (*be
 			b.engine.BatchSize = o.batch
 		}
 	}})
-	return b, err
+	return err
 }
 
 func (b *bench) close() {

@@ -49,6 +49,7 @@ type options struct {
 	batch    int
 	cpuprof  string
 	pageprof string
+	reuse    string
 }
 
 func main() {
@@ -63,6 +64,7 @@ func main() {
 	flag.IntVar(&o.batch, "batch", 0, "rows per import batch (default: the engine's)")
 	flag.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of the import to this file")
 	flag.StringVar(&o.pageprof, "pageprofile", "", "write a CPU profile of the page load test to this file")
+	flag.StringVar(&o.reuse, "reuse", "", "measure only the pages against this database kept by an earlier -keep run (no generation, no import; never dropped)")
 	flag.Parse()
 	// Interrupted or piped into head: still drop the benchmark database.
 	signal.Ignore(syscall.SIGPIPE)
@@ -77,6 +79,9 @@ func main() {
 func run(ctx context.Context, o options, out io.Writer) error {
 	if !strings.HasPrefix(o.dbURL, "postgres://") && !strings.HasPrefix(o.dbURL, "postgresql://") {
 		return errors.New("-database-url (or TEST_DATABASE_URL) must be a postgres:// URL")
+	}
+	if o.reuse != "" {
+		return reuse(ctx, o, out)
 	}
 	name := "optline_bench_" + randHex()
 	if err := adminExec(ctx, o.dbURL, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
@@ -109,6 +114,28 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err := b.importFile(ctx); err != nil {
 		return err
 	}
+	return b.measurePages(ctx)
+}
+
+// reuse measures the pages against a database an earlier run kept: it
+// migrates it (new migrations only), finds the owner and the business, and
+// runs the page phase.
+func reuse(ctx context.Context, o options, out io.Writer) error {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := models.Open(ctx, withDB(o.dbURL, o.reuse), "", quiet)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx, quiet); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "machine: %s\nreusing database %s\n", machine(), o.reuse)
+	b, err := openBench(ctx, db, o, out)
+	if err != nil {
+		return err
+	}
+	defer b.close()
 	return b.measurePages(ctx)
 }
 
