@@ -133,6 +133,7 @@ func TestSearchAndFilters(t *testing.T) {
 		{Phone: "0170 9876543", Region: "DE", Name: "Ömer Yıldız", Language: "tr"},
 		{Phone: "+447911123456", Name: "Oliver Smith", Email: "oliver@example.co.uk", Language: "en"},
 		{Phone: "+4915199999999", Name: "100% O_K"},
+		{Phone: "+4917612345678", Name: "Kunde 42", Email: "4711kunde@example.com"},
 	} {
 		mustContact(t, tn, in)
 	}
@@ -152,6 +153,16 @@ func TestSearchAndFilters(t *testing.T) {
 		"o_k":            {"100% O_K"},
 		"%":              nil,
 		"'; drop table":  nil,
+		// Words and digits together: the digits may start a number (with
+		// or without its country code) or a word of the name or e-mail.
+		"anna 49151":  {"Anna Müller"},
+		"anna 1512":   {"Anna Müller"},
+		"anna 170":    nil,
+		"kunde 42":    {"Kunde 42"},
+		"kunde 1761":  {"Kunde 42"},
+		"42 #":        {"Kunde 42"}, // digits only, but not a number
+		"4711kunde":   {"Kunde 42"},
+		"kunde 4711k": {"Kunde 42"},
 	}
 	for q, want := range cases {
 		p, err := tn.ListContacts(ctx, models.ContactFilter{Query: q})
@@ -172,7 +183,7 @@ func TestSearchAndFilters(t *testing.T) {
 		t.Errorf("tag filter: %v", names(p.Contacts))
 	}
 	p, _ = tn.ListContacts(ctx, models.ContactFilter{Consent: models.ConsentNone, Sort: models.SortName})
-	if len(p.Contacts) != 4 {
+	if len(p.Contacts) != 5 {
 		t.Errorf("consent filter: %v", names(p.Contacts))
 	}
 	n, more, err := tn.CountContactsUpTo(ctx, models.ContactFilter{}, 3)

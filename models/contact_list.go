@@ -246,19 +246,40 @@ func isNumberSearch(search string) bool { return strings.HasPrefix(search, "((c.
 const nationalExpr = `(split_part(c.search, ' ', -1) COLLATE "C")`
 
 // searchCondition matches every term as a word prefix of c.search. On
-// PostgreSQL it uses the full-text index of the search words (the words
-// become lexemes as they are, without a text-search parser, in the index
-// and in the query alike); SQLite compares the text.
+// PostgreSQL it uses the full-text index of the name and e-mail words
+// (searchWordsExpr; the words become lexemes as they are, without a
+// text-search parser, in the index and in the query alike) for the terms
+// that are not all digits. The number words are not in that index, so a
+// term of digits only (which may start a number word, or a name or e-mail
+// word) is compared with the whole text (wordsLike), as a filter of the
+// rows the index finds; a term with anything but digits cannot start a
+// number word. SQLite compares the text.
 func searchCondition(d Dialect, terms []string) (string, []any) {
-	if d == Postgres {
-		quoted := make([]string, len(terms))
-		for i, t := range terms {
-			quoted[i] = "'" + strings.NewReplacer("'", "''", `\`, `\\`).Replace(t) + "':*"
-		}
-		return "array_to_tsvector(string_to_array(c.search, ' ')) @@ CAST(? AS tsquery)", []any{strings.Join(quoted, " & ")}
+	if d != Postgres {
+		return wordsLike(terms)
 	}
-	return wordsLike(terms)
+	var quoted, digits []string
+	for _, t := range terms {
+		if strings.Trim(t, "0123456789") == "" {
+			digits = append(digits, t)
+			continue
+		}
+		quoted = append(quoted, "'"+strings.NewReplacer("'", "''", `\`, `\\`).Replace(t)+"':*")
+	}
+	if len(quoted) == 0 {
+		return wordsLike(digits)
+	}
+	cond, args := searchWordsExpr+" @@ CAST(? AS tsquery)", []any{strings.Join(quoted, " & ")}
+	if len(digits) > 0 {
+		like, likeArgs := wordsLike(digits)
+		cond, args = cond+" AND "+like, append(args, likeArgs...)
+	}
+	return cond, args
 }
+
+// searchWordsExpr is the expression of contacts_search_idx (schema 3): the
+// name and e-mail words, before searchSep.
+const searchWordsExpr = `array_to_tsvector(string_to_array(split_part(c.search, '  ', 1), ' '))`
 
 // wordsLike matches every term as a word prefix of c.search by comparing
 // the text: SQLite's search, and on PostgreSQL the filter of the probe
