@@ -100,17 +100,10 @@ func (a Attrs) Value() (driver.Value, error) {
 
 // Scan reads attributes from JSON text.
 func (a *Attrs) Scan(v any) error {
-	var b []byte
-	switch x := v.(type) {
-	case nil:
+	b, err := jsonTextBytes(v, "attrs")
+	if b == nil || err != nil {
 		*a = nil
-		return nil
-	case []byte:
-		b = x
-	case string:
-		b = []byte(x)
-	default:
-		return fmt.Errorf("attrs: cannot scan %T", v)
+		return err
 	}
 	if len(b) == 2 && b[0] == '{' && b[1] == '}' { // most contacts: no JSON decoding
 		*a = Attrs{}
@@ -317,4 +310,18 @@ func (t Tenant) check() error {
 		return ErrNoTenant
 	}
 	return nil
+}
+
+// jsonTextBytes is the raw JSON of a text column as a driver hands it
+// over (string or bytes); nil for NULL.
+func jsonTextBytes(v any, what string) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case []byte:
+		return x, nil
+	case string:
+		return []byte(x), nil
+	}
+	return nil, fmt.Errorf("%s: cannot scan %T", what, v)
 }

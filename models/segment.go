@@ -5,7 +5,6 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -27,17 +26,10 @@ func (l TagList) Value() (driver.Value, error) {
 
 // Scan reads the list from JSON text.
 func (l *TagList) Scan(v any) error {
-	var b []byte
-	switch x := v.(type) {
-	case nil:
+	b, err := jsonTextBytes(v, "tag list")
+	if b == nil || err != nil {
 		*l = nil
-		return nil
-	case []byte:
-		b = x
-	case string:
-		b = []byte(x)
-	default:
-		return fmt.Errorf("tag list: cannot scan %T", v)
+		return err
 	}
 	var out []string
 	if err := json.Unmarshal(b, &out); err != nil {
