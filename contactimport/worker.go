@@ -56,6 +56,7 @@ func FileStore(dataDir string) blobstore.Store {
 func Register(workers *river.Workers, db *models.DB, files blobstore.Store) *Engine {
 	e := NewEngine(db, files)
 	river.AddWorker(workers, &Worker{e: e})
+	river.AddWorker(workers, &Janitor{DB: db, Files: files, Log: e.Log})
 	return e
 }
 

@@ -33,6 +33,9 @@ type Config struct {
 	SessionIdle, SessionMax time.Duration
 	// CleanupEvery is how often expired sessions and invitations go.
 	CleanupEvery time.Duration
+	// Periodic adds scheduled jobs of other areas (their workers come
+	// through Register).
+	Periodic []*river.PeriodicJob
 	// Register adds more workers (imports, sends) to the bundle.
 	Register func(w *river.Workers)
 	// Poll is how often workers look for new jobs (SQLite has no
@@ -56,11 +59,11 @@ func New(db *models.DB, log *slog.Logger, cfg Config) (*Queue, error) {
 		Logger:  slog.New(minLevel{log.Handler(), slog.LevelWarn}).With("component", "jobs"),
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
 		Workers: workers,
-		PeriodicJobs: []*river.PeriodicJob{
+		PeriodicJobs: append([]*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(cfg.CleanupEvery),
 				func() (river.JobArgs, *river.InsertOpts) { return CleanupArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
-		},
+		}, cfg.Periodic...),
 		FetchPollInterval: cfg.Poll,
 		FetchCooldown:     min(cfg.Poll, 100*time.Millisecond),
 		// No job runs long: long work (imports) goes in slices that save

@@ -291,7 +291,7 @@ func (t Tenant) CancelImport(ctx context.Context, id int64, by *User) (string, e
 		if res.RowsAffected == 0 {
 			return ErrConflict
 		}
-		e := AuditEntry{BusinessID: t.businessID, Action: "import.cancelled", TargetType: "import", TargetID: itoa(id), Detail: "was " + before}
+		e := AuditEntry{ActorEmail: "system", BusinessID: t.businessID, Action: "import.cancelled", TargetType: "import", TargetID: itoa(id), Detail: "was " + before}
 		if by != nil {
 			e.ActorID, e.ActorEmail = by.ID, by.Email
 		}

@@ -63,7 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	queue, err := jobs.New(db, log, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
-		Register: func(w *river.Workers) { contactimport.Register(w, db, contactimport.FileStore(cfg.DataDir)).Log = log }})
+		Register: func(w *river.Workers) { contactimport.Register(w, db, contactimport.FileStore(cfg.DataDir)).Log = log },
+		Periodic: contactimport.PeriodicJobs()})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,70 @@
+package contactimport
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/optline/optline/blobstore"
+	"github.com/optline/optline/models"
+)
+
+// JanitorArgs is the periodic job that removes abandoned uploads: files
+// uploaded but never confirmed within models.AbandonedUploadAge.
+type JanitorArgs struct{}
+
+// Kind names the job.
+func (JanitorArgs) Kind() string { return "contact_import_janitor" }
+
+// PeriodicJobs are the import area's scheduled jobs, for jobs.Config.
+func PeriodicJobs() []*river.PeriodicJob {
+	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+		func() (river.JobArgs, *river.InsertOpts) { return JanitorArgs{}, nil },
+		&river.PeriodicJobOpts{RunOnStart: true})}
+}
+
+// Janitor works JanitorArgs.
+type Janitor struct {
+	river.WorkerDefaults[JanitorArgs]
+	DB    *models.DB
+	Files blobstore.Store
+	Log   *slog.Logger
+}
+
+// Work implements river.Worker.
+func (j *Janitor) Work(ctx context.Context, _ *river.Job[JanitorArgs]) error {
+	_, err := j.Sweep(ctx)
+	return err
+}
+
+// Sweep cancels abandoned uploads through their business's scope (an
+// audit entry each) and deletes their files. It returns how many went.
+func (j *Janitor) Sweep(ctx context.Context) (int, error) {
+	stale, err := j.DB.AbandonedUploads(ctx, j.DB.Now().Add(-models.AbandonedUploadAge), 500)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, imp := range stale {
+		tn, err := j.DB.Tenant(imp.BusinessID)
+		if err != nil {
+			return n, err
+		}
+		if _, err := tn.CancelImport(ctx, imp.ID, nil); errors.Is(err, models.ErrConflict) {
+			continue // confirmed or cancelled meanwhile
+		} else if err != nil {
+			return n, err
+		}
+		if err := j.Files.Delete(ctx, imp.FileKey); err != nil && j.Log != nil {
+			j.Log.Warn("remove abandoned upload", "import", imp.ID, "error", err.Error())
+		}
+		n++
+	}
+	if n > 0 && j.Log != nil {
+		j.Log.Info("abandoned uploads removed", "count", n)
+	}
+	return n, nil
+}

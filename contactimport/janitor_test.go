@@ -1,0 +1,53 @@
+package contactimport_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/optline/optline/contactimport"
+	"github.com/optline/optline/importer"
+	"github.com/optline/optline/models"
+)
+
+func TestJanitorRemovesAbandonedUploadsOnly(t *testing.T) {
+	f := newFx(t)
+	ctx := context.Background()
+	tn, u := f.business("Janitor GmbH")
+	csv := []byte("phone,name\n+4915123456789,Anna\n")
+	format := importer.Format{Encoding: importer.UTF8, Delimiter: ','}
+	old := f.upload(tn, u, "old.csv", csv, format)
+	f.clock.Advance(23 * time.Hour)
+	fresh := f.upload(tn, u, "fresh.csv", csv, format)
+	f.clock.Advance(2 * time.Hour) // old is 25 h old, fresh 2 h
+
+	j := &contactimport.Janitor{DB: f.db, Files: f.files}
+	n, err := j.Sweep(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("removed %d uploads, want 1", n)
+	}
+	if got := f.load(tn, old.ID); got.Status != models.ImportCancelled {
+		t.Errorf("abandoned upload status %q", got.Status)
+	}
+	if _, err := f.files.Open(ctx, old.FileKey); err == nil {
+		t.Error("abandoned upload's file is still stored")
+	}
+	if got := f.load(tn, fresh.ID); got.Status != models.ImportUploaded {
+		t.Errorf("fresh upload touched: %q", got.Status)
+	}
+	if rc, err := f.files.Open(ctx, fresh.FileKey); err != nil {
+		t.Errorf("fresh upload's file removed: %v", err)
+	} else {
+		rc.Close()
+	}
+	evs, _ := f.db.AuditLog(ctx, models.AuditFilter{Action: "import.cancelled"})
+	if len(evs) != 1 || evs[0].ActorEmail != "system" || evs[0].BusinessID == nil || *evs[0].BusinessID != tn.BusinessID() {
+		t.Fatalf("audit: %+v", evs)
+	}
+	if n, err := j.Sweep(ctx); err != nil || n != 0 {
+		t.Fatalf("second sweep: %d %v", n, err)
+	}
+}

@@ -1,0 +1,21 @@
+package models
+
+import (
+	"context"
+	"time"
+)
+
+// AbandonedUploadAge is how long an upload may wait for its mapping to be
+// confirmed before the clean-up job removes it with its file.
+const AbandonedUploadAge = 24 * time.Hour
+
+// AbandonedUploads lists, across businesses, imports still waiting for
+// their mapping that nobody touched since before. Only the clean-up job
+// uses it; it then acts through each import's own business scope.
+func (db *DB) AbandonedUploads(ctx context.Context, before time.Time, limit int) ([]Import, error) {
+	var out []Import
+	err := db.WithContext(ctx).Select("id, business_id, file_key, file_name, status").
+		Where("status IN ? AND updated_at < ?", []string{ImportUploaded, ImportMapping}, before).
+		Order("id").Limit(limit).Find(&out).Error
+	return out, err
+}
