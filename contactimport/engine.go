@@ -34,6 +34,9 @@ type Engine struct {
 	DB    *models.DB
 	Files blobstore.Store
 	Log   *slog.Logger
+	// Janitor is the clean-up worker Register added (nil otherwise); its
+	// Enqueue is set once the queue exists.
+	Janitor *Janitor
 	// SliceTime bounds one slice (default DefaultSliceTime).
 	SliceTime time.Duration
 	// BatchSize is the rows per batch of imports queued from now on

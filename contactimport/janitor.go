@@ -12,8 +12,9 @@ import (
 	"github.com/optline/optline/models"
 )
 
-// JanitorArgs is the periodic job that removes abandoned uploads: files
-// uploaded but never confirmed within models.AbandonedUploadAge.
+// JanitorArgs is the periodic job that removes abandoned uploads (files
+// uploaded but never confirmed within models.AbandonedUploadAge) and gives
+// stalled imports their job back.
 type JanitorArgs struct{}
 
 // Kind names the job.
@@ -32,12 +33,38 @@ type Janitor struct {
 	DB    *models.DB
 	Files blobstore.Store
 	Log   *slog.Logger
+	// Enqueue inserts an import job (unique per import, so a job that
+	// still exists is not doubled). Set once the queue exists; without it
+	// stalled imports are only reported.
+	Enqueue func(ctx context.Context, args ImportArgs) error
 }
 
 // Work implements river.Worker.
 func (j *Janitor) Work(ctx context.Context, _ *river.Job[JanitorArgs]) error {
-	_, err := j.Sweep(ctx)
+	if _, err := j.Sweep(ctx); err != nil {
+		return err
+	}
+	_, err := j.Requeue(ctx)
 	return err
+}
+
+// Requeue inserts the job again for imports that stopped making progress
+// (models.StalledImportAge); the import resumes from its checkpoint. It
+// returns how many it requeued.
+func (j *Janitor) Requeue(ctx context.Context) (int, error) {
+	stalled, err := j.DB.StalledImports(ctx, j.DB.Now().Add(-models.StalledImportAge), 500)
+	if err != nil || j.Enqueue == nil {
+		return 0, err
+	}
+	for i, imp := range stalled {
+		if err := j.Enqueue(ctx, ImportArgs{ImportID: imp.ID, BusinessID: imp.BusinessID}); err != nil {
+			return i, err
+		}
+		if j.Log != nil {
+			j.Log.Warn("import made no progress; job queued again", "import", imp.ID, "status", imp.Status)
+		}
+	}
+	return len(stalled), nil
 }
 
 // Sweep cancels abandoned uploads through their business's scope (an

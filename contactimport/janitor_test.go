@@ -51,3 +51,28 @@ func TestJanitorRemovesAbandonedUploadsOnly(t *testing.T) {
 		t.Fatalf("second sweep: %d %v", n, err)
 	}
 }
+
+func TestJanitorRequeuesStalledImports(t *testing.T) {
+	f := newFx(t)
+	ctx := context.Background()
+	tn, u := f.business("Stall GmbH")
+	csv := []byte("phone,name\n+4915123456789,Anna\n")
+	format := importer.Format{Encoding: importer.UTF8, Delimiter: ','}
+	up := f.upload(tn, u, "lost.csv", csv, format)
+	lost := f.queue(tn, u, up, plan(up, models.DuplicateUpdate, models.ConsentFromNone))
+	f.clock.Advance(11 * time.Minute)
+	up2 := f.upload(tn, u, "recent.csv", csv, format)
+	recent := f.queue(tn, u, up2, plan(up2, models.DuplicateUpdate, models.ConsentFromNone))
+	var got []contactimport.ImportArgs
+	j := &contactimport.Janitor{DB: f.db, Files: f.files, Enqueue: func(_ context.Context, a contactimport.ImportArgs) error {
+		got = append(got, a)
+		return nil
+	}}
+	n, err := j.Requeue(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || len(got) != 1 || got[0].ImportID != lost.ID || got[0].BusinessID != tn.BusinessID() {
+		t.Fatalf("requeued %d: %+v (lost %d, recent %d)", n, got, lost.ID, recent.ID)
+	}
+}

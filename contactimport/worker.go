@@ -56,7 +56,8 @@ func FileStore(dataDir string) blobstore.Store {
 func Register(workers *river.Workers, db *models.DB, files blobstore.Store) *Engine {
 	e := NewEngine(db, files)
 	river.AddWorker(workers, &Worker{e: e})
-	river.AddWorker(workers, &Janitor{DB: db, Files: files, Log: e.Log})
+	e.Janitor = &Janitor{DB: db, Files: files, Log: e.Log}
+	river.AddWorker(workers, e.Janitor)
 	return e
 }
 

@@ -19,3 +19,18 @@ func (db *DB) AbandonedUploads(ctx context.Context, before time.Time, limit int)
 		Order("id").Limit(limit).Find(&out).Error
 	return out, err
 }
+
+// StalledImportAge is how long a queued or running import may go without
+// progress before the clean-up job makes sure it has a job.
+const StalledImportAge = 10 * time.Minute
+
+// StalledImports lists, across businesses, queued or running imports whose
+// last progress is older than before: their job was lost (a crash between
+// confirming and queuing) or gave up. Only the clean-up job uses it.
+func (db *DB) StalledImports(ctx context.Context, before time.Time, limit int) ([]Import, error) {
+	var out []Import
+	err := db.WithContext(ctx).Select("id, business_id, status").
+		Where("status IN ? AND updated_at < ?", []string{ImportQueued, ImportRunning}, before).
+		Order("id").Limit(limit).Find(&out).Error
+	return out, err
+}

@@ -62,10 +62,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := db.Migrate(ctx, log); err != nil {
 		return err
 	}
+	var imports *contactimport.Engine
 	queue, err := jobs.New(db, log, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
-		Register: func(w *river.Workers) { contactimport.Register(w, db, contactimport.FileStore(cfg.DataDir)).Log = log },
+		Register: func(w *river.Workers) {
+			imports = contactimport.Register(w, db, contactimport.FileStore(cfg.DataDir))
+			imports.Log, imports.Janitor.Log = log, log
+		},
 		Periodic: contactimport.PeriodicJobs()})
 	if err != nil {
+		return err
+	}
+	imports.Janitor.Enqueue = func(ctx context.Context, a contactimport.ImportArgs) error {
+		_, err := queue.Insert(ctx, a, nil)
 		return err
 	}
 	srv := web.New(cfg, db, log, web.Options{})
