@@ -1,8 +1,11 @@
 package handlers_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"github.com/optline/optline/models"
 )
 
 func TestDashboardShowsProfileChecklistUntilComplete(t *testing.T) {
@@ -29,6 +32,17 @@ func TestAdminHomeCountsVerificationQueue(t *testing.T) {
 	}
 	if !strings.Contains(p.Text("main"), "decided today") {
 		t.Error("no decided-today figure")
+	}
+	// The demo business has a request waiting.
+	if _, err := models.LoadDemo(context.Background(), a.db); err != nil {
+		t.Fatal(err)
+	}
+	p = admin.get("/admin")
+	if got := p.Text(`[data-testid="admin-pending-count"]`); got != "1" {
+		t.Fatalf("pending count with the demo loaded %q", got)
+	}
+	if !strings.Contains(p.Text("main"), "Oldest submitted") {
+		t.Error("no oldest-pending date")
 	}
 }
 
