@@ -1911,8 +1911,8 @@ func decisionForms(p Page, vm AdminReviewVM) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = ProfileField(p, vm.Form, PField{Field: Field{Name: "reason", Label: p.T("review.reason"), Type: "textarea", Rows: 4, Required: true,
-			Hint: p.T("review.reason_hint")}, Count: models.ReasonMax}).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "reason", Label: p.T("review.reason"), Type: "textarea", Rows: 4, Required: true,
+			Hint: p.T("review.reason_hint"), Count: models.ReasonMax}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -120,15 +120,15 @@ func SetupPage(p Page, f *Form, token string, tokenOK bool) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = FieldInput(f, Field{Name: "name", Label: p.T("field.your_name"), Required: true, Autocomplete: "name", MaxLength: 100}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = FieldInput(p, f, Field{Name: "name", Label: p.T("field.your_name"), Required: true, Autocomplete: "name", MaxLength: 100}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = FieldInput(f, Field{Name: "email", Label: p.T("field.email"), Type: "email", Required: true, Autocomplete: "email"}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = FieldInput(p, f, Field{Name: "email", Label: p.T("field.email"), Type: "email", Required: true, Autocomplete: "email"}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = FieldInput(f, Field{Name: "password", Label: p.T("field.password"), Type: "password", Required: true, Autocomplete: "new-password", Hint: p.T("password.hint")}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = FieldInput(p, f, Field{Name: "password", Label: p.T("field.password"), Type: "password", Required: true, Autocomplete: "new-password", Hint: p.T("password.hint")}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -290,11 +290,11 @@ func LoginPage(p Page, f *Form, next string) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = FieldInput(f, Field{Name: "email", Label: p.T("field.email"), Type: "email", Required: true, Autocomplete: "username"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, f, Field{Name: "email", Label: p.T("field.email"), Type: "email", Required: true, Autocomplete: "username"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = FieldInput(f, Field{Name: "password", Label: p.T("field.password"), Type: "password", Required: true, Autocomplete: "current-password"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, f, Field{Name: "password", Label: p.T("field.password"), Type: "password", Required: true, Autocomplete: "current-password"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -422,19 +422,19 @@ func SignupPage(p Page, f *Form) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = FieldInput(f, Field{Name: "business_name", Label: p.T("field.business_name"), Required: true, Autocomplete: "organization", MaxLength: 120}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, f, Field{Name: "business_name", Label: p.T("field.business_name"), Required: true, Autocomplete: "organization", MaxLength: 120}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = FieldInput(f, Field{Name: "name", Label: p.T("field.your_name"), Required: true, Autocomplete: "name", MaxLength: 100}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, f, Field{Name: "name", Label: p.T("field.your_name"), Required: true, Autocomplete: "name", MaxLength: 100}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = FieldInput(f, Field{Name: "email", Label: p.T("field.email"), Type: "email", Required: true, Autocomplete: "email"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, f, Field{Name: "email", Label: p.T("field.email"), Type: "email", Required: true, Autocomplete: "email"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = FieldInput(f, Field{Name: "password", Label: p.T("field.password"), Type: "password", Required: true, Autocomplete: "new-password", Hint: p.T("password.hint")}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, f, Field{Name: "password", Label: p.T("field.password"), Type: "password", Required: true, Autocomplete: "new-password", Hint: p.T("password.hint")}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -575,11 +575,11 @@ func InviteAcceptPage(p Page, f *Form, token, businessName, email string) templ.
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = FieldInput(f, Field{Name: "name", Label: p.T("field.your_name"), Required: true, Autocomplete: "name", MaxLength: 100}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, f, Field{Name: "name", Label: p.T("field.your_name"), Required: true, Autocomplete: "name", MaxLength: 100}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = FieldInput(f, Field{Name: "password", Label: p.T("field.password"), Type: "password", Required: true, Autocomplete: "new-password", Hint: p.T("password.hint")}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, f, Field{Name: "password", Label: p.T("field.password"), Type: "password", Required: true, Autocomplete: "new-password", Hint: p.T("password.hint")}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -733,11 +733,11 @@ func AccountPage(p Page, f *Form) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = FieldInput(f, Field{Name: "current", Label: p.T("field.current_password"), Type: "password", Required: true, Autocomplete: "current-password"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, f, Field{Name: "current", Label: p.T("field.current_password"), Type: "password", Required: true, Autocomplete: "current-password"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = FieldInput(f, Field{Name: "new", Label: p.T("field.new_password"), Type: "password", Required: true, Autocomplete: "new-password", Hint: p.T("password.hint")}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, f, Field{Name: "new", Label: p.T("field.new_password"), Type: "password", Required: true, Autocomplete: "new-password", Hint: p.T("password.hint")}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

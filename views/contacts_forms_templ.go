@@ -96,11 +96,11 @@ func NewContactPage(p Page, vm NewContactVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = FieldInput(vm.Form, Field{Name: "phone", Label: p.T("contact.phone"), Type: "tel", Required: true, Autocomplete: "off", MaxLength: 40, Hint: p.T("contact.phone_hint")}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "phone", Label: p.T("contact.phone"), Type: "tel", Required: true, Autocomplete: "off", MaxLength: 40, Hint: p.T("contact.phone_hint")}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = FieldInput(vm.Form, Field{Name: "country", Label: p.T("contact.country"), Type: "select", Options: vm.Countries}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "country", Label: p.T("contact.country"), Type: "select", Options: vm.Countries}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -140,19 +140,19 @@ func NewContactPage(p Page, vm NewContactVM) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = FieldInput(vm.Form, Field{Name: "name", Label: p.T("contact.name"), MaxLength: 200, Autocomplete: "off"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "name", Label: p.T("contact.name"), MaxLength: 200, Autocomplete: "off"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = FieldInput(vm.Form, Field{Name: "email", Label: p.T("contact.email"), Type: "email", MaxLength: 254, Autocomplete: "off"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "email", Label: p.T("contact.email"), Type: "email", MaxLength: 254, Autocomplete: "off"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = FieldInput(vm.Form, Field{Name: "language", Label: p.T("contact.language"), MaxLength: 40, Hint: p.T("contact.language_hint")}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "language", Label: p.T("contact.language"), MaxLength: 40, Hint: p.T("contact.language_hint")}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = FieldInput(vm.Form, Field{Name: "tags", Label: p.T("contact.tags"), MaxLength: 2000, Hint: p.T("tags.hint")}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "tags", Label: p.T("contact.tags"), MaxLength: 2000, Hint: p.T("tags.hint")}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -912,15 +912,15 @@ func consentFields(p Page, f *Form, sources []Option, required bool) templ.Compo
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = FieldInput(f, Field{Name: "consent_source", Label: p.T("contact.consent_source"), Type: "select", Options: sources, Required: required}).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = FieldInput(p, f, Field{Name: "consent_source", Label: p.T("contact.consent_source"), Type: "select", Options: sources, Required: required}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = FieldInput(f, Field{Name: "consent_date", Label: p.T("contact.consent_date"), Type: "date", Required: required}).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = FieldInput(p, f, Field{Name: "consent_date", Label: p.T("contact.consent_date"), Type: "date", Required: required}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = FieldInput(f, Field{Name: "consent_wording", Label: p.T("contact.consent_wording"), Type: "textarea", Rows: 3, MaxLength: 2000, Required: required}).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = FieldInput(p, f, Field{Name: "consent_wording", Label: p.T("contact.consent_wording"), Type: "textarea", Rows: 3, MaxLength: 2000, Required: required}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

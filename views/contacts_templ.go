@@ -1016,7 +1016,7 @@ func contactBulkForm(p Page, vm ContactsListVM) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = FieldInput(vm.Bulk, Field{Name: "action", Label: p.T("bulk.action"), Type: "select", Options: []Option{
+		templ_7745c5c3_Err = FieldInput(p, vm.Bulk, Field{Name: "action", Label: p.T("bulk.action"), Type: "select", Options: []Option{
 			{"", p.T("bulk.choose")}, {"tag", p.T("bulk.tag")}, {"untag", p.T("bulk.untag")}, {"opt_out", p.T("bulk.opt_out")}}}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err

@@ -667,7 +667,7 @@ func ImportMappingPage(p Page, vm ImportMappingVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = FieldInput(vm.Form, Field{Name: "region", Label: p.T("imports.field.region"), Type: "select", Options: vm.Countries, Hint: p.T("imports.field.region_hint"), Required: true}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "region", Label: p.T("imports.field.region"), Type: "select", Options: vm.Countries, Hint: p.T("imports.field.region_hint"), Required: true}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -946,11 +946,11 @@ func consentSection(p Page, vm ImportMappingVM) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = FieldInput(vm.Form, Field{Name: "consent_source", Label: p.T("imports.consent.source"), Type: "select", Options: vm.SourceOptions}).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "consent_source", Label: p.T("imports.consent.source"), Type: "select", Options: vm.SourceOptions}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = FieldInput(vm.Form, Field{Name: "consent_date", Label: p.T("imports.consent.date"), Type: "date", Hint: p.T("imports.consent.date_hint")}).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "consent_date", Label: p.T("imports.consent.date"), Type: "date", Hint: p.T("imports.consent.date_hint")}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -455,7 +455,7 @@ func ImportUploadPage(p Page, vm ImportUploadVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = FieldInput(vm.Form, Field{Name: "region", Label: p.T("imports.field.region"), Type: "select", Options: vm.Countries, Hint: p.T("imports.field.region_hint"), Required: true}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "region", Label: p.T("imports.field.region"), Type: "select", Options: vm.Countries, Hint: p.T("imports.field.region_hint"), Required: true}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -503,11 +503,11 @@ func ImportUploadPage(p Page, vm ImportUploadVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = FieldInput(vm.Form, Field{Name: "encoding", Label: p.T("imports.field.encoding"), Type: "select", Options: encodingOptions(p)}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "encoding", Label: p.T("imports.field.encoding"), Type: "select", Options: encodingOptions(p)}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = FieldInput(vm.Form, Field{Name: "delimiter", Label: p.T("imports.field.delimiter"), Type: "select", Options: delimiterOptions(p)}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "delimiter", Label: p.T("imports.field.delimiter"), Type: "select", Options: delimiterOptions(p)}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -99,6 +99,10 @@ type Field struct {
 	Options      []Option
 	Rows         int
 	Readonly     bool
+	// Count shows a live "n / Count characters" counter (0: none).
+	Count     int
+	List      string // id of a <datalist> with suggestions
+	InputMode string // inputmode hint for on-screen keyboards
 }
 
 // Option is one choice of a select.

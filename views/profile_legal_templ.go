@@ -168,31 +168,31 @@ func LegalPage(p Page, vm LegalVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ProfileField(p, vm.Form, PField{Field: Field{Name: "legal_name", Label: p.T("legal.field.legal_name"), Required: true, Readonly: !vm.CanEdit,
-				Hint: legalNameHint(p, vm.State == models.VerificationVerified), Autocomplete: "organization"}, Count: models.LegalNameMax}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "legal_name", Label: p.T("legal.field.legal_name"), Required: true, Readonly: !vm.CanEdit,
+				Hint: legalNameHint(p, vm.State == models.VerificationVerified), Autocomplete: "organization", Count: models.LegalNameMax}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ProfileField(p, vm.Form, PField{Field: Field{Name: "registered_address", Label: p.T("legal.field.registered_address"), Type: "textarea", Rows: 3, Required: true,
-				Readonly: !vm.CanEdit, Hint: p.T("legal.hint.registered_address")}, Count: models.AddressMax}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "registered_address", Label: p.T("legal.field.registered_address"), Type: "textarea", Rows: 3, Required: true,
+				Readonly: !vm.CanEdit, Hint: p.T("legal.hint.registered_address"), Count: models.AddressMax}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ProfileField(p, vm.Form, PField{Field: Field{Name: "country", Label: p.T("legal.field.country"), Type: "select", Required: true, Options: vm.Countries, Readonly: !vm.CanEdit}}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "country", Label: p.T("legal.field.country"), Type: "select", Required: true, Options: vm.Countries, Readonly: !vm.CanEdit}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ProfileField(p, vm.Form, PField{Field: Field{Name: "vat_id", Label: p.T("legal.field.vat_id"), Readonly: !vm.CanEdit, Hint: p.T("legal.hint.vat_id")}}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "vat_id", Label: p.T("legal.field.vat_id"), Readonly: !vm.CanEdit, Hint: p.T("legal.hint.vat_id")}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ProfileField(p, vm.Form, PField{Field: Field{Name: "billing_email", Label: p.T("legal.field.billing_email"), Type: "email", Readonly: !vm.CanEdit,
-				Hint: p.T("legal.hint.billing_email"), Autocomplete: "email"}}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "billing_email", Label: p.T("legal.field.billing_email"), Type: "email", Readonly: !vm.CanEdit,
+				Hint: p.T("legal.hint.billing_email"), Autocomplete: "email"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ProfileField(p, vm.Form, PField{Field: Field{Name: "time_zone", Label: p.T("legal.field.time_zone"), Required: true, Readonly: !vm.CanEdit,
-				Hint: p.T("legal.hint.time_zone")}, List: "time-zones"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "time_zone", Label: p.T("legal.field.time_zone"), Required: true, Readonly: !vm.CanEdit,
+				Hint: p.T("legal.hint.time_zone"), List: "time-zones"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -223,8 +223,8 @@ func LegalPage(p Page, vm LegalVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ProfileField(p, vm.Form, PField{Field: Field{Name: "currency", Label: p.T("legal.field.currency"), Type: "select", Required: true, Options: vm.Currencies,
-				Readonly: !vm.CanEdit, Hint: p.T("legal.hint.currency")}}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "currency", Label: p.T("legal.field.currency"), Type: "select", Required: true, Options: vm.Currencies,
+				Readonly: !vm.CanEdit, Hint: p.T("legal.hint.currency")}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

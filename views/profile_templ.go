@@ -201,32 +201,32 @@ func ProfilePage(p Page, vm ProfileVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ProfileField(p, vm.Form, PField{Field: Field{Name: "display_name", Label: p.T("profile.field.display_name"), Required: true, Readonly: !vm.CanEdit,
-				Hint: displayNameHint(p, vm.verified()), Autocomplete: "organization"}, Count: models.DisplayNameMax}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "display_name", Label: p.T("profile.field.display_name"), Required: true, Readonly: !vm.CanEdit,
+				Hint: displayNameHint(p, vm.verified()), Autocomplete: "organization", Count: models.DisplayNameMax}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ProfileField(p, vm.Form, PField{Field: Field{Name: "about", Label: p.T("profile.field.about"), Required: true, Readonly: !vm.CanEdit,
-				Hint: p.T("profile.hint.about", models.AboutMax)}, Count: models.AboutMax}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "about", Label: p.T("profile.field.about"), Required: true, Readonly: !vm.CanEdit,
+				Hint: p.T("profile.hint.about", models.AboutMax), Count: models.AboutMax}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ProfileField(p, vm.Form, PField{Field: Field{Name: "description", Label: p.T("profile.field.description"), Type: "textarea", Rows: 4, Readonly: !vm.CanEdit,
-				Hint: p.T("profile.hint.description", models.DescriptionMax)}, Count: models.DescriptionMax}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "description", Label: p.T("profile.field.description"), Type: "textarea", Rows: 4, Readonly: !vm.CanEdit,
+				Hint: p.T("profile.hint.description", models.DescriptionMax), Count: models.DescriptionMax}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ProfileField(p, vm.Form, PField{Field: Field{Name: "vertical", Label: p.T("profile.field.vertical"), Type: "select", Options: vm.Verticals, Readonly: !vm.CanEdit}}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "vertical", Label: p.T("profile.field.vertical"), Type: "select", Options: vm.Verticals, Readonly: !vm.CanEdit}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ProfileField(p, vm.Form, PField{Field: Field{Name: "address", Label: p.T("profile.field.address"), Type: "textarea", Rows: 2, Readonly: !vm.CanEdit,
-				Hint: p.T("profile.hint.address", models.AddressMax), Autocomplete: "street-address"}, Count: models.AddressMax}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "address", Label: p.T("profile.field.address"), Type: "textarea", Rows: 2, Readonly: !vm.CanEdit,
+				Hint: p.T("profile.hint.address", models.AddressMax), Autocomplete: "street-address", Count: models.AddressMax}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ProfileField(p, vm.Form, PField{Field: Field{Name: "email", Label: p.T("profile.field.email"), Type: "email", Readonly: !vm.CanEdit,
-				Hint: p.T("profile.hint.email", models.ProfileEmailMax), Autocomplete: "email"}}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "email", Label: p.T("profile.field.email"), Type: "email", Readonly: !vm.CanEdit,
+				Hint: p.T("profile.hint.email", models.ProfileEmailMax), Autocomplete: "email"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -260,11 +260,11 @@ func ProfilePage(p Page, vm ProfileVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ProfileField(p, vm.Form, PField{Field: Field{Name: "website1", Label: p.T("profile.field.website1"), Type: "url", Readonly: !vm.CanEdit, Autocomplete: "url"}, InputMode: "url"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "website1", Label: p.T("profile.field.website1"), Type: "url", Readonly: !vm.CanEdit, Autocomplete: "url", InputMode: "url"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ProfileField(p, vm.Form, PField{Field: Field{Name: "website2", Label: p.T("profile.field.website2"), Type: "url", Readonly: !vm.CanEdit}, InputMode: "url"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "website2", Label: p.T("profile.field.website2"), Type: "url", Readonly: !vm.CanEdit, InputMode: "url"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -272,8 +272,8 @@ func ProfilePage(p Page, vm ProfileVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ProfileField(p, vm.Form, PField{Field: Field{Name: "phone", Label: p.T("profile.field.phone"), Type: "tel", Readonly: !vm.CanEdit,
-				Hint: p.T("profile.hint.phone"), Autocomplete: "tel"}}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "phone", Label: p.T("profile.field.phone"), Type: "tel", Readonly: !vm.CanEdit,
+				Hint: p.T("profile.hint.phone"), Autocomplete: "tel"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -772,11 +772,11 @@ func TeamPage(p Page, vm TeamVM) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = FieldInput(vm.Form, Field{Name: "email", Label: p.T("field.email"), Type: "email", Required: true}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "email", Label: p.T("field.email"), Type: "email", Required: true}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = FieldInput(vm.Form, Field{Name: "role", Label: p.T("team.role"), Type: "select", Options: roleOptions(p)}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "role", Label: p.T("team.role"), Type: "select", Options: roleOptions(p)}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

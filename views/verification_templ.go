@@ -1032,28 +1032,28 @@ func requestForm(p Page, vm VerificationVM) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = ProfileField(p, vm.Form, PField{Field: Field{Name: "registration_number", Label: p.T("verify.field.registration_number"), Required: true,
-			Hint: p.T("verify.hint.registration_number")}}).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "registration_number", Label: p.T("verify.field.registration_number"), Required: true,
+			Hint: p.T("verify.hint.registration_number")}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = ProfileField(p, vm.Form, PField{Field: Field{Name: "website", Label: p.T("verify.field.website"), Type: "url", Required: true,
-			Hint: p.T("verify.hint.website")}, InputMode: "url"}).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "website", Label: p.T("verify.field.website"), Type: "url", Required: true,
+			Hint: p.T("verify.hint.website"), InputMode: "url"}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = ProfileField(p, vm.Form, PField{Field: Field{Name: "country", Label: p.T("verify.field.country"), Type: "select", Required: true, Options: vm.Countries,
-			Hint: p.T("verify.hint.country")}}).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "country", Label: p.T("verify.field.country"), Type: "select", Required: true, Options: vm.Countries,
+			Hint: p.T("verify.hint.country")}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = ProfileField(p, vm.Form, PField{Field: Field{Name: "links", Label: p.T("verify.field.links"), Type: "textarea", Rows: 6,
-			Hint: p.T("verify.hint.links", models.MinLinks, models.MaxLinks)}}).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "links", Label: p.T("verify.field.links"), Type: "textarea", Rows: 6,
+			Hint: p.T("verify.hint.links", models.MinLinks, models.MaxLinks)}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = ProfileField(p, vm.Form, PField{Field: Field{Name: "further_info", Label: p.T("verify.field.further_info"), Type: "textarea", Rows: 4,
-			Hint: p.T("verify.hint.further_info")}, Count: models.FurtherInfoMax}).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = FieldInput(p, vm.Form, Field{Name: "further_info", Label: p.T("verify.field.further_info"), Type: "textarea", Rows: 4,
+			Hint: p.T("verify.hint.further_info"), Count: models.FurtherInfoMax}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
