@@ -103,6 +103,9 @@ type Field struct {
 	Count     int
 	List      string // id of a <datalist> with suggestions
 	InputMode string // inputmode hint for on-screen keyboards
+	Accept    string // accepted types of a file input
+	// HintRef names a hint shown elsewhere on the page (instead of Hint).
+	HintRef string
 }
 
 // Option is one choice of a select.
