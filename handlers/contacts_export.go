@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -25,18 +24,7 @@ func (h *Handler) exportContacts(c echo.Context) error {
 
 // exportSegment streams a segment's messageable members as CSV.
 func (h *Handler) exportSegment(c echo.Context) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	tn, err := h.tenant(c)
-	if err != nil {
-		return err
-	}
-	seg, err := tn.SegmentByID(c.Request().Context(), id)
-	if errors.Is(err, models.ErrNotFound) {
-		return echo.NewHTTPError(http.StatusNotFound)
-	}
+	tn, seg, err := h.segmentFromPath(c)
 	if err != nil {
 		return err
 	}

@@ -59,14 +59,21 @@ func (h *Handler) tenant(c echo.Context) (models.Tenant, error) { return h.s.Ten
 // models.ErrNotFound, which the error handler answers with 404.
 func fromPath[T any](h *Handler, c echo.Context, load func(models.Tenant, context.Context, int64) (T, error)) (models.Tenant, T, error) {
 	var zero T
-	id, err := pathID(c, "id")
-	if err != nil {
-		return models.Tenant{}, zero, err
-	}
-	tn, err := h.tenant(c)
+	tn, id, err := h.scopedID(c)
 	if err != nil {
 		return tn, zero, err
 	}
 	row, err := load(tn, c.Request().Context(), id)
 	return tn, row, err
+}
+
+// scopedID is the actor's business scope and the :id path parameter, for
+// actions that hand the id to a Tenant method themselves.
+func (h *Handler) scopedID(c echo.Context) (models.Tenant, int64, error) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return models.Tenant{}, 0, err
+	}
+	tn, err := h.tenant(c)
+	return tn, id, err
 }

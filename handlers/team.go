@@ -101,11 +101,7 @@ func (h *Handler) createInvitation(c echo.Context) error {
 }
 
 func (h *Handler) revokeInvitation(c echo.Context) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	tn, err := h.tenant(c)
+	tn, id, err := h.scopedID(c)
 	if err != nil {
 		return err
 	}
@@ -122,11 +118,7 @@ func (h *Handler) revokeInvitation(c echo.Context) error {
 }
 
 func (h *Handler) changeRole(c echo.Context) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	tn, err := h.tenant(c)
+	tn, id, err := h.scopedID(c)
 	if err != nil {
 		return err
 	}
@@ -134,11 +126,7 @@ func (h *Handler) changeRole(c echo.Context) error {
 }
 
 func (h *Handler) removeMember(c echo.Context) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	tn, err := h.tenant(c)
+	tn, id, err := h.scopedID(c)
 	if err != nil {
 		return err
 	}

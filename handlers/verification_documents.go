@@ -75,11 +75,7 @@ func (ph *profileHandler) documentRefused(c echo.Context, status int, msg string
 }
 
 func (ph *profileHandler) removeDocument(c echo.Context) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	tn, err := ph.tenant(c)
+	tn, id, err := ph.scopedID(c)
 	if err != nil {
 		return err
 	}
