@@ -30,7 +30,7 @@ func TestAdminHomeCountsVerificationQueue(t *testing.T) {
 	if !p.Has(`a[href="/admin/verification"]`) {
 		t.Fatal("no link to the review queue")
 	}
-	if !strings.Contains(p.Text("main"), "decided today") {
+	if !strings.Contains(p.Text("main"), "Decided today: 0") {
 		t.Error("no decided-today figure")
 	}
 	// The demo business has a request waiting.
