@@ -238,6 +238,13 @@ func (e *Engine) RunSlice(ctx context.Context, args ImportArgs) (Outcome, error)
 		return Finished, err
 	}
 	e.removeFile(ctx, imp)
+	if imp.RowsTotal >= models.AnalyzeImportLimit {
+		// The import is done either way; stale statistics only make
+		// pages slower until autovacuum catches up.
+		if err := e.DB.RefreshContactStats(ctx); err != nil {
+			e.Log.Warn("refreshing contact statistics after an import failed", "import", imp.ID, "err", err)
+		}
+	}
 	return Finished, nil
 }
 
