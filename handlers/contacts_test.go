@@ -361,8 +361,11 @@ func TestContactListPagingSortAndSearch(t *testing.T) {
 	if !byNumber.Has(`[data-testid="contact-+4915100000042"]`) {
 		t.Error("search by national number failed")
 	}
-	if p := c.get("/contacts?sort=name&q=Kunde"); p.Status != http.StatusOK {
-		t.Errorf("name order: %d", p.Status)
+	if p := c.get("/contacts?sort=oldest&q=Kunde"); p.Status != http.StatusOK || p.Text(`[data-testid="contact-count"]`) != "More than 50 matches" {
+		t.Errorf("oldest first: %d", p.Status)
+	}
+	if p := c.get("/contacts?sort=name"); p.Status != http.StatusOK || p.Has(`option[value="name"]`) {
+		t.Errorf("the retired name order must fall back to newest first and not be offered: %d", p.Status)
 	}
 	if p := c.get("/contacts?after=garbage&before=%27"); p.Status != http.StatusOK {
 		t.Errorf("bad cursors: %d", p.Status)

@@ -68,7 +68,6 @@ type Contact struct {
 	OptInSource  string
 	OptedOutAt   *time.Time
 	ImportID     *int64
-	NameKey      string
 	Search       string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
@@ -156,15 +155,6 @@ var e164Pattern = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 // ValidE164 reports whether s is a number in E.164 form (+ and 7–15 digits).
 func ValidE164(s string) bool { return e164Pattern.MatchString(s) }
 
-// nameKey is the sort key for a name: lower case; contacts without a name
-// sort after everyone else, by number.
-func nameKey(name, phone string) string {
-	if name == "" {
-		return "\U0010FFFD" + phone
-	}
-	return strings.ToLower(name)
-}
-
 // searchText is what the contact search matches: the lower-case words of
 // the name and the lower-case e-mail, separated by single spaces, then
 // two spaces (searchSep, always there), then the number's digits with and
@@ -206,7 +196,6 @@ func countryCodeLen(digits string) int {
 
 func (c *Contact) derive() {
 	c.PhoneHash = PhoneHash(c.Phone)
-	c.NameKey = nameKey(c.Name, c.Phone)
 	c.Search = searchText(c.Name, c.Email, c.Phone)
 }
 

@@ -53,7 +53,7 @@ func TestKeysetPaginationBothWays(t *testing.T) {
 	other := ctTenant(t, db, "B")
 	seedBook(t, other, 5)
 	ctx := context.Background()
-	for _, sort := range []string{models.SortNewest, models.SortOldest, models.SortName} {
+	for _, sort := range []string{models.SortNewest, models.SortOldest} {
 		t.Run(sort, func(t *testing.T) {
 			var seen []string
 			f := models.ContactFilter{Sort: sort, Limit: 10}
@@ -100,7 +100,7 @@ func TestSortAllowList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, bad := range []string{"name;drop table contacts", "phone", "id desc", "1", "name, (select 1)"} {
+	for _, bad := range []string{"name", "name;drop table contacts", "phone", "id desc", "1", "name, (select 1)"} {
 		if got := models.NormalizeSort(bad); got != models.SortNewest {
 			t.Errorf("NormalizeSort(%q) = %q", bad, got)
 		}
@@ -182,7 +182,7 @@ func TestSearchAndFilters(t *testing.T) {
 	if !reflect.DeepEqual(names(p.Contacts), []string{"Anna Müller"}) {
 		t.Errorf("tag filter: %v", names(p.Contacts))
 	}
-	p, _ = tn.ListContacts(ctx, models.ContactFilter{Consent: models.ConsentNone, Sort: models.SortName})
+	p, _ = tn.ListContacts(ctx, models.ContactFilter{Consent: models.ConsentNone, Sort: models.SortOldest})
 	if len(p.Contacts) != 5 {
 		t.Errorf("consent filter: %v", names(p.Contacts))
 	}
@@ -550,8 +550,9 @@ func TestZeroTenantIsRefused(t *testing.T) {
 }
 
 // TestNumberSearchRangesStayInTenant: a number search (ranges of the phone
-// and national-number indexes on PostgreSQL) finds the number typed
-// nationally or internationally, with filters, and only in its own book.
+// index on PostgreSQL, one per calling code of the book) finds the number
+// typed nationally or internationally, with filters, and only in its own
+// book: a national number of a country only another book has finds nothing.
 func TestNumberSearchRangesStayInTenant(t *testing.T) {
 	db, _ := ctDB(t)
 	a, b := ctTenant(t, db, "A"), ctTenant(t, db, "B")
@@ -559,7 +560,10 @@ func TestNumberSearchRangesStayInTenant(t *testing.T) {
 	mustContact(t, a, models.ContactInput{Phone: "+4915123456789", Name: "Anna A", Tags: "vip"})
 	mustContact(t, a, models.ContactInput{Phone: "+41791234567", Name: "Zoe A"})
 	mustContact(t, b, models.ContactInput{Phone: "+4915123456789", Name: "Anna B"})
+	mustContact(t, b, models.ContactInput{Phone: "+447911123456", Name: "Oliver B"})
 	for q, want := range map[string][]string{
+		"07911 123":    nil,
+		"+44 7911":     nil,
 		"0151 234":     {"Anna A"},
 		"+49 151 234":  {"Anna A"},
 		"15123456789":  {"Anna A"},

@@ -67,7 +67,10 @@ func (t Tenant) ExportContacts(ctx context.Context, w io.Writer, spec ExportSpec
 	if err := cw.Write(rec); err != nil {
 		return 0, err
 	}
-	cond, args := t.where(f)
+	cond, args, err := t.where(ctx, f)
+	if err != nil {
+		return 0, err
+	}
 	var n, after int64
 	for {
 		var rows []Contact
@@ -124,12 +127,15 @@ func isoTime(t *time.Time) string {
 // attrKeys lists the attribute keys used by the filter's contacts, sorted.
 // Reading keys out of JSON differs between the databases.
 func (t Tenant) attrKeys(ctx context.Context, f ContactFilter) ([]string, error) {
-	cond, args := t.where(f)
+	cond, args, err := t.where(ctx, f)
+	if err != nil {
+		return nil, err
+	}
 	q := `SELECT DISTINCT j.key FROM contacts c, json_each(c.attrs) AS j WHERE ` + cond + ` ORDER BY j.key LIMIT ?`
 	if t.db.Dialect == Postgres {
 		q = `SELECT DISTINCT k FROM contacts c, jsonb_object_keys(c.attrs) AS k WHERE ` + cond + ` ORDER BY k LIMIT ?`
 	}
 	var keys []string
-	err := t.db.WithContext(ctx).Raw(q, append(args, maxExportAttrs)...).Scan(&keys).Error
+	err = t.db.WithContext(ctx).Raw(q, append(args, maxExportAttrs)...).Scan(&keys).Error
 	return keys, err
 }

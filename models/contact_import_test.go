@@ -195,8 +195,8 @@ func snapshot(t *testing.T, tn models.Tenant) []string {
 		if c.ImportID != nil {
 			imp = fmt.Sprint(*c.ImportID)
 		}
-		out = append(out, fmt.Sprintf("contact %s name=%q first=%q last=%q email=%q lang=%q attrs=%v state=%s in=%s src=%s out=%s import=%s tags=%v key=%q search=%q",
-			c.Phone, c.Name, c.FirstName, c.LastName, c.Email, c.Language, attrs, c.ConsentState, ts(c.OptedInAt), c.OptInSource, ts(c.OptedOutAt), imp, full.Tags, c.NameKey, c.Search))
+		out = append(out, fmt.Sprintf("contact %s name=%q first=%q last=%q email=%q lang=%q attrs=%v state=%s in=%s src=%s out=%s import=%s tags=%v search=%q",
+			c.Phone, c.Name, c.FirstName, c.LastName, c.Email, c.Language, attrs, c.ConsentState, ts(c.OptedInAt), c.OptInSource, ts(c.OptedOutAt), imp, full.Tags, c.Search))
 	}
 	var events []models.ConsentEvent
 	if err := tn.Scoped(ctx).Find(&events).Error; err != nil {

@@ -2,7 +2,7 @@ package models
 
 import (
 	"context"
-	"encoding/base64"
+	"errors"
 	"reflect"
 	"slices"
 	"strconv"
@@ -30,16 +30,17 @@ type ContactFilter struct {
 	Limit  int // 1..200, default 50
 }
 
-// Contact list orders. Only these reach SQL; any other value falls back to
-// SortNewest.
+// Contact list orders: by date added, newest or oldest first (keyset
+// pages over contacts_page_idx). Only these reach SQL; any other value
+// falls back to SortNewest. (Schema 5 dropped the order by name: its index
+// cost a tenth of every import.)
 const (
 	SortNewest = "newest"
 	SortOldest = "oldest"
-	SortName   = "name"
 )
 
 // ContactSorts lists the allowed orders.
-var ContactSorts = []string{SortNewest, SortOldest, SortName}
+var ContactSorts = []string{SortNewest, SortOldest}
 
 // NormalizeSort returns s when it is an allowed order, else the default.
 func NormalizeSort(s string) string {
@@ -59,95 +60,66 @@ type ContactPage struct {
 
 // sortSpec is an order: its ORDER BY, and its reverse for Previous.
 type sortSpec struct {
-	byName bool
-	desc   bool
+	desc bool
 }
 
 func (s sortSpec) order(reverse bool) string {
-	desc := s.desc != reverse
-	dir := " ASC"
-	if desc {
-		dir = " DESC"
+	if s.desc != reverse {
+		return "c.id DESC"
 	}
-	if s.byName {
-		return "c.name_key" + dir + ", c.id" + dir
-	}
-	return "c.id" + dir
+	return "c.id ASC"
 }
 
 func specFor(sort string) sortSpec {
-	switch NormalizeSort(sort) {
-	case SortOldest:
-		return sortSpec{}
-	case SortName:
-		return sortSpec{byName: true}
-	}
-	return sortSpec{desc: true}
+	return sortSpec{desc: NormalizeSort(sort) == SortNewest}
 }
 
-// cursor is a keyset position: the id, and the name key for name order.
+// cursor is a keyset position.
 type cursor struct {
-	id  int64
-	key string
+	id int64
 }
 
-func encodeCursor(s sortSpec, c *Contact) string {
-	id := strconv.FormatInt(c.ID, 10)
-	if s.byName {
-		return "n" + id + "." + base64.RawURLEncoding.EncodeToString([]byte(c.NameKey))
-	}
-	return "i" + id
+func encodeCursor(_ sortSpec, c *Contact) string {
+	return "i" + strconv.FormatInt(c.ID, 10)
 }
 
-// decodeCursor reads a cursor made for s; a malformed one, or one made for
-// another order, gives ok=false and the list starts at the top.
-func decodeCursor(s sortSpec, raw string) (cursor, bool) {
-	if len(raw) < 2 || len(raw) > 1200 {
+// decodeCursor reads a cursor; a malformed one (or one from the name order
+// of schema 4, "n...") gives ok=false and the list starts at the top.
+func decodeCursor(_ sortSpec, raw string) (cursor, bool) {
+	if len(raw) < 2 || len(raw) > 24 || raw[0] != 'i' {
 		return cursor{}, false
 	}
-	switch {
-	case raw[0] == 'i' && !s.byName:
-		id, err := strconv.ParseInt(raw[1:], 10, 64)
-		return cursor{id: id}, err == nil && id > 0
-	case raw[0] == 'n' && s.byName:
-		idText, keyText, ok := strings.Cut(raw[1:], ".")
-		id, err := strconv.ParseInt(idText, 10, 64)
-		key, kerr := base64.RawURLEncoding.DecodeString(keyText)
-		return cursor{id: id, key: string(key)}, ok && err == nil && kerr == nil && id > 0
-	}
-	return cursor{}, false
+	id, err := strconv.ParseInt(raw[1:], 10, 64)
+	return cursor{id: id}, err == nil && id > 0
 }
 
 // keyset is the condition for rows after (or before, when back) cur.
 func (s sortSpec) keyset(cur cursor, back bool) (string, []any) {
-	less := s.desc != back // moving towards smaller keys
-	op := ">"
-	if less {
-		op = "<"
+	if s.desc != back { // moving towards smaller ids
+		return "c.id < ?", []any{cur.id}
 	}
-	if s.byName {
-		return "(c.name_key " + op + " ? OR (c.name_key = ? AND c.id " + op + " ?))", []any{cur.key, cur.key, cur.id}
-	}
-	return "c.id " + op + " ?", []any{cur.id}
+	return "c.id > ?", []any{cur.id}
 }
 
 // where builds the filter's condition on contacts aliased c, always scoped
 // to the business.
-func (t Tenant) where(f ContactFilter) (string, []any) {
-	base, args, search, sargs := t.whereParts(f)
-	if search == "" {
-		return base, args
+func (t Tenant) where(ctx context.Context, f ContactFilter) (string, []any, error) {
+	base, args, search, sargs, err := t.whereParts(ctx, f)
+	if search == "" || err != nil {
+		return base, args, err
 	}
-	return base + " AND " + search, append(args, sargs...)
+	return base + " AND " + search, append(args, sargs...), nil
 }
 
 // whereParts is the filter's condition without the search, and the search
 // condition ("" when there is none).
-func (t Tenant) whereParts(f ContactFilter) (base string, args []any, search string, searchArgs []any) {
+func (t Tenant) whereParts(ctx context.Context, f ContactFilter) (base string, args []any, search string, searchArgs []any, err error) {
 	conds := []string{"c.business_id = ?"}
 	args = []any{t.businessID}
 	if terms, phone := searchTerms(f.Query); phone && t.db.Dialect == Postgres {
-		search, searchArgs = numberCondition(terms[0])
+		if search, searchArgs, err = t.numberCondition(ctx, terms[0]); err != nil {
+			return "", nil, "", nil, err
+		}
 	} else if len(terms) > 0 {
 		search, searchArgs = searchCondition(t.db.Dialect, terms)
 	} else if strings.TrimSpace(f.Query) != "" {
@@ -172,7 +144,7 @@ func (t Tenant) whereParts(f ContactFilter) (base string, args []any, search str
 		conds = append(conds, cond)
 		args = append(args, a...)
 	}
-	return strings.Join(conds, " AND "), args, search, searchArgs
+	return strings.Join(conds, " AND "), args, search, searchArgs, nil
 }
 
 // searchTerms splits what the user typed into lower-case words, each of
@@ -225,25 +197,62 @@ func searchTerms(q string) (terms []string, phone bool) {
 }
 
 // numberCondition matches the digits d (without a leading 00 or national
-// 0) on PostgreSQL as the search words of numbers do — the start of the
-// number with its country code, or of its national number — but as two
-// ranges of b-tree indexes rather than a prefix search of the GIN index:
-// contacts_phone_key (phone is in byte order), and contacts_national_idx
-// over the last search word, which searchText makes the national number
-// (or all the digits when the country code is unknown). Unlike a prefix
-// of the GIN index, ranges have statistics, so the planner chooses between
-// walking the list's order (a common prefix) and the ranges (a rare one).
-func numberCondition(d string) (string, []any) {
-	return "((c.phone >= ? AND c.phone < ?) OR (" + nationalExpr + " >= ? AND " + nationalExpr + " < ?))",
-		[]any{"+" + d, "+" + d + ":", d, d + ":"} // ':' follows '9' in byte order
+// 0) on PostgreSQL as the search words of numbers do on SQLite: the start
+// of the number with its calling code ("49151…"), or of its national
+// number ("151…") in any country the book has numbers of. Each is a range
+// of contacts_phone_key (phone is in byte order; ':' follows '9'), so the
+// planner, which has statistics for ranges, chooses between walking the
+// list's order (a common prefix) and the ranges (a rare one).
+func (t Tenant) numberCondition(ctx context.Context, d string) (string, []any, error) {
+	codes, err := t.callingCodes(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	conds := make([]string, 0, len(codes)+1)
+	args := make([]any, 0, 2*len(codes)+2)
+	for _, prefix := range append([]string{""}, codes...) {
+		conds = append(conds, "(c.phone >= ? AND c.phone < ?)")
+		args = append(args, "+"+prefix+d, "+"+prefix+d+":")
+	}
+	return "(" + strings.Join(conds, " OR ") + ")", args, nil
+}
+
+// maxCallingCodes bounds the countries numberCondition searches national
+// numbers in.
+const maxCallingCodes = 40
+
+// callingCodes lists the calling codes of the book's numbers in order, by
+// a loose scan of contacts_phone_key: one probe per code (the first number
+// after the previous code's range), so a book of a million numbers from
+// six countries costs seven index probes.
+func (t Tenant) callingCodes(ctx context.Context) ([]string, error) {
+	var codes []string
+	after := "+"
+	for len(codes) < maxCallingCodes {
+		var phone string
+		err := t.db.Pool.QueryRow(ctx, `SELECT phone FROM contacts WHERE business_id = $1 AND phone > $2 ORDER BY phone LIMIT 1`,
+			t.businessID, after).Scan(&phone)
+		if errors.Is(err, pgx.ErrNoRows) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		d := strings.TrimPrefix(phone, "+")
+		n := countryCodeLen(d)
+		if n == 0 { // not E.164 with a known code (not written by Optline): step over it
+			after = phone
+			continue
+		}
+		codes = append(codes, d[:n])
+		after = "+" + d[:n] + ":"
+	}
+	return codes, nil
 }
 
 // isNumberSearch reports whether search is a numberCondition, which needs
 // no probe of the list's order: the planner picks the plan itself.
 func isNumberSearch(search string) bool { return strings.HasPrefix(search, "((c.phone >= ?") }
-
-// nationalExpr is the expression of contacts_national_idx (schema 3).
-const nationalExpr = `(split_part(c.search, ' ', -1) COLLATE "C")`
 
 // searchCondition matches every term as a word prefix of c.search. On
 // PostgreSQL it uses the full-text index of the name and e-mail words
@@ -295,9 +304,9 @@ func wordsLike(terms []string) (string, []any) {
 	return strings.Join(conds, " AND "), args
 }
 
-func (t Tenant) contactsQuery(ctx context.Context, f ContactFilter) *gorm.DB {
-	cond, args := t.where(f)
-	return t.db.WithContext(ctx).Table("contacts AS c").Where(cond, args...)
+func (t Tenant) contactsQuery(ctx context.Context, f ContactFilter) (*gorm.DB, error) {
+	cond, args, err := t.where(ctx, f)
+	return t.db.WithContext(ctx).Table("contacts AS c").Where(cond, args...), err
 }
 
 // ListContacts returns one page of contacts in the filter's order, with
@@ -329,7 +338,10 @@ func (t Tenant) ListContactsWith(ctx context.Context, f ContactFilter, ex *PageE
 		f.Limit = 50
 	}
 	spec := specFor(f.Sort)
-	base, args, search, searchArgs := t.whereParts(f)
+	base, args, search, searchArgs, err := t.whereParts(ctx, f)
+	if err != nil {
+		return page, err
+	}
 	back := false
 	if cur, ok := decodeCursor(spec, f.Before); ok {
 		back = true
@@ -343,7 +355,9 @@ func (t Tenant) ListContactsWith(ctx context.Context, f ContactFilter, ex *PageE
 	if ex != nil {
 		batch = &extrasBatch{ex: ex}
 		if ex.CountUpTo > 0 {
-			batch.countSQL, batch.countArgs = t.countUpToSQL(f, ex.CountUpTo)
+			if batch.countSQL, batch.countArgs, err = t.countUpToSQL(ctx, f, ex.CountUpTo); err != nil {
+				return page, err
+			}
 		}
 	}
 	rows, err := t.fetchPage(ctx, f.Query, base, args, search, searchArgs, spec.order(back), f.Limit+1, batch)
@@ -448,7 +462,7 @@ func (t Tenant) fetchPage(ctx context.Context, query, base string, args []any, s
 // scans them: all but attrs and search, which the list does not show
 // (decoding fifty JSON objects was a tenth of the page's CPU).
 const listColumns = "id, business_id, phone, phone_hash, name, first_name, last_name, email, language, " +
-	"consent_state, opted_in_at, opt_in_source, opted_out_at, import_id, name_key, created_at, updated_at"
+	"consent_state, opted_in_at, opt_in_source, opted_out_at, import_id, created_at, updated_at"
 
 var pListColumns = "p." + strings.ReplaceAll(listColumns, ", ", ", p.")
 
@@ -485,7 +499,7 @@ func scanContacts(rows pgx.Rows) ([]Contact, error) {
 	for rows.Next() {
 		var c Contact
 		if err := rows.Scan(&c.ID, &c.BusinessID, &c.Phone, &c.PhoneHash, &c.Name, &c.FirstName, &c.LastName, &c.Email, &c.Language,
-			&c.ConsentState, &c.OptedInAt, &c.OptInSource, &c.OptedOutAt, &c.ImportID, &c.NameKey, &c.CreatedAt, &c.UpdatedAt, &c.Tags); err != nil {
+			&c.ConsentState, &c.OptedInAt, &c.OptInSource, &c.OptedOutAt, &c.ImportID, &c.CreatedAt, &c.UpdatedAt, &c.Tags); err != nil {
 			return nil, err
 		}
 		if len(c.Tags) == 0 {
@@ -625,15 +639,19 @@ func (t Tenant) CountContacts(ctx context.Context, f ContactFilter) (int64, erro
 	if err := t.check(); err != nil {
 		return 0, err
 	}
+	q, err := t.contactsQuery(ctx, f)
+	if err != nil {
+		return 0, err
+	}
 	var n int64
-	err := t.contactsQuery(ctx, f).Count(&n).Error
+	err = q.Count(&n).Error
 	return n, err
 }
 
 // countUpToSQL counts the filter's contacts up to limit+1.
-func (t Tenant) countUpToSQL(f ContactFilter, limit int64) (string, []any) {
-	cond, args := t.where(f)
-	return "SELECT COUNT(*) FROM (SELECT 1 FROM contacts c WHERE " + cond + " LIMIT ?) x", append(args, limit+1)
+func (t Tenant) countUpToSQL(ctx context.Context, f ContactFilter, limit int64) (string, []any, error) {
+	cond, args, err := t.where(ctx, f)
+	return "SELECT COUNT(*) FROM (SELECT 1 FROM contacts c WHERE " + cond + " LIMIT ?) x", append(args, limit+1), err
 }
 
 // CountContactsUpTo counts matching contacts but stops at limit, so a list
@@ -643,7 +661,10 @@ func (t Tenant) CountContactsUpTo(ctx context.Context, f ContactFilter, limit in
 	if err := t.check(); err != nil {
 		return 0, false, err
 	}
-	q, args := t.countUpToSQL(f, limit)
+	q, args, err := t.countUpToSQL(ctx, f, limit)
+	if err != nil {
+		return 0, false, err
+	}
 	if t.db.Pool != nil { // every list page asks: pgx, without GORM
 		q, args = dollarArgs(q, args)
 		err = t.db.Pool.QueryRow(ctx, q, args...).Scan(&n)

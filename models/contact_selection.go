@@ -22,7 +22,7 @@ const MaxSelectedIDs = 1000
 var ErrEmptySelection = errors.New("no contacts selected")
 
 // selectionWhere is the selection's condition on contacts aliased c.
-func (t Tenant) selectionWhere(sel Selection) (string, []any, error) {
+func (t Tenant) selectionWhere(ctx context.Context, sel Selection) (string, []any, error) {
 	if err := t.check(); err != nil {
 		return "", nil, err
 	}
@@ -32,8 +32,7 @@ func (t Tenant) selectionWhere(sel Selection) (string, []any, error) {
 	case len(sel.IDs) > 0:
 		return "c.business_id = ? AND c.id IN ?", []any{t.businessID, sel.IDs}, nil
 	case sel.Filter != nil:
-		cond, args := t.where(*sel.Filter)
-		return cond, args, nil
+		return t.where(ctx, *sel.Filter)
 	}
 	return "", nil, ErrEmptySelection
 }
@@ -44,7 +43,7 @@ func (t Tenant) BulkTag(ctx context.Context, sel Selection, tag string) (int64, 
 	if err := checkTag("tag", tag); err != nil {
 		return 0, err
 	}
-	cond, args, err := t.selectionWhere(sel)
+	cond, args, err := t.selectionWhere(ctx, sel)
 	if err != nil {
 		return 0, err
 	}
@@ -60,7 +59,7 @@ func (t Tenant) BulkUntag(ctx context.Context, sel Selection, tag string) (int64
 	if err := checkTag("tag", tag); err != nil {
 		return 0, err
 	}
-	cond, args, err := t.selectionWhere(sel)
+	cond, args, err := t.selectionWhere(ctx, sel)
 	if err != nil {
 		return 0, err
 	}
@@ -74,7 +73,7 @@ func (t Tenant) BulkUntag(ctx context.Context, sel Selection, tag string) (int64
 // then mark which contacts this action changes, for the suppressions and
 // the contacts' state.
 func (t Tenant) BulkOptOut(ctx context.Context, sel Selection, source, recordedBy string) (int64, error) {
-	cond, args, err := t.selectionWhere(sel)
+	cond, args, err := t.selectionWhere(ctx, sel)
 	if err != nil {
 		return 0, err
 	}
@@ -111,7 +110,7 @@ func (t Tenant) BulkOptOut(ctx context.Context, sel Selection, source, recordedB
 // CountOptOutable counts the selected contacts an opt-out would change
 // (those not opted out yet).
 func (t Tenant) CountOptOutable(ctx context.Context, sel Selection) (int64, error) {
-	cond, args, err := t.selectionWhere(sel)
+	cond, args, err := t.selectionWhere(ctx, sel)
 	if err != nil {
 		return 0, err
 	}

@@ -65,15 +65,15 @@ func (r BatchResult) Rows() int {
 // stagedContact is one number of a batch after validation and the merge
 // of its repeats.
 type stagedContact struct {
-	phone, hash                string
-	name, first, last          string
-	email, lang                string
-	attrs                      map[string]string
-	tags                       []string
-	inAt                       *time.Time // set only when the row carries full consent
-	source, sourceText         string
-	dups                       int // later rows with the same number folded into this one
-	nameKey, search, attrsJSON string
+	phone, hash        string
+	name, first, last  string
+	email, lang        string
+	attrs              map[string]string
+	tags               []string
+	inAt               *time.Time // set only when the row carries full consent
+	source, sourceText string
+	dups               int // later rows with the same number folded into this one
+	search, attrsJSON  string
 }
 
 // ApplyImportBatch stores one batch of imported contacts in one
@@ -257,7 +257,6 @@ func (s *stagedContact) merge(o *stagedContact) {
 
 // finalize computes the derived columns once the row is merged.
 func (s *stagedContact) finalize() {
-	s.nameKey = nameKey(s.name, s.phone)
 	s.search = searchText(s.name, s.email, s.phone)
 	if len(s.attrs) == 0 {
 		s.attrsJSON = "{}"

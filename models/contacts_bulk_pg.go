@@ -47,11 +47,11 @@ import (
 const pgUpdateTable = `CREATE TEMP TABLE IF NOT EXISTS contact_import_update (
 	id bigint NOT NULL, name text NOT NULL, first_name text NOT NULL, last_name text NOT NULL, email text NOT NULL,
 	language text NOT NULL, attrs jsonb NOT NULL, consent_state text NOT NULL, opted_in_at timestamptz, opt_in_source text NOT NULL,
-	opted_out_at timestamptz, name_key text NOT NULL, search text NOT NULL
+	opted_out_at timestamptz, search text NOT NULL
 ) ON COMMIT DELETE ROWS`
 
 var pgUpdateColumns = []string{"id", "name", "first_name", "last_name", "email", "language", "attrs", "consent_state",
-	"opted_in_at", "opt_in_source", "opted_out_at", "name_key", "search"}
+	"opted_in_at", "opt_in_source", "opted_out_at", "search"}
 
 // pgApplyUpdates finds each changed contact by its primary key. The ids
 // were read and locked in this transaction for this business; the
@@ -61,11 +61,11 @@ var pgUpdateColumns = []string{"id", "name", "first_name", "last_name", "email",
 // book for each batch).
 const pgApplyUpdates = `UPDATE contacts c SET name = u.name, first_name = u.first_name, last_name = u.last_name, email = u.email,
 	language = u.language, attrs = u.attrs, consent_state = u.consent_state, opted_in_at = u.opted_in_at, opt_in_source = u.opt_in_source,
-	opted_out_at = u.opted_out_at, name_key = u.name_key, search = u.search, import_id = $2, updated_at = $3
+	opted_out_at = u.opted_out_at, search = u.search, import_id = $2, updated_at = $3
 FROM contact_import_update u WHERE c.id = u.id AND c.business_id + 0 = $1`
 
 var pgContactColumns = []string{"id", "business_id", "phone", "phone_hash", "name", "first_name", "last_name", "email", "language", "attrs",
-	"consent_state", "opted_in_at", "opt_in_source", "opted_out_at", "import_id", "name_key", "search", "created_at", "updated_at"}
+	"consent_state", "opted_in_at", "opt_in_source", "opted_out_at", "import_id", "search", "created_at", "updated_at"}
 
 var pgEventColumns = []string{"business_id", "contact_id", "phone_hash", "kind", "at", "source", "source_text", "wording", "recorded_by", "created_at"}
 
@@ -249,7 +249,7 @@ func (b *importBatch) pgInsert(ctx context.Context, tx pgx.Tx, ins []*plannedCon
 		w := ins[i]
 		c := &w.c
 		return []any{c.ID, c.BusinessID, c.Phone, c.PhoneHash, c.Name, c.FirstName, c.LastName, c.Email, c.Language, w.attrs,
-			c.ConsentState, c.OptedInAt, c.OptInSource, c.OptedOutAt, b.importID, c.NameKey, c.Search, c.CreatedAt, c.UpdatedAt}, nil
+			c.ConsentState, c.OptedInAt, c.OptInSource, c.OptedOutAt, b.importID, c.Search, c.CreatedAt, c.UpdatedAt}, nil
 	}))
 	if err != nil {
 		return fmt.Errorf("copy contacts: %w", err)
@@ -281,7 +281,7 @@ func (b *importBatch) pgUpdate(ctx context.Context, tx pgx.Tx, ups []*plannedCon
 		w := ups[i]
 		c := &w.c
 		return []any{c.ID, c.Name, c.FirstName, c.LastName, c.Email, c.Language, w.attrs, c.ConsentState, c.OptedInAt, c.OptInSource,
-			c.OptedOutAt, c.NameKey, c.Search}, nil
+			c.OptedOutAt, c.Search}, nil
 	}))
 	if err != nil {
 		return fmt.Errorf("copy updates: %w", err)

@@ -44,7 +44,7 @@ func (b *importBatch) plan(staged []*stagedContact, prior map[string]*priorConta
 		pc := &plannedContact{s: s, o: o, attrs: s.attrsJSON, inserted: old == nil}
 		pc.c = Contact{BusinessID: b.t.businessID, Phone: s.phone, PhoneHash: s.hash, Name: s.name, FirstName: s.first, LastName: s.last,
 			Email: s.email, Language: s.lang, ConsentState: o.state, OptedInAt: o.inAt, OptInSource: o.source, OptedOutAt: o.outAt,
-			ImportID: &importID, NameKey: s.nameKey, Search: s.search, CreatedAt: b.now, UpdatedAt: b.now}
+			ImportID: &importID, Search: s.search, CreatedAt: b.now, UpdatedAt: b.now}
 		switch {
 		case o.state == ConsentOptedOut:
 			res.Suppressed++
@@ -61,7 +61,7 @@ func (b *importBatch) plan(staged []*stagedContact, prior map[string]*priorConta
 		c.ID = old.ID
 		c.Name, c.FirstName, c.LastName = orKeep(s.name, old.Name), orKeep(s.first, old.FirstName), orKeep(s.last, old.LastName)
 		c.Email, c.Language = orKeep(s.email, old.Email), orKeep(s.lang, old.Language)
-		c.NameKey, c.Search = nameKey(c.Name, c.Phone), searchText(c.Name, c.Email, c.Phone)
+		c.Search = searchText(c.Name, c.Email, c.Phone)
 		if len(s.attrs) > 0 {
 			merged := Attrs{}
 			maps.Copy(merged, old.Attrs)

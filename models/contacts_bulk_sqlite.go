@@ -16,12 +16,12 @@ import (
 // multi-row upserts.
 
 const sqliteUpsertHead = `INSERT INTO contacts (business_id, phone, phone_hash, name, first_name, last_name, email, language, attrs,
-	consent_state, opted_in_at, opt_in_source, opted_out_at, import_id, name_key, search, created_at, updated_at) VALUES `
+	consent_state, opted_in_at, opt_in_source, opted_out_at, import_id, search, created_at, updated_at) VALUES `
 
 const sqliteUpsertTail = ` ON CONFLICT (business_id, phone) DO UPDATE SET name = excluded.name, first_name = excluded.first_name,
 	last_name = excluded.last_name, email = excluded.email, language = excluded.language, attrs = excluded.attrs,
 	consent_state = excluded.consent_state, opted_in_at = excluded.opted_in_at, opt_in_source = excluded.opt_in_source,
-	opted_out_at = excluded.opted_out_at, import_id = excluded.import_id, name_key = excluded.name_key, search = excluded.search,
+	opted_out_at = excluded.opted_out_at, import_id = excluded.import_id, search = excluded.search,
 	updated_at = excluded.updated_at RETURNING id, phone`
 
 // sqliteParams bounds the parameters of one statement: the driver binds
@@ -29,8 +29,11 @@ const sqliteUpsertTail = ` ON CONFLICT (business_id, phone) DO UPDATE SET name =
 // statements beat a few big ones.
 const sqliteParams = 400
 
+// sqliteUpsertCols is the number of columns sqliteUpsertHead names.
+const sqliteUpsertCols = 17
+
 // sqliteChunk is the contacts per upsert statement.
-const sqliteChunk = sqliteParams / 18
+const sqliteChunk = sqliteParams / sqliteUpsertCols
 
 func (b *importBatch) applySQLite(ctx context.Context, res *BatchResult) error {
 	return b.t.db.Tx(ctx, func(tx *gorm.DB) error {
@@ -113,15 +116,15 @@ func (b *importBatch) sqliteWrite(ctx context.Context, tx *gorm.DB, p batchPlan)
 	writes := p.all()
 	for start := 0; start < len(writes); start += sqliteChunk {
 		part := writes[start:min(start+sqliteChunk, len(writes))]
-		args := make([]any, 0, len(part)*18)
+		args := make([]any, 0, len(part)*sqliteUpsertCols)
 		byPhone := make(map[string]*plannedContact, len(part))
 		for _, w := range part {
 			c := &w.c
 			byPhone[c.Phone] = w
 			args = append(args, c.BusinessID, c.Phone, c.PhoneHash, c.Name, c.FirstName, c.LastName, c.Email, c.Language, w.attrs,
-				c.ConsentState, c.OptedInAt, c.OptInSource, c.OptedOutAt, b.importID, c.NameKey, c.Search, c.CreatedAt, c.UpdatedAt)
+				c.ConsentState, c.OptedInAt, c.OptInSource, c.OptedOutAt, b.importID, c.Search, c.CreatedAt, c.UpdatedAt)
 		}
-		rows, err := conn.QueryContext(ctx, sqliteUpsertHead+placeholders(len(part), 18)+sqliteUpsertTail, args...)
+		rows, err := conn.QueryContext(ctx, sqliteUpsertHead+placeholders(len(part), sqliteUpsertCols)+sqliteUpsertTail, args...)
 		if err != nil {
 			return fmt.Errorf("upsert contacts: %w", err)
 		}

@@ -242,7 +242,10 @@ func (t Tenant) ForEachMessageable(ctx context.Context, segmentID int64, fn func
 		return err
 	}
 	rule := seg.Rule()
-	cond, args := t.where(ContactFilter{Segment: &rule})
+	cond, args, err := t.where(ctx, ContactFilter{Segment: &rule})
+	if err != nil {
+		return err
+	}
 	var after int64
 	for {
 		var rows []Contact
