@@ -564,6 +564,8 @@ func TestNumberSearchRangesStayInTenant(t *testing.T) {
 	for q, want := range map[string][]string{
 		"07911 123":    nil,
 		"+44 7911":     nil,
+		"+151 234":     nil, // "+" means a calling code follows: not a national number
+		"0049 151 234": {"Anna A"},
 		"0151 234":     {"Anna A"},
 		"+49 151 234":  {"Anna A"},
 		"15123456789":  {"Anna A"},

@@ -2,14 +2,15 @@ package models
 
 import (
 	"context"
-	"errors"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/nyaruka/phonenumbers"
 	"gorm.io/gorm"
 )
 
@@ -116,10 +117,12 @@ func (t Tenant) where(ctx context.Context, f ContactFilter) (string, []any, erro
 func (t Tenant) whereParts(ctx context.Context, f ContactFilter) (base string, args []any, search string, searchArgs []any, err error) {
 	conds := []string{"c.business_id = ?"}
 	args = []any{t.businessID}
-	if terms, phone := searchTerms(f.Query); phone && t.db.Dialect == Postgres {
-		if search, searchArgs, err = t.numberCondition(ctx, terms[0]); err != nil {
+	if terms, phone := searchTerms(f.Query); phone != notNumber && t.db.Dialect == Postgres {
+		if search, searchArgs, err = t.numberCondition(ctx, terms[0], phone); err != nil {
 			return "", nil, "", nil, err
 		}
+	} else if phone == numberIntl || phone == numberNational {
+		search, searchArgs = sqliteNumberCondition(terms[0], phone)
 	} else if len(terms) > 0 {
 		search, searchArgs = searchCondition(t.db.Dialect, terms)
 	} else if strings.TrimSpace(f.Query) != "" {
@@ -147,17 +150,27 @@ func (t Tenant) whereParts(ctx context.Context, f ContactFilter) (base string, a
 	return strings.Join(conds, " AND "), args, search, searchArgs, nil
 }
 
+// numberForm is how a search typed as a number was written.
+type numberForm int
+
+const (
+	notNumber      numberForm = iota
+	numberAny                 // digits only: with or without the calling code
+	numberIntl                // "+49 151…" or "0049 151…": with the calling code
+	numberNational            // "0151 …": a national number with its trunk 0
+)
+
 // searchTerms splits what the user typed into lower-case words, each of
 // which must start a word of the contact's name, e-mail or number. Input
 // that looks like a phone number is one term of its digits, without a
-// leading 00 or national 0 (phone reports that case).
-func searchTerms(q string) (terms []string, phone bool) {
+// leading +, 00 or national 0 (phone says which it had).
+func searchTerms(q string) (terms []string, phone numberForm) {
 	q = strings.TrimSpace(q)
 	if len(q) > 200 {
 		q = q[:200]
 	}
 	if q == "" {
-		return nil, false
+		return nil, notNumber
 	}
 	phoneLike := true
 	var digits strings.Builder
@@ -171,16 +184,19 @@ func searchTerms(q string) (terms []string, phone bool) {
 		}
 	}
 	if phoneLike {
-		d := digits.String()
-		if strings.HasPrefix(d, "00") {
-			d = d[2:]
-		} else if strings.HasPrefix(d, "0") {
-			d = d[1:]
+		d, form := digits.String(), numberAny
+		switch {
+		case strings.HasPrefix(strings.TrimLeft(q, " -./()"), "+"):
+			form = numberIntl
+		case strings.HasPrefix(d, "00"):
+			d, form = d[2:], numberIntl
+		case strings.HasPrefix(d, "0"):
+			d, form = d[1:], numberNational
 		}
 		if d == "" {
-			return nil, false
+			return nil, notNumber
 		}
-		return []string{d}, true
+		return []string{d}, form
 	}
 	for _, w := range strings.Fields(strings.ToLower(q)) {
 		w = strings.Map(func(r rune) rune {
@@ -193,61 +209,92 @@ func searchTerms(q string) (terms []string, phone bool) {
 			terms = append(terms, w)
 		}
 	}
-	return terms, false
+	return terms, notNumber
 }
 
-// numberCondition matches the digits d (without a leading 00 or national
-// 0) on PostgreSQL as the search words of numbers do on SQLite: the start
-// of the number with its calling code ("49151…"), or of its national
-// number ("151…") in any country the book has numbers of. Each is a range
-// of contacts_phone_key (phone is in byte order; ':' follows '9'), so the
-// planner, which has statistics for ranges, chooses between walking the
-// list's order (a common prefix) and the ranges (a rare one).
-func (t Tenant) numberCondition(ctx context.Context, d string) (string, []any, error) {
-	codes, err := t.callingCodes(ctx)
-	if err != nil {
-		return "", nil, err
+// numberCondition matches the digits d (without a leading +, 00 or
+// national 0) on PostgreSQL as the search words of numbers do on SQLite:
+// the start of the number with its calling code ("49151…"), or of its
+// national number ("151…") in any country the book has numbers of; form
+// narrows it to one of the two when the user wrote "+"/"00" or a trunk 0.
+// Each is a range of contacts_phone_key (phone is in byte order; ':'
+// follows '9'), so the planner, which has statistics for ranges, chooses
+// between walking the list's order (a common prefix) and the ranges (a
+// rare one).
+func (t Tenant) numberCondition(ctx context.Context, d string, form numberForm) (string, []any, error) {
+	var prefixes []string
+	if form != numberNational {
+		prefixes = append(prefixes, "")
 	}
-	conds := make([]string, 0, len(codes)+1)
-	args := make([]any, 0, 2*len(codes)+2)
-	for _, prefix := range append([]string{""}, codes...) {
+	if form != numberIntl {
+		codes, err := t.callingCodes(ctx)
+		if err != nil {
+			return "", nil, err
+		}
+		prefixes = append(prefixes, codes...)
+	}
+	if len(prefixes) == 0 {
+		return "1 = 0", nil, nil // a national number, and a book without numbers
+	}
+	conds := make([]string, 0, len(prefixes))
+	args := make([]any, 0, 2*len(prefixes))
+	for _, prefix := range prefixes {
 		conds = append(conds, "(c.phone >= ? AND c.phone < ?)")
 		args = append(args, "+"+prefix+d, "+"+prefix+d+":")
 	}
 	return "(" + strings.Join(conds, " OR ") + ")", args, nil
 }
 
+// sqliteNumberCondition is numberCondition for SQLite, on the number
+// words of c.search (searchText): the digits with the calling code right
+// after searchSep, then the national number. Digits typed without "+",
+// "00" or a trunk 0 go through wordsLike and match either (or a word of
+// the name or e-mail).
+func sqliteNumberCondition(d string, form numberForm) (string, []any) {
+	if form == numberIntl {
+		return "c.search LIKE ?", []any{"%" + searchSep + d + "%"}
+	}
+	return "c.search LIKE ?", []any{"%" + searchSep + "_% " + d + "%"}
+}
+
 // maxCallingCodes bounds the countries numberCondition searches national
 // numbers in.
 const maxCallingCodes = 40
 
-// callingCodes lists the calling codes of the book's numbers in order, by
-// a loose scan of contacts_phone_key: one probe per code (the first number
+// pgCallingCodes lists the calling codes of a book's numbers in order by a
+// loose scan of contacts_phone_key: one probe per code (the first number
 // after the previous code's range), so a book of a million numbers from
-// six countries costs seven index probes.
-func (t Tenant) callingCodes(ctx context.Context) ([]string, error) {
-	var codes []string
-	after := "+"
-	for len(codes) < maxCallingCodes {
-		var phone string
-		err := t.db.Pool.QueryRow(ctx, `SELECT phone FROM contacts WHERE business_id = $1 AND phone > $2 ORDER BY phone LIMIT 1`,
-			t.businessID, after).Scan(&phone)
-		if errors.Is(err, pgx.ErrNoRows) {
-			break
+// six countries costs seven index probes in one round trip. $2 holds every
+// calling code (they are prefix-free, so one at most starts a number).
+const pgCallingCodes = `WITH RECURSIVE r(code) AS (
+	SELECT (SELECT k FROM unnest($2::text[]) k WHERE starts_with(p.phone, '+' || k))
+	FROM (SELECT phone FROM contacts WHERE business_id = $1 AND phone > '+' ORDER BY phone LIMIT 1) p
+	UNION ALL
+	SELECT (SELECT k FROM unnest($2::text[]) k WHERE starts_with(p.phone, '+' || k))
+	FROM r CROSS JOIN LATERAL (SELECT phone FROM contacts WHERE business_id = $1 AND phone > '+' || r.code || ':' ORDER BY phone LIMIT 1) p
+	WHERE r.code IS NOT NULL
+) SELECT code FROM r WHERE code IS NOT NULL LIMIT $3`
+
+// allCallingCodes are the calling codes of countries (not of global
+// services), as countryCodeLen knows them.
+var allCallingCodes = sync.OnceValue(func() []string {
+	var out []string
+	for cc := range phonenumbers.GetSupportedCallingCodes() {
+		if phonenumbers.GetRegionCodeForCountryCode(cc) != "ZZ" {
+			out = append(out, strconv.Itoa(cc))
 		}
-		if err != nil {
-			return nil, err
-		}
-		d := strings.TrimPrefix(phone, "+")
-		n := countryCodeLen(d)
-		if n == 0 { // not E.164 with a known code (not written by Optline): step over it
-			after = phone
-			continue
-		}
-		codes = append(codes, d[:n])
-		after = "+" + d[:n] + ":"
 	}
-	return codes, nil
+	slices.Sort(out)
+	return out
+})
+
+// callingCodes lists the calling codes of the book's numbers.
+func (t Tenant) callingCodes(ctx context.Context) ([]string, error) {
+	rows, err := t.db.Pool.Query(ctx, pgCallingCodes, t.businessID, allCallingCodes(), maxCallingCodes)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // isNumberSearch reports whether search is a numberCondition, which needs
