@@ -134,7 +134,7 @@ func importScenario(t *testing.T, db *models.DB, clock *dbtest.Clock, policy mod
 		withConsent(row(5, phD, "Dora"), "2026-01-01T00:00:00Z", "web_form"),
 		row(6, phF, "Fritz"),
 		withTags(withConsent(row(7, phF, ""), "2026-01-10T00:00:00Z", "checkout"), "newsletter"),
-		withConsent(row(8, phG, "Gerd"), "2026-01-02T00:00:00Z", "paper"),
+		withConsent(row(8, phG, "Gerd"), "1999-12-31T23:59:58.123456Z", "paper"), // before timestamptz's epoch, with microseconds
 		row(9, "0151", "Bad"),
 		withConsent(row(10, phE, "Emil"), "2026-03-01T00:00:00Z", "chat"),
 	}

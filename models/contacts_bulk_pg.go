@@ -67,6 +67,8 @@ FROM contact_import_update u WHERE c.id = u.id AND c.business_id + 0 = $1`
 var pgContactColumns = []string{"id", "business_id", "phone", "phone_hash", "name", "first_name", "last_name", "email", "language", "attrs",
 	"consent_state", "opted_in_at", "opt_in_source", "opted_out_at", "import_id", "search", "created_at", "updated_at"}
 
+var pgTagColumns = []string{"business_id", "contact_id", "tag"}
+
 var pgEventColumns = []string{"business_id", "contact_id", "phone_hash", "kind", "at", "source", "source_text", "wording", "recorded_by", "created_at"}
 
 func (b *importBatch) applyPG(ctx context.Context, res *BatchResult) error {
@@ -245,25 +247,43 @@ func (b *importBatch) pgInsert(ctx context.Context, tx pgx.Tx, ins []*plannedCon
 	for i := range ins {
 		ins[i].c.ID = ids[i]
 	}
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"contacts"}, pgContactColumns, pgx.CopyFromSlice(len(ins), func(i int) ([]any, error) {
-		w := ins[i]
+	rows := newCopyRows(len(pgContactColumns))
+	for _, w := range ins {
 		c := &w.c
-		return []any{c.ID, c.BusinessID, c.Phone, c.PhoneHash, c.Name, c.FirstName, c.LastName, c.Email, c.Language, w.attrs,
-			c.ConsentState, c.OptedInAt, c.OptInSource, c.OptedOutAt, b.importID, c.Search, c.CreatedAt, c.UpdatedAt}, nil
-	}))
-	if err != nil {
+		rows.row()
+		rows.int8(c.ID)
+		rows.int8(c.BusinessID)
+		rows.text(c.Phone)
+		rows.text(c.PhoneHash)
+		rows.text(c.Name)
+		rows.text(c.FirstName)
+		rows.text(c.LastName)
+		rows.text(c.Email)
+		rows.text(c.Language)
+		rows.jsonb(w.attrs)
+		rows.text(c.ConsentState)
+		rows.tsPtr(c.OptedInAt)
+		rows.text(c.OptInSource)
+		rows.tsPtr(c.OptedOutAt)
+		rows.int8(b.importID)
+		rows.text(c.Search)
+		rows.ts(c.CreatedAt)
+		rows.ts(c.UpdatedAt)
+	}
+	if err := rows.copyIn(ctx, tx, "contacts", pgContactColumns); err != nil {
 		return fmt.Errorf("copy contacts: %w", err)
 	}
-	var tags [][]any
+	tags := newCopyRows(len(pgTagColumns))
 	for _, w := range ins {
 		for _, tag := range w.s.tags {
-			tags = append(tags, []any{b.t.businessID, w.c.ID, tag})
+			tags.row()
+			tags.int8(b.t.businessID)
+			tags.int8(w.c.ID)
+			tags.text(tag)
 		}
 	}
-	if len(tags) > 0 {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"contact_tags"}, []string{"business_id", "contact_id", "tag"}, pgx.CopyFromRows(tags)); err != nil {
-			return fmt.Errorf("copy tags: %w", err)
-		}
+	if err := tags.copyIn(ctx, tx, "contact_tags", pgTagColumns); err != nil {
+		return fmt.Errorf("copy tags: %w", err)
 	}
 	return nil
 }
@@ -277,13 +297,24 @@ func (b *importBatch) pgUpdate(ctx context.Context, tx pgx.Tx, ups []*plannedCon
 	if _, err := tx.Exec(ctx, pgUpdateTable); err != nil {
 		return fmt.Errorf("update table: %w", err)
 	}
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"contact_import_update"}, pgUpdateColumns, pgx.CopyFromSlice(len(ups), func(i int) ([]any, error) {
-		w := ups[i]
+	rows := newCopyRows(len(pgUpdateColumns))
+	for _, w := range ups {
 		c := &w.c
-		return []any{c.ID, c.Name, c.FirstName, c.LastName, c.Email, c.Language, w.attrs, c.ConsentState, c.OptedInAt, c.OptInSource,
-			c.OptedOutAt, c.Search}, nil
-	}))
-	if err != nil {
+		rows.row()
+		rows.int8(c.ID)
+		rows.text(c.Name)
+		rows.text(c.FirstName)
+		rows.text(c.LastName)
+		rows.text(c.Email)
+		rows.text(c.Language)
+		rows.jsonb(w.attrs)
+		rows.text(c.ConsentState)
+		rows.tsPtr(c.OptedInAt)
+		rows.text(c.OptInSource)
+		rows.tsPtr(c.OptedOutAt)
+		rows.text(c.Search)
+	}
+	if err := rows.copyIn(ctx, tx, "contact_import_update", pgUpdateColumns); err != nil {
 		return fmt.Errorf("copy updates: %w", err)
 	}
 	if _, err := tx.Exec(ctx, pgApplyUpdates, b.t.businessID, b.importID, b.now); err != nil {
@@ -308,11 +339,21 @@ func (b *importBatch) pgUpdate(ctx context.Context, tx pgx.Tx, ups []*plannedCon
 // pgFollowUps writes consent events, links earlier events to new contacts
 // and lifts suppressions.
 func (b *importBatch) pgFollowUps(ctx context.Context, tx pgx.Tx, p batchPlan) error {
-	var events [][]any
+	events := newCopyRows(len(pgEventColumns))
 	var lift []string
 	for _, w := range p.all() {
 		if w.o.event {
-			events = append(events, []any{b.t.businessID, w.c.ID, w.c.PhoneHash, consentKindIn, *w.o.inAt, w.s.source, w.s.sourceText, "", b.actor, b.now})
+			events.row()
+			events.int8(b.t.businessID)
+			events.int8(w.c.ID)
+			events.text(w.c.PhoneHash)
+			events.text(consentKindIn)
+			events.ts(*w.o.inAt)
+			events.text(w.s.source)
+			events.text(w.s.sourceText)
+			events.text("")
+			events.text(b.actor)
+			events.ts(b.now)
 		}
 		if w.o.lift {
 			lift = append(lift, w.c.PhoneHash)
@@ -331,10 +372,8 @@ func (b *importBatch) pgFollowUps(ctx context.Context, tx pgx.Tx, p batchPlan) e
 			return fmt.Errorf("consent history: %w", err)
 		}
 	}
-	if len(events) > 0 {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"consent_events"}, pgEventColumns, pgx.CopyFromRows(events)); err != nil {
-			return fmt.Errorf("copy consent events: %w", err)
-		}
+	if err := events.copyIn(ctx, tx, "consent_events", pgEventColumns); err != nil {
+		return fmt.Errorf("copy consent events: %w", err)
 	}
 	if len(lift) > 0 {
 		if _, err := tx.Exec(ctx, `DELETE FROM suppressions WHERE business_id = $1 AND phone_hash = ANY($2)`, b.t.businessID, lift); err != nil {
