@@ -68,3 +68,46 @@ func TestConcurrentBatchesKeepFileOrder(t *testing.T) {
 		})
 	}
 }
+
+// TestImportIntoEmptyBookYieldsToAnotherWriter: an import into an empty
+// book skips looking up numbers it has not written (models.FreshBook);
+// when someone adds one of its numbers by hand meanwhile, the batch holding
+// it is applied again with every number looked up, and the book ends as
+// if the import had looked everything up from the start.
+func TestImportIntoEmptyBookYieldsToAnotherWriter(t *testing.T) {
+	f := newFx(t)
+	tn, u := f.business("Laden")
+	var b strings.Builder
+	b.WriteString("phone,name\n")
+	const rows = 300
+	for i := range rows {
+		fmt.Fprintf(&b, "+49151%08d,Kunde %d\n", 22340000+i, i)
+	}
+	f.eng.BatchSize = 50
+	byHand := fmt.Sprintf("+49151%08d", 22340000+200)
+	added := false
+	f.eng.AfterApply = func(_ int64, batch importer.Batch) error {
+		if !added {
+			added = true
+			_, err := tn.CreateContact(context.Background(), models.ContactInput{Phone: byHand, Name: "Von Hand"}, "user:1")
+			return err
+		}
+		return nil
+	}
+	imp := f.upload(tn, u, "book.csv", []byte(b.String()), importer.Format{})
+	f.queue(tn, u, imp, plan(imp, models.DuplicateUpdate, models.ConsentFromNone))
+	got := f.run(tn, imp.ID)
+	if got.Status != models.ImportDone {
+		t.Fatalf("status %s %q", got.Status, got.Error)
+	}
+	checkCounts(t, got)
+	if got.Imported != rows-1 || got.Updated != 1 {
+		t.Errorf("imported %d, updated %d; want %d new and the number added by hand updated", got.Imported, got.Updated, rows-1)
+	}
+	if c := f.contact(tn, byHand); c == nil || c.Name != "Kunde 200" {
+		t.Errorf("the number added by hand: %+v", c)
+	}
+	if n, err := tn.CountContacts(context.Background(), models.ContactFilter{}); err != nil || n != rows {
+		t.Errorf("book holds %d contacts (%v), want %d", n, err, rows)
+	}
+}

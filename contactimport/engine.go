@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -57,6 +58,31 @@ type Engine struct {
 	// checkpoints, and waiting for the next batch of mapped rows. For the
 	// benchmark.
 	ApplyTime, RecordTime, WaitTime atomic.Int64
+
+	// fresh holds, per import, the models.FreshBook of imports into a book
+	// that was empty when they began, for as long as this process runs
+	// their slices (import id → *models.FreshBook).
+	fresh sync.Map
+}
+
+// freshBook returns the import's record of numbers written, when the book
+// was empty as it began: started on the import's first slice, kept for the
+// later slices this process runs. An import resumed by another process, or
+// after a restart, looks every number up.
+func (e *Engine) freshBook(ctx context.Context, tn models.Tenant, imp *models.Import) (*models.FreshBook, error) {
+	if v, ok := e.fresh.Load(imp.ID); ok {
+		return v.(*models.FreshBook), nil
+	}
+	if imp.RowsDone > 0 || e.DB.Dialect != models.Postgres {
+		return nil, nil
+	}
+	has, err := tn.HasContacts(ctx)
+	if err != nil || has {
+		return nil, err
+	}
+	f := models.NewFreshBook()
+	e.fresh.Store(imp.ID, f)
+	return f, nil
 }
 
 // NewEngine returns an engine with the defaults.
@@ -81,7 +107,7 @@ var (
 // RunSlice works on the import from its checkpoint until the file ends,
 // the slice time is used up (More), the import is cancelled or fails. An
 // error means nothing after the last checkpoint was kept; run it again.
-func (e *Engine) RunSlice(ctx context.Context, args ImportArgs) (Outcome, error) {
+func (e *Engine) RunSlice(ctx context.Context, args ImportArgs) (outcome Outcome, _ error) {
 	tn, err := e.DB.Tenant(args.BusinessID)
 	if err != nil {
 		return Finished, fmt.Errorf("%w: %w", ErrForeignImport, err)
@@ -114,6 +140,15 @@ func (e *Engine) RunSlice(ctx context.Context, args ImportArgs) (Outcome, error)
 	if err != nil {
 		return Finished, err
 	}
+	fresh, err := e.freshBook(ctx, tn, imp)
+	if err != nil {
+		return Finished, err
+	}
+	defer func() {
+		if outcome == Finished {
+			e.fresh.Delete(imp.ID)
+		}
+	}()
 	cfg := importer.Config{Format: imp.Format, Mapping: imp.Mapping, Defaults: imp.ImporterDefaults(e.DB.Now()),
 		SkipRows: int(imp.RowsDone), BatchSize: batch, Workers: e.Workers, TotalBytes: imp.FileSize}
 	slice := e.SliceTime
@@ -181,7 +216,7 @@ func (e *Engine) RunSlice(ctx context.Context, args ImportArgs) (Outcome, error)
 		e.WaitTime.Add(int64(time.Since(mark)))
 		defer func() { mark = time.Now() }()
 		p := &pendingBatch{batch: b, done: make(chan struct{})}
-		var opt models.ImportBatchOptions
+		opt := models.ImportBatchOptions{Fresh: fresh}
 		if n := len(queue); n > 0 && appliers > 1 {
 			opt.After = queue[n-1].pending()
 		}

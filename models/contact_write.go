@@ -352,3 +352,13 @@ func (t Tenant) DeleteContact(ctx context.Context, contactID int64, recordedBy s
 		return tx.Where("business_id = ? AND id = ?", t.businessID, c.ID).Delete(&Contact{}).Error
 	})
 }
+
+// HasContacts reports whether the book holds any contact.
+func (t Tenant) HasContacts(ctx context.Context) (bool, error) {
+	if err := t.check(); err != nil {
+		return false, err
+	}
+	var ids []int64
+	err := t.Scoped(ctx).Model(&Contact{}).Limit(1).Pluck("id", &ids).Error
+	return len(ids) > 0, err
+}

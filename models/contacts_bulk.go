@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -112,6 +114,79 @@ type ImportBatchOptions struct {
 	// contacts_bulk_pg.go. The caller must not start a batch before the
 	// one two places earlier has committed. Ignored on SQLite.
 	After *PendingBatch
+	// Fresh, on PostgreSQL, is the record of an import into a book that
+	// had no contacts when the import began (NewFreshBook). Ignored on
+	// SQLite.
+	Fresh *FreshBook
+}
+
+// FreshBook lets the batches of one import into a book that was empty
+// when it began skip looking up numbers they cannot find: only a number
+// this import has already written can be in the book, unless someone
+// else writes to it meanwhile. Then contacts_phone_key refuses the
+// batch's COPY, the batch is applied again with every number looked up,
+// and the record is switched off for the rest of the import. A lookup
+// costs a third of a new contact's database time, and the first import
+// into a new book is the largest it will see. Safe for concurrent use by
+// the batches of one import; a restarted import, which has lost the
+// record, simply looks everything up.
+type FreshBook struct {
+	mu   sync.Mutex
+	off  bool
+	seen map[uint64]struct{} // E.164 numbers written, digits as a number
+}
+
+// NewFreshBook starts the record of an import into an empty book.
+func NewFreshBook() *FreshBook { return &FreshBook{seen: map[uint64]struct{}{}} }
+
+// e164Key is the number's digits as an integer (E.164 has at most 15
+// digits and none starts with 0, so different numbers never share a key).
+func e164Key(phone string) (uint64, bool) {
+	n, err := strconv.ParseUint(strings.TrimPrefix(phone, "+"), 10, 64)
+	return n, err == nil
+}
+
+// active reports whether lookups may be skipped.
+func (f *FreshBook) active() bool {
+	if f == nil {
+		return false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return !f.off
+}
+
+// needsLookup reports whether phone may be stored already.
+func (f *FreshBook) needsLookup(phone string) bool {
+	k, ok := e164Key(phone)
+	if !ok {
+		return true
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, seen := f.seen[k]
+	return seen || f.off
+}
+
+// wrote records numbers a committed batch stored.
+func (f *FreshBook) wrote(phones []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.off {
+		return
+	}
+	for _, p := range phones {
+		if k, ok := e164Key(p); ok {
+			f.seen[k] = struct{}{}
+		}
+	}
+}
+
+// stop switches the record off: someone else writes to the book.
+func (f *FreshBook) stop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.off, f.seen = true, nil
 }
 
 // PendingBatch is a batch being applied concurrently.
@@ -146,7 +221,7 @@ func (t Tenant) ApplyImportBatchWith(ctx context.Context, importID int64, rows [
 	if len(staged) == 0 && firstRow <= 0 {
 		return res, nil
 	}
-	b := importBatch{t: t, importID: importID, firstRow: firstRow, staged: staged, skip: policy == DuplicateSkip, actor: actor, now: t.db.Now(), after: opt.After}
+	b := importBatch{t: t, importID: importID, firstRow: firstRow, staged: staged, skip: policy == DuplicateSkip, actor: actor, now: t.db.Now(), after: opt.After, fresh: opt.Fresh}
 	var err error
 	if t.db.Pool != nil {
 		err = b.applyPG(ctx, &res)
@@ -169,6 +244,9 @@ type importBatch struct {
 	actor    string
 	now      time.Time
 	after    *PendingBatch
+	fresh    *FreshBook
+	// written collects the numbers stored by this batch, for fresh.
+	written []string
 }
 
 // finish adds the policy's share of folded repeats to the counts.

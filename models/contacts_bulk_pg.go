@@ -75,8 +75,15 @@ func (b *importBatch) applyPG(ctx context.Context, res *BatchResult) error {
 	var err error
 	for attempt := 0; attempt < 2; attempt++ {
 		*res = BatchResult{RowErrors: res.RowErrors}
+		b.written = b.written[:0]
 		if err = b.applyPGOnce(ctx, res); !isUniqueViolation(err) {
+			if err == nil && b.fresh != nil {
+				b.fresh.wrote(b.written)
+			}
 			return err
+		}
+		if b.fresh.active() { // another writer: look every number up from now on
+			b.fresh.stop()
 		}
 	}
 	return err
@@ -181,10 +188,13 @@ const pgLoadContacts = `SELECT c.* FROM unnest($2::text[]) WITH ORDINALITY AS p(
 // pgLoad locks and reads the stored contacts of part's numbers and reads
 // their suppressions.
 func (b *importBatch) pgLoad(ctx context.Context, tx pgx.Tx, part []*stagedContact) (map[string]*priorContact, map[string]time.Time, error) {
-	phones := make([]string, len(part))
+	phones := make([]string, 0, len(part))
 	hashes := make([]string, len(part))
 	for i, s := range part {
-		phones[i], hashes[i] = s.phone, s.hash
+		hashes[i] = s.hash
+		if b.fresh == nil || b.fresh.needsLookup(s.phone) {
+			phones = append(phones, s.phone)
+		}
 	}
 	// Rows are locked in number order (byte order, as the "C" collation of
 	// contacts.phone), so two imports into one book queue instead of
@@ -246,6 +256,7 @@ func (b *importBatch) pgInsert(ctx context.Context, tx pgx.Tx, ins []*plannedCon
 	}
 	for i := range ins {
 		ins[i].c.ID = ids[i]
+		b.written = append(b.written, ins[i].c.Phone)
 	}
 	rows := newCopyRows(len(pgContactColumns))
 	for _, w := range ins {
