@@ -118,6 +118,13 @@ func (e *RowError) Error() string { return fmt.Sprintf("row %d: %s", e.Row, e.Me
 // consent is not an error. The first problem found is returned as a
 // RowError (with a copy of rec); the Contact is then the zero value.
 func MapRow(rowNum int, rec []string, m Mapping, d Defaults) (Contact, *RowError) {
+	return mapRow(rowNum, rec, m, d, nil)
+}
+
+// mapRow is MapRow. When times is not nil, OptInAt points into *times, which
+// must have room for one more element (the caller allocates it once per
+// batch), instead of into a new allocation per row.
+func mapRow(rowNum int, rec []string, m Mapping, d Defaults, times *[]time.Time) (Contact, *RowError) {
 	c := Contact{Row: rowNum}
 	fail := func(field, code, msg string) (Contact, *RowError) {
 		return Contact{}, &RowError{Row: rowNum, Raw: append([]string(nil), rec...), Field: field, Code: code, Message: msg}
@@ -223,7 +230,7 @@ func MapRow(rowNum int, rec []string, m Mapping, d Defaults) (Contact, *RowError
 		if code != "" {
 			return fail(FieldOptInAt, code, msg)
 		}
-		c.OptInAt = &t
+		c.OptInAt = newTime(times, t)
 	}
 	if source != "" {
 		if s, ok := NormalizeSource(source); ok {
@@ -234,8 +241,7 @@ func MapRow(rowNum int, rec []string, m Mapping, d Defaults) (Contact, *RowError
 	}
 	if d.Consent != nil {
 		if c.OptInAt == nil && !d.Consent.At.IsZero() {
-			t := d.Consent.At
-			c.OptInAt, c.ConsentFromFile = &t, true
+			c.OptInAt, c.ConsentFromFile = newTime(times, d.Consent.At), true
 		}
 		if c.OptInSource == "" && d.Consent.Source != "" {
 			if s, ok := NormalizeSource(d.Consent.Source); ok {
@@ -254,6 +260,17 @@ func MapRow(rowNum int, rec []string, m Mapping, d Defaults) (Contact, *RowError
 		c.Language = lang
 	}
 	return c, nil
+}
+
+// newTime returns a pointer to a copy of t, stored in *times if not nil.
+func newTime(times *[]time.Time, t time.Time) *time.Time {
+	if times == nil {
+		p := new(time.Time) // not &t, which would move t to the heap on every call
+		*p = t
+		return p
+	}
+	*times = append(*times, t)
+	return &(*times)[len(*times)-1]
 }
 
 // cleanCell removes characters that must never be stored (see MapRow),
@@ -381,8 +398,9 @@ func normalizeEmail(s string) (string, bool) {
 
 // splitTags splits a tags cell (see MapRow).
 func splitTags(s string) (tags []string, code, msg string) {
+	maxParts := countTagSeps(s) + 1
 	for len(s) > 0 {
-		i := strings.IndexAny(s, ",;|")
+		i := indexTagSep(s)
 		part := s
 		if i >= 0 {
 			part, s = s[:i], s[i+1:]
@@ -409,7 +427,32 @@ func splitTags(s string) (tags []string, code, msg string) {
 		if len(tags) == MaxTags {
 			return nil, CodeTooManyTags, fmt.Sprintf("the row has more than %d tags", MaxTags)
 		}
+		if tags == nil {
+			// one allocation for all the tags instead of append's doubling
+			tags = make([]string, 0, min(maxParts, MaxTags))
+		}
 		tags = append(tags, part)
 	}
 	return tags, "", ""
+}
+
+// indexTagSep is strings.IndexAny(s, ",;|") without IndexAny's set setup,
+// which dominates for short cells.
+func indexTagSep(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == ',' || c == ';' || c == '|' {
+			return i
+		}
+	}
+	return -1
+}
+
+func countTagSeps(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == ',' || c == ';' || c == '|' {
+			n++
+		}
+	}
+	return n
 }

@@ -246,3 +246,20 @@ func BenchmarkNormalizePhone(b *testing.B) {
 		}
 	})
 }
+
+// TestNormalizePhoneAllocs: the fast path allocates nothing when given room
+// for the result; MapRow relies on this for its per-row cost. A regexp call
+// on a digit string without regexpInput would make the digits escape.
+func TestNormalizePhoneAllocs(t *testing.T) {
+	for _, raw := range append(benchPhones, "+44 7911 123456", "0 7911 123456") {
+		for _, region := range []string{"DE", "GB"} {
+			var buf [32]byte
+			if _, err := normalizePhone(raw, region, buf[:0]); err != nil {
+				continue
+			}
+			if n := testing.AllocsPerRun(100, func() { _, _ = normalizePhone(raw, region, buf[:0]) }); n != 0 {
+				t.Errorf("normalizePhone(%q, %q) allocates %v times", raw, region, n)
+			}
+		}
+	}
+}

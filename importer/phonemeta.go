@@ -2,7 +2,9 @@ package importer
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/nyaruka/phonenumbers"
@@ -53,7 +55,7 @@ func (d *numberDesc) patternMatch(nsn string) bool {
 	if d.dfa != nil {
 		return d.dfa.match(nsn)
 	}
-	return d.re.MatchString(nsn)
+	return d.re.MatchString(regexpInput(nsn))
 }
 
 // matches mirrors phonenumbers' isNumberMatchingDesc: the length must be one
@@ -79,28 +81,42 @@ func (d *numberDesc) matches(nsn string) bool {
 }
 
 // prefixRule is an anchored prefix pattern (international or national
-// prefix). Plain digit strings, the common case, are compared directly.
+// prefix). Plain digit strings, the common case, and choices of digit
+// strings ("0|180020" for GB) are compared directly.
 type prefixRule struct {
 	literal string
-	re      *regexp.Regexp // nil when literal
+	alts    []string       // alternatives in pattern order, when p is a choice of digit strings
+	re      *regexp.Regexp // nil when literal or alts
 }
 
 func newPrefixRule(p string) prefixRule {
 	if p == "" || isDigits(p) {
 		return prefixRule{literal: p}
 	}
+	if alts := strings.Split(p, "|"); len(alts) > 1 && !slices.ContainsFunc(alts, func(a string) bool { return !isDigits(a) }) {
+		return prefixRule{alts: alts}
+	}
 	return prefixRule{re: regexp.MustCompile("^(?:" + p + ")")}
 }
 
 // matchEnd returns the end of the match at position 0, or -1.
 func (p *prefixRule) matchEnd(s string) int {
+	if p.alts != nil {
+		// The regexp would take the first choice that matches (leftmost-first).
+		for _, a := range p.alts {
+			if strings.HasPrefix(s, a) {
+				return len(a)
+			}
+		}
+		return -1
+	}
 	if p.re == nil {
 		if len(s) >= len(p.literal) && s[:len(p.literal)] == p.literal {
 			return len(p.literal)
 		}
 		return -1
 	}
-	loc := p.re.FindStringIndex(s)
+	loc := p.re.FindStringIndex(regexpInput(s))
 	if loc == nil {
 		return -1
 	}
@@ -124,7 +140,7 @@ type phoneRegion struct {
 	idd             prefixRule
 	npp             string // national prefix for parsing ("" = none)
 	nppRule         prefixRule
-	nppRe           *regexp.Regexp // used when a transform rule applies
+	nppRe           *regexp.Regexp // nil when npp is a plain digit string and there is no transform rule
 	transform       string
 	leading         *numberDesc // leading-digits rule for shared calling codes
 }
@@ -151,7 +167,7 @@ func (r *phoneRegion) compile() {
 		r.transform = md.GetNationalPrefixTransformRule()
 		if r.npp != "" {
 			r.nppRule = newPrefixRule(r.npp)
-			if r.transform != "" || r.nppRule.re != nil {
+			if r.transform != "" || r.nppRule.literal != r.npp {
 				r.nppRe = regexp.MustCompile("^(?:" + r.npp + ")")
 			}
 		}
@@ -173,7 +189,7 @@ func (r *phoneRegion) leadingMatch(nsn string) bool {
 	if r.leading.dfa != nil {
 		return r.leading.dfa.matchPrefix(nsn)
 	}
-	return r.leading.re.MatchString(nsn)
+	return r.leading.re.MatchString(regexpInput(nsn))
 }
 
 // testLength mirrors phonenumbers' testNumberLength for type UNKNOWN (the
@@ -205,20 +221,21 @@ func (r *phoneRegion) testLength(number string) int {
 	return lenInvalid
 }
 
-// typeValid mirrors getNumberTypeHelper(nsn, md) != UNKNOWN.
+// typeValid mirrors getNumberTypeHelper(nsn, md) != UNKNOWN. Only whether
+// some type matches counts, so the common types are tried first.
 func (r *phoneRegion) typeValid(nsn string) bool {
 	if !r.general.matches(nsn) {
 		return false
+	}
+	if r.fixed.matches(nsn) || !r.sameMobileFixed && r.mobile.matches(nsn) {
+		return true
 	}
 	for i := range r.others {
 		if r.others[i].matches(nsn) {
 			return true
 		}
 	}
-	if r.fixed.matches(nsn) {
-		return true
-	}
-	return !r.sameMobileFixed && r.mobile.matches(nsn)
+	return false
 }
 
 // stripNationalPrefix mirrors maybeStripNationalPrefixAndCarrierCode and
@@ -227,22 +244,23 @@ func (r *phoneRegion) stripNationalPrefix(number string) string {
 	if len(number) == 0 || r.npp == "" {
 		return number
 	}
-	if r.nppRe == nil { // literal prefix, no transform rule
-		if len(number) < len(r.npp) || number[:len(r.npp)] != r.npp {
+	if r.transform == "" && r.nppRule.re == nil { // digit prefix (or a choice of them), no transform rule
+		end := r.nppRule.matchEnd(number)
+		if end < 0 {
 			return number
 		}
-		rest := number[len(r.npp):]
+		rest := number[end:]
 		if r.general.patternMatch(number) && !r.general.patternMatch(rest) {
 			return number
 		}
 		return rest
 	}
-	re := r.nppRe
-	if !re.MatchString(number) {
+	re, in := r.nppRe, regexpInput(number)
+	if !re.MatchString(in) {
 		return number
 	}
 	viable := r.general.patternMatch(number)
-	groups := re.FindStringSubmatchIndex(number)
+	groups := re.FindStringSubmatchIndex(in)
 	numGroups := len(groups)/2 - 1
 	if r.transform == "" || groups[numGroups*2] < 0 {
 		if viable && !r.general.patternMatch(number[groups[1]:]) {
@@ -250,17 +268,27 @@ func (r *phoneRegion) stripNationalPrefix(number string) string {
 		}
 		return number[groups[1]:]
 	}
-	transformed := re.ReplaceAllString(number, r.transform)
+	transformed := re.ReplaceAllString(in, r.transform)
 	if viable && !r.general.patternMatch(transformed) {
 		return number
 	}
 	return transformed
 }
 
+// regexpInput copies s for the regexp package, which keeps its input
+// reachable from pooled state. Without the copy every digit string of the
+// fast path would escape, and normalizePhone could not build it on the
+// stack (TestNormalizePhoneAllocs); the regexp paths are rare and allocate
+// anyway.
+func regexpInput(s string) string { return strings.Clone(s) }
+
 type phoneTables struct {
 	regions  map[string]*phoneRegion // by region code
 	nonGeo   map[int]*phoneRegion    // "001" entities by calling code
 	ccLookup [1000][]string          // calling code -> region codes, main region first
+	// ccRegions holds the regions of ccLookup (nil where there is no
+	// metadata), so the per-number lookups need no map access.
+	ccRegions [1000][]*phoneRegion
 }
 
 var (
@@ -286,6 +314,13 @@ func tables() *phoneTables {
 		for cc := range phonenumbers.GetSupportedCallingCodes() {
 			if cc > 0 && cc < 1000 {
 				t.ccLookup[cc] = phonenumbers.GetRegionCodesForCountryCode(cc)
+				for _, id := range t.ccLookup[cc] {
+					r := t.regions[id]
+					if id == "001" {
+						r = t.nonGeo[cc]
+					}
+					t.ccRegions[cc] = append(t.ccRegions[cc], r)
+				}
 			}
 		}
 		phoneTab = t
@@ -296,14 +331,10 @@ func tables() *phoneTables {
 // regionForCC returns the metadata phonenumbers uses for numbers with this
 // calling code (that of its main region, or the non-geographic entity).
 func (t *phoneTables) regionForCC(cc int) *phoneRegion {
-	if cc <= 0 || cc >= 1000 || len(t.ccLookup[cc]) == 0 {
+	if cc <= 0 || cc >= 1000 || len(t.ccRegions[cc]) == 0 {
 		return nil
 	}
-	id := t.ccLookup[cc][0]
-	if id == "001" {
-		return t.nonGeo[cc]
-	}
-	return t.regions[id]
+	return t.ccRegions[cc][0]
 }
 
 // extractCC mirrors phonenumbers' extractCountryCode: the shortest prefix of
@@ -328,25 +359,19 @@ func (t *phoneTables) isValid(cc int, nsn string) bool {
 	if cc <= 0 || cc >= 1000 {
 		return false
 	}
-	ids := t.ccLookup[cc]
+	regions := t.ccRegions[cc]
 	switch {
-	case len(ids) == 0:
+	case len(regions) == 0:
 		return false
-	case len(ids) == 1:
-		var r *phoneRegion
-		if ids[0] == "001" {
-			r = t.nonGeo[cc]
-		} else {
-			r = t.regions[ids[0]]
-		}
+	case len(regions) == 1:
+		r := regions[0]
 		if r == nil {
 			return false
 		}
 		r.compile()
 		return r.typeValid(nsn)
 	}
-	for _, id := range ids {
-		r := t.regions[id]
+	for _, r := range regions {
 		if r == nil {
 			continue
 		}

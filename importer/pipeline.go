@@ -273,6 +273,8 @@ func (j *job) run(m Mapping, d Defaults) {
 	if len(j.rows) > 0 {
 		b.FirstRow, b.LastRow = j.rows[0].row, j.rows[len(j.rows)-1].row
 	}
+	// storage for the contacts' OptInAt: one allocation instead of one per row
+	times := make([]time.Time, 0, len(j.rows))
 	for _, in := range j.rows {
 		rec := j.cells[in.start:in.end:in.end]
 		if in.err != nil {
@@ -283,7 +285,7 @@ func (j *job) run(m Mapping, d Defaults) {
 			b.Blank++
 			continue
 		}
-		c, rerr := MapRow(in.row, rec, m, d)
+		c, rerr := mapRow(in.row, rec, m, d, &times)
 		if rerr != nil {
 			b.Errors = append(b.Errors, *rerr)
 			continue

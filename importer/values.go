@@ -86,28 +86,31 @@ func parseDate(s string, loc *time.Location, region string) (t time.Time, dateOn
 		m, ok = atoiOK(datePart[5:7], ok)
 		day, ok = atoiOK(datePart[8:10], ok)
 	case strings.Count(datePart, ".") >= 2:
-		p := strings.SplitN(strings.TrimSuffix(datePart, "."), ".", 3)
-		if len(p) != 3 {
+		// Cut, not SplitN: no slice allocated per row.
+		dd, rest, ok1 := strings.Cut(strings.TrimSuffix(datePart, "."), ".")
+		mo, yy, ok2 := strings.Cut(rest, ".")
+		if !ok1 || !ok2 {
 			return bad()
 		}
-		day, ok = atoiN(p[0])
-		m, ok = atoiOK(p[1], ok)
-		y, ok = atoiOK(p[2], ok)
-		ok = ok && len(p[0]) <= 2 && len(p[1]) <= 2 && (len(p[2]) == 2 || len(p[2]) == 4)
-		if len(p[2]) == 2 {
+		day, ok = atoiN(dd)
+		m, ok = atoiOK(mo, ok)
+		y, ok = atoiOK(yy, ok)
+		ok = ok && len(dd) <= 2 && len(mo) <= 2 && (len(yy) == 2 || len(yy) == 4)
+		if len(yy) == 2 {
 			y += 2000
 		}
 	case strings.Count(datePart, "/") == 2:
-		p := strings.SplitN(datePart, "/", 3)
+		p0, rest, _ := strings.Cut(datePart, "/")
+		p1, yy, _ := strings.Cut(rest, "/")
 		var a, b int
-		a, ok = atoiN(p[0])
-		b, ok = atoiOK(p[1], ok)
-		y, ok = atoiOK(p[2], ok)
-		ok = ok && len(p[0]) <= 2 && len(p[1]) <= 2 && (len(p[2]) == 2 || len(p[2]) == 4)
+		a, ok = atoiN(p0)
+		b, ok = atoiOK(p1, ok)
+		y, ok = atoiOK(yy, ok)
+		ok = ok && len(p0) <= 2 && len(p1) <= 2 && (len(yy) == 2 || len(yy) == 4)
 		if !ok {
 			return bad()
 		}
-		if len(p[2]) == 2 {
+		if len(yy) == 2 {
 			y += 2000
 		}
 		switch {
@@ -145,15 +148,17 @@ func parseDate(s string, loc *time.Location, region string) (t time.Time, dateOn
 		}
 	}
 	clock, zone := strings.TrimSpace(timePart[:zoneAt]), timePart[zoneAt:]
-	parts := strings.Split(clock, ":")
-	if len(parts) < 2 || len(parts) > 3 {
+	// hh:mm or hh:mm:ss, cut apart without allocating
+	hour, rest, ok1 := strings.Cut(clock, ":")
+	minute, second, hasSec := strings.Cut(rest, ":")
+	if !ok1 || hasSec && strings.Contains(second, ":") {
 		return bad()
 	}
-	hh, ok := atoiN(parts[0])
-	mm, ok := atoiOK(parts[1], ok)
+	hh, ok := atoiN(hour)
+	mm, ok := atoiOK(minute, ok)
 	ss, ns := 0, 0
-	if len(parts) == 3 {
-		sec, frac, _ := strings.Cut(parts[2], ".")
+	if hasSec {
+		sec, frac, _ := strings.Cut(second, ".")
 		ss, ok = atoiOK(sec, ok)
 		if frac != "" {
 			f, fok := atoiN(frac[:min(9, len(frac))])
@@ -164,7 +169,7 @@ func parseDate(s string, loc *time.Location, region string) (t time.Time, dateOn
 			ns = f
 		}
 	}
-	if !ok || hh > 23 || mm > 59 || ss > 60 || len(parts[0]) > 2 || len(parts[1]) != 2 {
+	if !ok || hh > 23 || mm > 59 || ss > 60 || len(hour) > 2 || len(minute) != 2 {
 		return bad()
 	}
 	tz := loc
