@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
+	"strconv"
 	"sync"
 
 	"github.com/a-h/templ"
@@ -45,11 +47,36 @@ func getRoutes(e *echo.Echo) map[string]bool {
 }
 
 // Render writes a templ component as an HTML response.
+//
+// The page is rendered into memory first and sent in one write with its
+// length: a list page of 50 contacts is ~60 kB, which streamed through the
+// server's 4 kB buffer cost a dozen chunked writes (system calls were a
+// fifth of a list page's CPU), and an error halfway through a page now
+// gives the error page instead of half a page.
 func Render(c echo.Context, status int, comp templ.Component) error {
-	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledRender {
+			buf.Reset()
+			renderBuffers.Put(buf)
+		}
+	}()
+	if err := comp.Render(c.Request().Context(), buf); err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	h.Set(echo.HeaderContentLength, strconv.Itoa(buf.Len()))
 	c.Response().WriteHeader(status)
-	return comp.Render(c.Request().Context(), c.Response().Writer)
+	_, err := c.Response().Write(buf.Bytes())
+	return err
 }
+
+// renderBuffers holds page buffers for reuse; one larger than
+// maxPooledRender (a rare huge page) is left to the collector.
+var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledRender = 1 << 20
 
 // FormErrors translates a model ValidationError into per-field messages;
 // any other error is returned for the error handler.
