@@ -272,17 +272,26 @@ func (t Tenant) Tags(ctx context.Context) ([]string, error) {
 	if err := t.check(); err != nil {
 		return nil, err
 	}
+	cached, ok, gen := t.db.tags.get(t.businessID)
+	if ok {
+		return cached, nil
+	}
 	const q = tagsSQL
+	var out []string
+	var err error
 	if t.db.Pool != nil { // every list page asks: pgx, without GORM
 		sql, args := dollarArgs(q, []any{t.businessID, t.businessID})
-		rows, err := t.db.Pool.Query(ctx, sql, args...)
-		if err != nil {
-			return nil, err
+		rows, qerr := t.db.Pool.Query(ctx, sql, args...)
+		if qerr != nil {
+			return nil, qerr
 		}
-		return pgx.CollectRows(rows, pgx.RowTo[string])
+		out, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	} else {
+		err = t.db.WithContext(ctx).Raw(q, t.businessID, t.businessID).Scan(&out).Error
 	}
-	var out []string
-	err := t.db.WithContext(ctx).Raw(q, t.businessID, t.businessID).Scan(&out).Error
+	if err == nil {
+		t.db.tags.put(t.businessID, gen, out)
+	}
 	return out, err
 }
 

@@ -590,3 +590,54 @@ func TestNumberSearchRangesStayInTenant(t *testing.T) {
 		t.Errorf("count of a number search = %d, %v", n, err)
 	}
 }
+
+// TestTagListFollowsWrites: the business's tag list (the list page's tag
+// filter, kept in memory between loads) shows every change of tags at once,
+// whichever way it was made, and never another business's tags.
+func TestTagListFollowsWrites(t *testing.T) {
+	db, _ := ctDB(t)
+	tn, other := ctTenant(t, db, "A"), ctTenant(t, db, "B")
+	ctx := context.Background()
+	tags := func(want ...string) {
+		t.Helper()
+		got, err := tn.Tags(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := tn.ListContactsWith(ctx, models.ContactFilter{}, &models.PageExtras{WantTags: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = p
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("tags = %v, want %v", got, want)
+		}
+	}
+	tags()
+	seedBook(t, tn, 6) // an import
+	tags("even", "three")
+	mustContact(t, other, models.ContactInput{Phone: "+4915199999999", Name: "B", Tags: "fremd"})
+	tags("even", "three")
+	c := mustContact(t, tn, models.ContactInput{Phone: "+4915188888888", Name: "Neu", Tags: "neu"})
+	tags("even", "neu", "three")
+	if err := tn.AddTag(ctx, c.ID, "vip"); err != nil {
+		t.Fatal(err)
+	}
+	tags("even", "neu", "three", "vip")
+	if err := tn.RemoveTag(ctx, c.ID, "vip"); err != nil {
+		t.Fatal(err)
+	}
+	tags("even", "neu", "three")
+	if _, err := tn.BulkUntag(ctx, models.Selection{Filter: &models.ContactFilter{}}, "three"); err != nil {
+		t.Fatal(err)
+	}
+	tags("even", "neu")
+	if _, err := tn.BulkTag(ctx, models.Selection{IDs: []int64{c.ID}}, "gold"); err != nil {
+		t.Fatal(err)
+	}
+	tags("even", "gold", "neu")
+	if err := tn.DeleteContact(ctx, c.ID, "user:1"); err != nil {
+		t.Fatal(err)
+	}
+	tags("even")
+}

@@ -475,7 +475,7 @@ func (t Tenant) fetchPage(ctx context.Context, query, base string, args []any, s
 		if search != "" {
 			cond, a = base+" AND "+search, append(append([]any(nil), args...), searchArgs...)
 		}
-		inner, innerArgs := "SELECT c.* FROM contacts c WHERE "+cond+" ORDER BY "+order+" LIMIT ?", append(a, limit)
+		inner, innerArgs := "SELECT c.* FROM contacts c WHERE "+cond+" ORDER BY "+order+" LIMIT "+strconv.Itoa(limit), a
 		if batch != nil {
 			return t.pgContactsBatch(ctx, inner, innerArgs, order, batch)
 		}
@@ -485,8 +485,8 @@ func (t Tenant) fetchPage(ctx context.Context, query, base string, args []any, s
 	terms, _ := searchTerms(query)
 	like, likeArgs := wordsLike(terms)
 	probe := "SELECT c.* FROM (SELECT * FROM contacts c WHERE " + base + " ORDER BY " + order + " LIMIT " + strconv.Itoa(searchWindow) +
-		") c WHERE " + like + " ORDER BY " + order + " LIMIT ?"
-	rows, err := t.pgContacts(ctx, nil, probe, append(append(append([]any(nil), args...), likeArgs...), limit), order)
+		") c WHERE " + like + " ORDER BY " + order + " LIMIT " + strconv.Itoa(limit)
+	rows, err := t.pgContacts(ctx, nil, probe, append(append([]any(nil), args...), likeArgs...), order)
 	if err != nil || len(rows) == limit {
 		return rows, err
 	}
@@ -498,7 +498,7 @@ func (t Tenant) fetchPage(ctx context.Context, query, base string, args []any, s
 	if _, err := tx.Exec(ctx, "SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = off"); err != nil {
 		return nil, err
 	}
-	rows, err = t.pgContacts(ctx, tx, "SELECT c.* FROM contacts c WHERE "+base+" AND "+search+" ORDER BY "+order+" LIMIT ?", append(all, limit), order)
+	rows, err = t.pgContacts(ctx, tx, "SELECT c.* FROM contacts c WHERE "+base+" AND "+search+" ORDER BY "+order+" LIMIT "+strconv.Itoa(limit), all, order)
 	if err != nil {
 		return nil, err
 	}
@@ -576,9 +576,15 @@ func (t Tenant) pgContactsBatch(ctx context.Context, inner string, args []any, o
 		cq, ca := dollarArgs(eb.countSQL, eb.countArgs)
 		b.Queue(cq, ca...)
 	}
-	if eb.ex.WantTags {
-		tq, ta := dollarArgs(tagsSQL, []any{t.businessID, t.businessID})
-		b.Queue(tq, ta...)
+	wantTags, tagGen := eb.ex.WantTags, uint64(0)
+	if wantTags {
+		var cached bool
+		if eb.ex.Tags, cached, tagGen = t.db.tags.get(t.businessID); cached {
+			wantTags = false
+		} else {
+			tq, ta := dollarArgs(tagsSQL, []any{t.businessID, t.businessID})
+			b.Queue(tq, ta...)
+		}
 	}
 	br := t.db.Pool.SendBatch(ctx, b)
 	defer br.Close()
@@ -597,7 +603,7 @@ func (t Tenant) pgContactsBatch(ctx context.Context, inner string, args []any, o
 		}
 		eb.ex.Count, eb.ex.More = min(n, eb.ex.CountUpTo), n > eb.ex.CountUpTo
 	}
-	if eb.ex.WantTags {
+	if wantTags {
 		tr, err := br.Query()
 		if err != nil {
 			return nil, err
@@ -605,6 +611,7 @@ func (t Tenant) pgContactsBatch(ctx context.Context, inner string, args []any, o
 		if eb.ex.Tags, err = pgx.CollectRows(tr, pgx.RowTo[string]); err != nil {
 			return nil, err
 		}
+		t.db.tags.put(t.businessID, tagGen, eb.ex.Tags)
 	}
 	eb.done = true
 	return out, br.Close()
@@ -698,7 +705,14 @@ func (t Tenant) CountContacts(ctx context.Context, f ContactFilter) (int64, erro
 // countUpToSQL counts the filter's contacts up to limit+1.
 func (t Tenant) countUpToSQL(ctx context.Context, f ContactFilter, limit int64) (string, []any, error) {
 	cond, args, err := t.where(ctx, f)
-	return "SELECT COUNT(*) FROM (SELECT 1 FROM contacts c WHERE " + cond + " LIMIT ?) x", append(args, limit+1), err
+	order := ""
+	if cond == "c.business_id = ?" {
+		// The whole book: count the newest rows, the pages the list has
+		// just read, rather than let a sequential scan read the oldest
+		// through its ring buffer from the operating system each time.
+		order = " ORDER BY c.id DESC"
+	}
+	return "SELECT COUNT(*) FROM (SELECT 1 FROM contacts c WHERE " + cond + order + " LIMIT " + strconv.FormatInt(limit+1, 10) + ") x", args, err
 }
 
 // CountContactsUpTo counts matching contacts but stops at limit, so a list

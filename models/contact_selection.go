@@ -49,6 +49,7 @@ func (t Tenant) BulkTag(ctx context.Context, sel Selection, tag string) (int64, 
 	}
 	res := t.db.WithContext(ctx).Exec(`INSERT INTO contact_tags (business_id, contact_id, tag)
 		SELECT c.business_id, c.id, ? FROM contacts c WHERE `+cond+` ON CONFLICT DO NOTHING`, append([]any{tag}, args...)...)
+	t.tagsChanged()
 	return res.RowsAffected, res.Error
 }
 
@@ -65,6 +66,7 @@ func (t Tenant) BulkUntag(ctx context.Context, sel Selection, tag string) (int64
 	}
 	res := t.db.WithContext(ctx).Exec(`DELETE FROM contact_tags WHERE business_id = ? AND tag = ? AND contact_id IN (SELECT c.id FROM contacts c WHERE `+cond+`)`,
 		append([]any{t.businessID, tag}, args...)...)
+	t.tagsChanged()
 	return res.RowsAffected, res.Error
 }
 

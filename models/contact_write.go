@@ -217,6 +217,7 @@ func (t Tenant) CreateContact(ctx context.Context, in ContactInput, recordedBy s
 	if err != nil {
 		return nil, err
 	}
+	t.tagsChanged()
 	c.Tags = tags
 	return c, nil
 }
@@ -298,6 +299,7 @@ func (t Tenant) AddTag(ctx context.Context, contactID int64, tag string) error {
 	if _, err := t.ContactByID(ctx, contactID); err != nil {
 		return err
 	}
+	defer t.tagsChanged()
 	return insertTags(t.db.WithContext(ctx), t.businessID, contactID, []string{tag})
 }
 
@@ -306,6 +308,7 @@ func (t Tenant) RemoveTag(ctx context.Context, contactID int64, tag string) erro
 	if _, err := t.ContactByID(ctx, contactID); err != nil {
 		return err
 	}
+	defer t.tagsChanged()
 	return t.db.WithContext(ctx).Exec("DELETE FROM contact_tags WHERE business_id = ? AND contact_id = ? AND tag = ?", t.businessID, contactID, NormalizeTag(tag)).Error
 }
 
@@ -318,6 +321,7 @@ func (t Tenant) DeleteContact(ctx context.Context, contactID int64, recordedBy s
 	if err := t.check(); err != nil {
 		return err
 	}
+	defer t.tagsChanged()
 	return t.db.Tx(ctx, func(tx *gorm.DB) error {
 		var c Contact
 		err := t.ScopedTx(tx).Clauses(clause.Locking{Strength: "UPDATE"}).First(&c, "id = ?", contactID).Error

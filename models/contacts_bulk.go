@@ -231,6 +231,7 @@ func (t Tenant) ApplyImportBatchWith(ctx context.Context, importID int64, rows [
 	if err != nil {
 		return BatchResult{}, fmt.Errorf("apply import batch: %w", err)
 	}
+	t.tagsChanged()
 	return res, nil
 }
 

@@ -46,6 +46,7 @@ func registerDemo(name string, fn func(ctx context.Context, db *DB, tx *gorm.DB,
 // and returned so the caller can show it; running it again does nothing.
 func LoadDemo(ctx context.Context, db *DB) (DemoCredentials, error) {
 	creds := DemoCredentials{OwnerEmail: DemoOwnerEmail, StaffEmail: DemoStaffEmail}
+	defer db.tags.reset() // the demo book's tags
 	if _, err := db.UserByEmail(ctx, DemoOwnerEmail); err == nil {
 		return creds, nil
 	} else if !errors.Is(err, ErrNotFound) {
