@@ -50,8 +50,11 @@ const pgUpdateTable = `CREATE TEMP TABLE IF NOT EXISTS contact_import_update (
 	opted_out_at timestamptz, search text NOT NULL
 ) ON COMMIT DELETE ROWS`
 
-var pgUpdateColumns = []string{"id", "name", "first_name", "last_name", "email", "language", "attrs", "consent_state",
-	"opted_in_at", "opt_in_source", "opted_out_at", "search"}
+// pgContactFields are the contact's own columns, as copyFields writes them.
+var pgContactFields = []string{"name", "first_name", "last_name", "email", "language", "attrs", "consent_state",
+	"opted_in_at", "opt_in_source", "opted_out_at"}
+
+var pgUpdateColumns = slices.Concat([]string{"id"}, pgContactFields, []string{"search"})
 
 // pgApplyUpdates finds each changed contact by its primary key. The ids
 // were read and locked in this transaction for this business; the
@@ -64,8 +67,8 @@ const pgApplyUpdates = `UPDATE contacts c SET name = u.name, first_name = u.firs
 	opted_out_at = u.opted_out_at, search = u.search, import_id = $2, updated_at = $3
 FROM contact_import_update u WHERE c.id = u.id AND c.business_id + 0 = $1`
 
-var pgContactColumns = []string{"id", "business_id", "phone", "phone_hash", "name", "first_name", "last_name", "email", "language", "attrs",
-	"consent_state", "opted_in_at", "opt_in_source", "opted_out_at", "import_id", "search", "created_at", "updated_at"}
+var pgContactColumns = slices.Concat([]string{"id", "business_id", "phone", "phone_hash"}, pgContactFields,
+	[]string{"import_id", "search", "created_at", "updated_at"})
 
 var pgTagColumns = []string{"business_id", "contact_id", "tag"}
 
@@ -266,16 +269,7 @@ func (b *importBatch) pgInsert(ctx context.Context, tx pgx.Tx, ins []*plannedCon
 		rows.int8(c.BusinessID)
 		rows.text(c.Phone)
 		rows.text(c.PhoneHash)
-		rows.text(c.Name)
-		rows.text(c.FirstName)
-		rows.text(c.LastName)
-		rows.text(c.Email)
-		rows.text(c.Language)
-		rows.jsonb(w.attrs)
-		rows.text(c.ConsentState)
-		rows.tsPtr(c.OptedInAt)
-		rows.text(c.OptInSource)
-		rows.tsPtr(c.OptedOutAt)
+		w.copyFields(rows)
 		rows.int8(b.importID)
 		rows.text(c.Search)
 		rows.ts(c.CreatedAt)
@@ -299,6 +293,22 @@ func (b *importBatch) pgInsert(ctx context.Context, tx pgx.Tx, ins []*plannedCon
 	return nil
 }
 
+// copyFields appends the contact's own fields, in the order of
+// pgContactFields.
+func (w *plannedContact) copyFields(rows *copyRows) {
+	c := &w.c
+	rows.text(c.Name)
+	rows.text(c.FirstName)
+	rows.text(c.LastName)
+	rows.text(c.Email)
+	rows.text(c.Language)
+	rows.jsonb(w.attrs)
+	rows.text(c.ConsentState)
+	rows.tsPtr(c.OptedInAt)
+	rows.text(c.OptInSource)
+	rows.tsPtr(c.OptedOutAt)
+}
+
 // pgUpdate applies the final values of changed contacts and merges their
 // tags.
 func (b *importBatch) pgUpdate(ctx context.Context, tx pgx.Tx, ups []*plannedContact) error {
@@ -313,16 +323,7 @@ func (b *importBatch) pgUpdate(ctx context.Context, tx pgx.Tx, ups []*plannedCon
 		c := &w.c
 		rows.row()
 		rows.int8(c.ID)
-		rows.text(c.Name)
-		rows.text(c.FirstName)
-		rows.text(c.LastName)
-		rows.text(c.Email)
-		rows.text(c.Language)
-		rows.jsonb(w.attrs)
-		rows.text(c.ConsentState)
-		rows.tsPtr(c.OptedInAt)
-		rows.text(c.OptInSource)
-		rows.tsPtr(c.OptedOutAt)
+		w.copyFields(rows)
 		rows.text(c.Search)
 	}
 	if err := rows.copyIn(ctx, tx, "contact_import_update", pgUpdateColumns); err != nil {

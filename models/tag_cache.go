@@ -44,14 +44,7 @@ func (c *tagLists) get(biz int64) (tags []string, ok bool, gen uint64) {
 func (c *tagLists) put(biz int64, gen uint64, tags []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[int64]*tagListEntry{}
-	}
-	e := c.m[biz]
-	if e == nil {
-		e = &tagListEntry{}
-		c.m[biz] = e
-	}
+	e := c.entry(biz)
 	if e.gen != gen {
 		return
 	}
@@ -79,6 +72,13 @@ func (t Tenant) tagsChanged() { t.db.tags.changed(t.businessID) }
 func (c *tagLists) changed(biz int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	e := c.entry(biz)
+	e.gen++
+	e.tags = nil
+}
+
+// entry returns the business's entry, made if missing; c.mu is held.
+func (c *tagLists) entry(biz int64) *tagListEntry {
 	if c.m == nil {
 		c.m = map[int64]*tagListEntry{}
 	}
@@ -87,6 +87,5 @@ func (c *tagLists) changed(biz int64) {
 		e = &tagListEntry{}
 		c.m[biz] = e
 	}
-	e.gen++
-	e.tags = nil
+	return e
 }
