@@ -50,6 +50,7 @@ type options struct {
 	cpuprof  string
 	pageprof string
 	reuse    string
+	name     string
 }
 
 func main() {
@@ -64,6 +65,7 @@ func main() {
 	flag.IntVar(&o.batch, "batch", 0, "rows per import batch (default: the engine's)")
 	flag.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of the import to this file")
 	flag.StringVar(&o.pageprof, "pageprofile", "", "write a CPU profile of the page load test to this file")
+	flag.StringVar(&o.name, "name", "", "search for this name instead of the last name of the contact in the middle of the book")
 	flag.StringVar(&o.reuse, "reuse", "", "measure only the pages against this database kept by an earlier -keep run (no generation, no import; never dropped)")
 	flag.Parse()
 	// Interrupted or piped into head: still drop the benchmark database.

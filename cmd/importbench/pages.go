@@ -139,8 +139,12 @@ func (b *bench) searchTerms(ctx context.Context) (name, digits string, err error
 	if err != nil || row.Phone == "" {
 		return "", "", errors.Join(err, errors.New("no contact to search for"))
 	}
+	name = strings.ToLower(row.LastName)
+	if b.o.name != "" {
+		name = b.o.name
+	}
 	// The start of the number, as typed with its country code: "+49 1512 34".
-	return strings.ToLower(row.LastName), row.Phone[:min(len(row.Phone), 10)], nil
+	return name, row.Phone[:min(len(row.Phone), 10)], nil
 }
 
 var csrfField = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
