@@ -187,6 +187,29 @@ func TestBrowserContactImportJourney(t *testing.T) {
 	if got := textOf(t, ctx, `[data-testid="contact-name"]`); got != "Zoë Weiß" {
 		t.Fatalf("contact %q", got)
 	}
+	// Fix the contact's details: a bad e-mail first, then a good one.
+	if err := submitAndWait(ctx, `[data-testid="edit-link"]`, `[data-testid="edit-contact-form"]`); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS(`input[name="email"]`), "zoe@"),
+		chromedp.SetValue(chromedp.CSS(`input[name="attr_new_key"]`), "kundennummer"),
+		chromedp.SetValue(chromedp.CSS(`textarea[name="attr_new_value"]`), "K-4711")); err != nil {
+		t.Fatal(err)
+	}
+	if err := submitAndWait(ctx, `[data-testid="edit-contact-form"] button[type=submit]`, `[data-testid="error-email"]`); err != nil {
+		t.Fatal(err)
+	}
+	shoot(t, ctx, "contact-edit-error")
+	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS(`input[name="email"]`), "zoe.weiss@example.com")); err != nil {
+		t.Fatal(err)
+	}
+	if err := submitAndWait(ctx, `[data-testid="edit-contact-form"] button[type=submit]`, `[data-testid="contact-name"]`); err != nil {
+		t.Fatal(err)
+	}
+	if got := textOf(t, ctx, `.flash-success`); got != "Contact saved." {
+		t.Errorf("after saving: %q", got)
+	}
+	shoot(t, ctx, "contact-page-edited")
 	if err := submitAndWait(ctx, `[data-testid="opt-out-link"]`, `form[action$="/opt-out"] button[type=submit]`); err != nil {
 		t.Fatal(err)
 	}

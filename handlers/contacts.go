@@ -25,6 +25,8 @@ func init() {
 		m.GET("/contacts/export", h.exportContacts)
 		m.POST("/contacts/bulk", h.bulkContacts)
 		m.GET("/contacts/:id", h.showContact)
+		m.GET("/contacts/:id/edit", h.editContact)
+		m.POST("/contacts/:id/edit", h.updateContact)
 		m.POST("/contacts/:id/tags", h.addContactTag)
 		m.POST("/contacts/:id/tags/remove", h.removeContactTag)
 		m.POST("/contacts/:id/consent", h.recordConsent)

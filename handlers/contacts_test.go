@@ -385,7 +385,7 @@ func TestContactsIsolation(t *testing.T) {
 	ownerA.primeCSRF("/contacts")
 	ownerB.primeCSRF("/contacts")
 	id := ids[0]
-	for _, path := range []string{contactPath(id, ""), contactPath(id, "/opt-out"), contactPath(id, "/delete"),
+	for _, path := range []string{contactPath(id, ""), contactPath(id, "/opt-out"), contactPath(id, "/delete"), contactPath(id, "/edit"),
 		fmt.Sprintf("/segments/%d", seg.ID), fmt.Sprintf("/segments/%d/export", seg.ID), fmt.Sprintf("/contacts?segment=%d", seg.ID),
 		fmt.Sprintf("/contacts/export?segment=%d", seg.ID)} {
 		if p := ownerB.get(path); p.Status != http.StatusNotFound {
@@ -399,6 +399,7 @@ func TestContactsIsolation(t *testing.T) {
 		{contactPath(id, "/opt-out"), nil},
 		{contactPath(id, "/delete"), nil},
 		{contactPath(id, "/tags"), vals("tag", "hacked")},
+		{contactPath(id, "/edit"), vals("name", "Hacked", "email", "b@x.example")},
 		{contactPath(id, "/tags/remove"), vals("tag", "even")},
 		{contactPath(id, "/consent"), vals("consent_source", "paper", "consent_date", "2025-01-01", "consent_wording", "x")},
 		{fmt.Sprintf("/segments/%d", seg.ID), vals("name", "Mine")},
@@ -416,7 +417,7 @@ func TestContactsIsolation(t *testing.T) {
 		t.Error("B's export holds A's contact")
 	}
 	c, err := tnA.ContactByID(context.Background(), id)
-	if err != nil || c.ConsentState != models.ConsentOptedIn || len(c.Tags) != 1 {
+	if err != nil || c.ConsentState != models.ConsentOptedIn || len(c.Tags) != 1 || c.Name != "Kunde 0" {
 		t.Errorf("A's contact changed: %+v %v", c, err)
 	}
 	if s, _ := tnA.SegmentByID(context.Background(), seg.ID); s == nil || s.Name != "Alle" {
@@ -485,7 +486,7 @@ func TestContactPagesAccessible(t *testing.T) {
 	if err := tn.OptOut(context.Background(), ids[1], models.OptOutManual, "user:1"); err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{"/contacts", "/contacts?tag=even&sort=name", "/contacts/new", contactPath(ids[0], ""), contactPath(ids[1], ""),
+	for _, path := range []string{"/contacts", "/contacts?tag=even&sort=name", "/contacts/new", contactPath(ids[0], ""), contactPath(ids[1], ""), contactPath(ids[0], "/edit"),
 		contactPath(ids[0], "/opt-out"), contactPath(ids[0], "/delete"), "/segments", "/segments/new", fmt.Sprintf("/segments/%d", seg.ID)} {
 		p := c.get(path)
 		if p.Status != http.StatusOK {
@@ -497,4 +498,70 @@ func TestContactPagesAccessible(t *testing.T) {
 	c.primeCSRF("/contacts/new")
 	checkA11y(t, "new contact with errors", c.post("/contacts", vals("phone", "x")))
 	checkA11y(t, "bulk with errors", c.post("/contacts/bulk", vals("action", "")))
+}
+
+// TestEditContact: the edit form shows the stored fields, refuses bad
+// input field by field without losing what was typed or saving anything,
+// and saves a good edit (found by search under the new name; the audit log
+// names the fields, not their values). The number is shown, not editable.
+func TestEditContact(t *testing.T) {
+	a := newApp(t)
+	c := a.signup("Laden", "owner@laden.example")
+	tn := a.tenantOf("owner@laden.example")
+	ids := seedContacts(t, tn, 1)
+	ctx := context.Background()
+	if _, err := tn.UpdateContact(ctx, ids[0], models.ContactEdit{Name: "Kunde 0", Attrs: map[string]string{"kundennr": "K-1", "ort": "Köln"}}); err != nil {
+		t.Fatal(err)
+	}
+	path := contactPath(ids[0], "/edit")
+	form := c.get(path)
+	if form.Status != http.StatusOK || form.Value(`input[name="name"]`) != "Kunde 0" || form.Text(`textarea[name="attr_kundennr"]`) != "K-1" ||
+		form.Text(`[data-testid="fixed-phone"]`) == "" || form.Has(`input[name="phone"]`) {
+		t.Fatalf("edit form: %d name %q attr %q", form.Status, form.Value(`input[name="name"]`), form.Text(`textarea[name="attr_kundennr"]`))
+	}
+	if !c.get(contactPath(ids[0], "")).Has(`a[data-testid="edit-link"][href="` + path + `"]`) {
+		t.Error("the contact page has no link to the edit form")
+	}
+
+	bad := c.post(path, vals("name", "Anna Berg", "email", "anna@", "language", "klingonisch", "attr_kundennr", "K-1", "attr_ort", "",
+		"attr_new_key", "Kunden Nummer", "attr_new_value", "x"))
+	if bad.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("bad edit: %d", bad.Status)
+	}
+	for field, want := range map[string]string{"email": "e-mail", "language": "language", "attr_new_key": "starts with a letter"} {
+		if got := bad.Text(`[data-testid="error-` + field + `"]`); !strings.Contains(strings.ToLower(got), want) {
+			t.Errorf("error at %s = %q, want it to mention %q", field, got, want)
+		}
+	}
+	if bad.Value(`input[name="name"]`) != "Anna Berg" || bad.Value(`input[name="attr_new_key"]`) != "Kunden Nummer" {
+		t.Error("the form lost what was typed")
+	}
+	if got, _ := tn.ContactByID(ctx, ids[0]); got.Name != "Kunde 0" || got.Attrs["ort"] != "Köln" {
+		t.Errorf("a refused edit changed the contact: %+v", got)
+	}
+	if p := c.post(path, vals("attr_kundennr", "K-1", "attr_ort", "Köln", "attr_new_key", "ort", "attr_new_value", "Bonn")); p.Status != http.StatusUnprocessableEntity ||
+		!strings.Contains(p.Text(`[data-testid="error-attr_new_key"]`), "already has") {
+		t.Errorf("new attribute named like an existing one: %d %q", p.Status, p.Text(`[data-testid="error-attr_new_key"]`))
+	}
+
+	ok := c.post(path, vals("name", "", "first_name", "Anna", "last_name", "Berg", "email", "Anna@Example.com", "language", "Deutsch",
+		"attr_kundennr", "K-2", "attr_ort", "", "attr_new_key", "stadtteil", "attr_new_value", "Ehrenfeld"))
+	if ok.Status != http.StatusSeeOther || ok.Location != contactPath(ids[0], "") {
+		t.Fatalf("good edit: %d %s %q", ok.Status, ok.Location, ok.Text(`[data-testid="form-errors"]`))
+	}
+	shown := c.get(ok.Location)
+	if shown.Text(".flash-success") != "Contact saved." || shown.Text(`[data-testid="contact-name"]`) != "Anna Berg" {
+		t.Errorf("after saving: flash %q, name %q", shown.Text(".flash-success"), shown.Text(`[data-testid="contact-name"]`))
+	}
+	got, _ := tn.ContactByID(ctx, ids[0])
+	if got.Email != "Anna@Example.com" || got.Language != "de" || got.Attrs["kundennr"] != "K-2" || got.Attrs["stadtteil"] != "Ehrenfeld" || got.Attrs["ort"] != "" {
+		t.Errorf("stored: %+v", got)
+	}
+	if !c.get("/contacts?q=berg").Has(`[data-testid="contact-+4915100000000"]`) || c.get("/contacts?q=kunde").Has(`[data-testid="contact-+4915100000000"]`) {
+		t.Error("search does not follow the new name")
+	}
+	events, _ := a.db.AuditLog(ctx, models.AuditFilter{BusinessID: tn.BusinessID(), Action: "contact.updated"})
+	if len(events) != 1 || events[0].Detail != "fields=name,first_name,last_name,email,language,attributes" {
+		t.Errorf("audit: %+v", events)
+	}
 }

@@ -152,6 +152,9 @@ type page struct {
 func (p *page) Text(sel string) string { return strings.TrimSpace(p.Doc.Find(sel).First().Text()) }
 
 // Has reports whether sel matches.
+// Value is the value attribute of the first element matching sel.
+func (p *page) Value(sel string) string { return p.Doc.Find(sel).First().AttrOr("value", "") }
+
 func (p *page) Has(sel string) bool { return p.Doc.Find(sel).Length() > 0 }
 
 func (c *client) do(req *http.Request, follow bool) *page {

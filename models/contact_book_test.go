@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -640,4 +641,45 @@ func TestTagListFollowsWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	tags("even")
+}
+
+// TestUpdateContactRules: every problem of an edit is reported at its
+// field at once and nothing is saved; another business's contact is not
+// found; a good edit updates what search matches.
+func TestUpdateContactRules(t *testing.T) {
+	db, _ := ctDB(t)
+	tn, other := ctTenant(t, db, "A"), ctTenant(t, db, "B")
+	ctx := context.Background()
+	c := mustContact(t, tn, models.ContactInput{Phone: "+4915123456789", Name: "Anna Müller", Email: "anna@example.com"})
+	long := strings.Repeat("x", 2001)
+	_, err := tn.UpdateContact(ctx, c.ID, models.ContactEdit{Name: "Anna\x07", Email: "nope", Language: "zz-zz",
+		Attrs: map[string]string{"Bad Key": "v", "notiz": long}})
+	v, ok := models.AsValidation(err)
+	if !ok {
+		t.Fatalf("err = %v", err)
+	}
+	var fields []string
+	for _, p := range v.Problems {
+		fields = append(fields, p.Field)
+	}
+	sort.Strings(fields)
+	if got := strings.Join(fields, ","); got != "attr_Bad Key,attr_notiz,email,language,name" {
+		t.Errorf("problems at %s", got)
+	}
+	if got, _ := tn.ContactByID(ctx, c.ID); got.Name != "Anna Müller" {
+		t.Errorf("a refused edit saved: %q", got.Name)
+	}
+	if _, err := other.UpdateContact(ctx, c.ID, models.ContactEdit{Name: "B"}); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("another business's contact: %v", err)
+	}
+	got, err := tn.UpdateContact(ctx, c.ID, models.ContactEdit{FirstName: "Berta", LastName: "Kranz", Attrs: map[string]string{"kundennr": " K-9 "}})
+	if err != nil || got.Name != "Berta Kranz" || got.Email != "" || got.Attrs["kundennr"] != "K-9" {
+		t.Fatalf("edit: %+v %v", got, err)
+	}
+	if p, _ := tn.ListContacts(ctx, models.ContactFilter{Query: "kranz"}); len(p.Contacts) != 1 {
+		t.Error("search does not find the new name")
+	}
+	if p, _ := tn.ListContacts(ctx, models.ContactFilter{Query: "müller"}); len(p.Contacts) != 0 {
+		t.Error("search still finds the old name")
+	}
 }

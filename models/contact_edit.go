@@ -1,0 +1,117 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/optline/optline/importer"
+)
+
+// ContactEdit is the "Edit contact" form: the contact's own fields. The
+// number is not among them: it is the contact's identity, and consent and
+// opt-outs belong to a number, so a new number is a new contact. Consent
+// has its own forms.
+type ContactEdit struct {
+	Name      string
+	FirstName string
+	LastName  string
+	Email     string
+	Language  string // ISO 639-1 code or a language name ("Deutsch")
+	// Attrs is the full set of custom attributes after the edit; an empty
+	// value removes the attribute.
+	Attrs map[string]string
+}
+
+// ValidAttrKey reports whether k can name a custom attribute: a lower-case
+// letter, then up to 63 of a-z, 0-9 and _ (the names imports give them).
+func ValidAttrKey(k string) bool { return attrKeyRe.MatchString(k) }
+
+// AttrField is the form field that reports problems of attribute key.
+func AttrField(key string) string { return "attr_" + key }
+
+// UpdateContact saves the fields of one of the business's contacts and
+// returns it as stored. Problems are reported per field (name,
+// first_name, last_name, email, language, AttrField(key), attrs), all at
+// once; nothing is saved then. Another business's contact is ErrNotFound.
+func (t Tenant) UpdateContact(ctx context.Context, id int64, in ContactEdit) (*Contact, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	v := &ValidationError{}
+	name, first, last := strings.TrimSpace(in.Name), strings.TrimSpace(in.FirstName), strings.TrimSpace(in.LastName)
+	if name == "" && (first != "" || last != "") {
+		name = strings.TrimSpace(first + " " + last) // as an import names a contact
+	}
+	checkOptionalText(v, "name", name, maxContactName)
+	checkOptionalText(v, "first_name", first, maxContactName)
+	checkOptionalText(v, "last_name", last, maxContactName)
+	email := strings.TrimSpace(in.Email)
+	if email != "" {
+		if err := CheckEmail("email", email); err != nil {
+			v.Problems = append(v.Problems, err.(*ValidationError).Problems...)
+		}
+	}
+	lang := ""
+	if l := strings.TrimSpace(in.Language); l != "" {
+		code, ok := importer.NormalizeLanguage(l)
+		if !ok {
+			v.Add("language", "contact.language_invalid")
+		}
+		lang = code
+	}
+	attrs := Attrs{}
+	for _, k := range slices.Sorted(maps.Keys(in.Attrs)) {
+		val := strings.TrimSpace(strings.ReplaceAll(in.Attrs[k], "\r\n", "\n"))
+		switch {
+		case val == "":
+			continue // removed
+		case !ValidAttrKey(k):
+			v.Add(AttrField(k), "contact.attr_key_invalid")
+		case !utf8.ValidString(val):
+			v.Add(AttrField(k), "field.invalid_text")
+		case len(val) > maxAttrValueLen:
+			v.Add(AttrField(k), "field.too_long", maxAttrValueLen)
+		case hasControlCharsMultiline(val):
+			v.Add(AttrField(k), "field.control_chars")
+		}
+		attrs[k] = val
+	}
+	if len(attrs) > maxAttrKeys {
+		v.Add("attrs", "contact.attrs_too_many", maxAttrKeys)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	var c Contact
+	err := t.db.Tx(ctx, func(tx *gorm.DB) error {
+		err := t.ScopedTx(tx).Clauses(clause.Locking{Strength: "UPDATE"}).First(&c, "id = ?", id).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		c.Name, c.FirstName, c.LastName, c.Email, c.Language, c.Attrs = name, first, last, email, lang, attrs
+		c.UpdatedAt = t.db.Now()
+		c.derive()
+		return tx.Model(&Contact{}).Where("business_id = ? AND id = ?", t.businessID, c.ID).Updates(map[string]any{
+			"name": c.Name, "first_name": c.FirstName, "last_name": c.LastName, "email": c.Email, "language": c.Language,
+			"attrs": c.Attrs, "search": c.Search, "updated_at": c.UpdatedAt}).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	tags, err := t.tagsOf(ctx, []int64{c.ID})
+	if err != nil {
+		return nil, err
+	}
+	c.Tags = tags[c.ID]
+	return &c, nil
+}
