@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/optline/optline/importer"
+	"github.com/optline/optline/models"
 )
 
 // waitText polls the text of sel until it contains want.
@@ -219,4 +220,17 @@ func TestBrowserContactImportJourney(t *testing.T) {
 	if got := strings.ToLower(textOf(t, ctx, `[data-testid="contact-state"]`)); !strings.Contains(got, "opted out") {
 		t.Errorf("state after opting out: %q", got)
 	}
+
+	// The segment list of a large book fills in its counts after the page.
+	if _, err := a.tenantOf("owner@sonne.example").CreateSegment(context.Background(), models.SegmentInput{Name: "Alle"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/segments?counts=later")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(function(){var c=document.querySelector('[data-testid="segment-count"]');return c && /^[0-9]/.test(c.textContent.trim());})()`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("segment count not filled in: %v", err)
+	}
+	shoot(t, ctx, "segments-counted-later")
 }

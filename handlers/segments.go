@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -21,15 +22,40 @@ func (h *Handler) listSegments(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	vm := views.SegmentsVM{Rows: make([]views.SegmentRow, len(segs))}
-	for i, s := range segs {
-		n, err := tn.SegmentCount(ctx, s.Rule())
+	vm := views.SegmentsVM{Rows: make([]views.SegmentRow, len(segs)), CountNowURL: "/segments?counts=now"}
+	switch c.QueryParam("counts") {
+	case "now":
+	case "later":
+		vm.Lazy = len(segs) > 0
+	default:
+		// A large book gets its page at once and the counts one by one
+		// from the page's script: each is a pass over the members.
+		_, big, err := tn.CountContactsUpTo(ctx, models.ContactFilter{}, lazySegmentCountsAbove)
 		if err != nil {
 			return err
 		}
-		vm.Rows[i] = views.SegmentRow{Segment: s, Count: n}
+		vm.Lazy = big && len(segs) > 0
+	}
+	for i, s := range segs {
+		vm.Rows[i] = views.SegmentRow{Segment: s}
+		if vm.Lazy {
+			vm.Rows[i].CountURL = "/segments/count?" + segmentRuleQuery(s.Rule())
+			continue
+		}
+		if vm.Rows[i].Count, err = tn.SegmentCount(ctx, s.Rule()); err != nil {
+			return err
+		}
 	}
 	return web.Render(c, http.StatusOK, views.SegmentsPage(segmentsPage(c, "segments.title"), vm))
+}
+
+// lazySegmentCountsAbove is the book size above which the segment list
+// leaves its counts to the page's script.
+const lazySegmentCountsAbove = 20000
+
+// segmentRuleQuery is the rule as /segments/count reads it.
+func segmentRuleQuery(r models.SegmentRule) string {
+	return url.Values{"all_tags": {strings.Join(r.All, ", ")}, "any_tags": {strings.Join(r.Any, ", ")}, "none_tags": {strings.Join(r.None, ", ")}}.Encode()
 }
 
 var segmentFields = []string{"name", "all_tags", "any_tags", "none_tags"}

@@ -67,6 +67,25 @@ func TestSegmentFormErrorsCountAndCRUD(t *testing.T) {
 	if got := list.Text(`[data-testid="segment-Gerade"] [data-testid="segment-count"]`); got != "2" {
 		t.Errorf("listed count %q", got)
 	}
+	// A large book gets the list at once and each count from the script,
+	// through the same count the form uses; without the script, a link
+	// counts them on the server.
+	later := c.get("/segments?counts=later")
+	cell := later.Doc.Find(`[data-testid="segment-Gerade"] [data-testid="segment-count"]`)
+	if url, _ := cell.Attr("data-count-url"); cell.Text() != "Counting…" || url == "" {
+		t.Errorf("lazy count cell %q %q", cell.Text(), url)
+	} else {
+		var lazy struct{ Count int64 }
+		if err := json.Unmarshal([]byte(c.get(url).Body), &lazy); err != nil || lazy.Count != 2 {
+			t.Errorf("the cell's count URL %s answers %d, %v", url, lazy.Count, err)
+		}
+	}
+	if !later.Has(`noscript`) || !strings.Contains(later.Body, `href="/segments?counts=now"`) {
+		t.Error("no way to count without the script")
+	}
+	if got := c.get("/segments?counts=now").Text(`[data-testid="segment-Gerade"] [data-testid="segment-count"]`); got != "2" {
+		t.Errorf("counted now: %q", got)
+	}
 	resp := c.get("/segments/count?all_tags=even&none_tags=")
 	var j struct {
 		Count int64

@@ -20,6 +20,20 @@
     sync();
   }
 
+  // The segment list of a large book: fetch each count after the page, one
+  // at a time (each is a pass over the book).
+  var cells = Array.prototype.slice.call(document.querySelectorAll("td[data-count-url]"));
+  var next = function () {
+    var cell = cells.shift();
+    if (!cell) return;
+    fetch(cell.getAttribute("data-count-url"), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (j) { if (j) cell.textContent = j.count.toLocaleString(document.documentElement.lang || undefined); })
+      .catch(function () {})
+      .then(next);
+  };
+  next();
+
   var form = document.getElementById("segment-form");
   var out = document.getElementById("segment-count");
   if (form && out) {
