@@ -70,6 +70,7 @@ func filterFrom(c echo.Context, prefix string, get func(string) string) views.Co
 		Language: strings.ToLower(strings.TrimSpace(get(prefix + "lang"))),
 		Sort:     models.NormalizeSort(get("sort")),
 		Segment:  strings.TrimSpace(get(prefix + "segment")),
+		Import:   strings.TrimSpace(get(prefix + "import")),
 	}
 	if !slices.Contains(models.ConsentStates, f.Consent) {
 		f.Consent = ""
@@ -83,8 +84,8 @@ func filterFrom(c echo.Context, prefix string, get func(string) string) views.Co
 	return f
 }
 
-// modelFilter turns the typed filter into the model's. A segment of
-// another business is not found.
+// modelFilter turns the typed filter into the model's. A segment or an
+// import of another business is not found.
 func (h *Handler) modelFilter(c echo.Context, tn models.Tenant, vf *views.ContactFilterVM) (models.ContactFilter, error) {
 	f := models.ContactFilter{Query: vf.Query, Consent: vf.Consent, Language: vf.Language, Sort: vf.Sort}
 	if vf.Tag != "" {
@@ -101,6 +102,17 @@ func (h *Handler) modelFilter(c echo.Context, tn models.Tenant, vf *views.Contac
 		}
 		rule := seg.Rule()
 		f.Segment, vf.SegmentName = &rule, seg.Name
+	}
+	if vf.Import != "" {
+		id, err := parseContactID(vf.Import)
+		if err != nil {
+			return f, err
+		}
+		imp, err := tn.Import(c.Request().Context(), id)
+		if err != nil {
+			return f, err
+		}
+		f.ImportID, vf.ImportName = imp.ID, imp.FileName
 	}
 	return f, nil
 }

@@ -152,6 +152,9 @@ type page struct {
 func (p *page) Text(sel string) string { return strings.TrimSpace(p.Doc.Find(sel).First().Text()) }
 
 // Has reports whether sel matches.
+// Attr is attribute name of the first element matching sel.
+func (p *page) Attr(sel, name string) string { return p.Doc.Find(sel).First().AttrOr(name, "") }
+
 // Value is the value attribute of the first element matching sel.
 func (p *page) Value(sel string) string { return p.Doc.Find(sel).First().AttrOr("value", "") }
 

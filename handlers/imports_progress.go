@@ -31,6 +31,9 @@ func (ih *importsHandler) showProgress(c echo.Context) error {
 		Policy: t(c, views.ImportKey("policy", string(imp.Policy))), Size: sizeText(c, imp.FileSize), Region: regionLabel(c, imp.Settings.Region)}
 	if p.Routes["/contacts"] {
 		vm.ContactsURL = "/contacts"
+		if imp.Imported+imp.Updated > 0 {
+			vm.ContactsURL, vm.ContactsOfImport = "/contacts?import="+strconv.FormatInt(imp.ID, 10), true
+		}
 	}
 	return web.Render(c, http.StatusOK, views.ImportProgressPage(p, vm))
 }

@@ -457,6 +457,18 @@ func TestImportEndToEnd(t *testing.T) {
 	if err != nil || z.Name != "Zoë Weiß" || z.ConsentState != models.ConsentOptedIn {
 		t.Fatalf("Zoë: %+v %v", z, err)
 	}
+	// The contacts the import wrote, one click from its result, and not
+	// one added by hand.
+	if _, err := tn.CreateContact(ctx, models.ContactInput{Phone: "+4915199990000", Name: "Von Hand"}, "user:1"); err != nil {
+		t.Fatal(err)
+	}
+	mine := c.get(page.Attr(`[data-testid="contacts-link"]`, "href"))
+	if got := mine.Text(`[data-testid="contact-count"]`); got != "2 contacts" { // the third row repeated a number
+		t.Errorf("contacts of the import: %q (%s)", got, page.Attr(`[data-testid="contacts-link"]`, "href"))
+	}
+	if !strings.Contains(mine.Text(`[data-testid="import-filter"]`), "Kunden Laden.csv") || !mine.Has(`[data-testid="contact-+491712345678"]`) {
+		t.Errorf("import filter: %q", mine.Text(`[data-testid="import-filter"]`))
+	}
 	list := c.get("/contacts/imports")
 	if got := list.Text(`[data-testid="imports-table"] tbody tr`); !strings.Contains(got, "Kunden Laden.csv") || !strings.Contains(got, "Done") {
 		t.Errorf("history row %q", got)
@@ -511,6 +523,11 @@ func TestImportIsolation(t *testing.T) {
 	}
 	if list := other.get("/contacts/imports"); list.Has(`[data-testid="import-` + id + `"]`) {
 		t.Error("A's history lists B's import")
+	}
+	for _, u := range []string{"/contacts?import=" + id, "/contacts/export?import=" + id, "/contacts?import=x"} {
+		if p := other.getRaw(u); p.Status != http.StatusNotFound {
+			t.Errorf("GET %s: %d", u, p.Status)
+		}
 	}
 }
 

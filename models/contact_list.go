@@ -23,6 +23,9 @@ type ContactFilter struct {
 	Language string   // ISO 639-1 code, "" for any
 	// Segment, when set, keeps only the messageable members of the rule.
 	Segment *SegmentRule
+	// ImportID, when not 0, keeps the contacts this import wrote last
+	// (added or updated; contacts.import_id).
+	ImportID int64
 	// Sort is one of ContactSorts; anything else means the default.
 	Sort string
 	// After and Before are keyset cursors from a ContactPage.
@@ -141,6 +144,10 @@ func (t Tenant) whereParts(ctx context.Context, f ContactFilter) (base string, a
 	if f.Language != "" {
 		conds = append(conds, "c.language = ?")
 		args = append(args, strings.ToLower(strings.TrimSpace(f.Language)))
+	}
+	if f.ImportID != 0 {
+		conds = append(conds, "c.import_id = ?")
+		args = append(args, f.ImportID)
 	}
 	if f.Segment != nil {
 		cond, a := f.Segment.where()
