@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -590,5 +591,53 @@ func TestClientAddressFromTrustedProxyOnly(t *testing.T) {
 	d.login("noproxy@example.com", "wrong password")
 	if strings.Contains(b.logs.String(), "198.51.100.7") {
 		t.Fatal("untrusted X-Forwarded-For believed")
+	}
+}
+
+// TestNewSessionsBudgetPerAddress: fetching the log-in page without its
+// cookie over and over (each time a new session row) is refused with 429
+// once an address has started 120 sessions in ten minutes; a visitor who
+// keeps their cookie is not affected, and the budget comes back.
+func TestNewSessionsBudgetPerAddress(t *testing.T) {
+	a := newApp(t)
+	c := a.signup("Laden", "owner@laden.example")
+	fresh := func() int {
+		resp, err := http.Get(a.ts.URL + "/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	// Signing up above started a few anonymous sessions of its own.
+	served := 0
+	for fresh() == http.StatusOK {
+		if served++; served > 120 {
+			t.Fatal("no limit on new sessions from one address")
+		}
+	}
+	if served < 115 {
+		t.Errorf("refused after only %d new sessions", served)
+	}
+	resp, err := http.Get(a.ts.URL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" || !strings.Contains(string(body), "Too many") {
+		t.Errorf("visitor 121: %d %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	var n int64
+	a.db.Gorm.Raw(`SELECT COUNT(*) FROM sessions WHERE user_id IS NULL`).Scan(&n)
+	if n > 121 {
+		t.Errorf("%d anonymous sessions stored", n)
+	}
+	if p := c.get("/contacts"); p.Status != http.StatusOK {
+		t.Errorf("a logged-in member from the same address: %d", p.Status)
+	}
+	a.clock.Advance(11 * time.Minute)
+	if st := fresh(); st != http.StatusOK {
+		t.Errorf("after the window: %d", st)
 	}
 }

@@ -26,6 +26,13 @@ type SessionStore struct {
 	idle   time.Duration
 	max    time.Duration
 	now    func() time.Time
+	budget sessionBudget // new anonymous sessions per address
+}
+
+// NewAnonymousAllowed reports whether r's address may start another
+// anonymous session now (see sessionBudget).
+func (s *SessionStore) NewAnonymousAllowed(r *http.Request) bool {
+	return !s.budget.exhausted(RealIPFrom(r), s.now())
 }
 
 // Session value keys. Values are strings.
@@ -128,6 +135,9 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 	}
 	token, _ := sess.Values[keyToken].(string)
 	if sess.ID == "" || token == "" {
+		if _, user := sess.Values[keyUserID]; !user {
+			s.budget.spend(RealIPFrom(r), s.now())
+		}
 		token = models.NewToken()
 		sess.ID = models.HashToken(token)
 		sess.Values[keyToken] = token
