@@ -1,7 +1,7 @@
 // Package blobstore keeps uploaded files (profile photos, verification
 // documents) behind one small interface. The default implementation is a
 // folder on local disk; another (S3, a database) only has to provide
-// Put, Open and Delete.
+// Put, Open, Delete and Walk.
 package blobstore
 
 import (
@@ -11,10 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // ErrNotFound is returned by Open for an unknown key.
@@ -32,6 +34,11 @@ type Store interface {
 	Open(ctx context.Context, key string) (File, error)
 	// Delete removes the file; a missing file is not an error.
 	Delete(ctx context.Context, key string) error
+	// Walk calls fn with the key and last change of every file under
+	// folder (a key prefix such as "photos"), in no particular order.
+	// Files being written (not yet in place) are not listed. fn's error
+	// stops the walk and is returned.
+	Walk(ctx context.Context, folder string, fn func(key string, modified time.Time) error) error
 }
 
 // File is an opened blob: seekable, so HTTP range requests work.
@@ -166,4 +173,46 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+// Walk lists the files under folder (see Store).
+func (l *Local) Walk(ctx context.Context, folder string, fn func(key string, modified time.Time) error) error {
+	if !ValidKey(folder) {
+		return ErrBadKey
+	}
+	base := filepath.Join(l.root, filepath.FromSlash(folder))
+	err := filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() || strings.HasPrefix(d.Name(), ".") { // .upload-* files are still being written
+			return nil
+		}
+		rel, err := filepath.Rel(l.root, p)
+		if err != nil {
+			return err
+		}
+		key := filepath.ToSlash(rel)
+		if !ValidKey(key) {
+			return nil // not ours
+		}
+		info, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // deleted meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		return fn(key, info.ModTime())
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/models"
 )
 
@@ -41,7 +42,18 @@ type Config struct {
 	// Poll is how often workers look for new jobs (SQLite has no
 	// LISTEN/NOTIFY); zero keeps River's default.
 	Poll time.Duration
+	// Files, when set, is swept by the cleanup job: a file no row names
+	// (a crash between storing an upload and saving its row, a photo
+	// replaced just before a crash) goes once it is FileGrace old.
+	Files blobstore.Store
 }
+
+// FileGrace is how old a file no row names must be before the cleanup
+// removes it: an upload is stored a moment before its row is saved.
+const FileGrace = time.Hour
+
+// sweptFolders are the file store's folders whose files rows name.
+var sweptFolders = []string{"photos", "documents", "imports"}
 
 // New builds the queue for db with the built-in workers plus cfg.Register.
 func New(db *models.DB, log *slog.Logger, cfg Config) (*Queue, error) {
@@ -49,7 +61,7 @@ func New(db *models.DB, log *slog.Logger, cfg Config) (*Queue, error) {
 		cfg.CleanupEvery = 15 * time.Minute
 	}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &CleanupWorker{db: db, idle: cfg.SessionIdle, max: cfg.SessionMax, log: log})
+	river.AddWorker(workers, &CleanupWorker{db: db, idle: cfg.SessionIdle, max: cfg.SessionMax, log: log, files: cfg.Files})
 	if cfg.Register != nil {
 		cfg.Register(workers)
 	}
@@ -117,12 +129,14 @@ type CleanupArgs struct{}
 // Kind names the job.
 func (CleanupArgs) Kind() string { return "cleanup_expired" }
 
-// CleanupWorker deletes timed-out sessions and long-expired invitations.
+// CleanupWorker deletes timed-out sessions and long-expired invitations,
+// and files no row names.
 type CleanupWorker struct {
 	river.WorkerDefaults[CleanupArgs]
 	db        *models.DB
 	idle, max time.Duration
 	log       *slog.Logger
+	files     blobstore.Store
 }
 
 // Work implements river.Worker.
@@ -135,7 +149,49 @@ func (w *CleanupWorker) Work(ctx context.Context, _ *river.Job[CleanupArgs]) err
 	if s+i > 0 {
 		w.log.Info("expired rows removed", "sessions", s, "invitations", i)
 	}
-	return nil
+	if w.files == nil {
+		return nil
+	}
+	n, err := SweepFiles(ctx, w.db, w.files, time.Now().Add(-FileGrace))
+	if n > 0 {
+		w.log.Info("files no row names removed", "files", n)
+	}
+	return err
+}
+
+// SweepFiles deletes the files of the swept folders that were last
+// changed before cutoff and that no row names, and returns how many.
+func SweepFiles(ctx context.Context, db *models.DB, files blobstore.Store, cutoff time.Time) (int, error) {
+	var old []string
+	for _, folder := range sweptFolders {
+		err := files.Walk(ctx, folder, func(key string, modified time.Time) error {
+			if modified.Before(cutoff) {
+				old = append(old, key)
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	if len(old) == 0 {
+		return 0, nil
+	}
+	used, err := db.BlobKeysInUse(ctx, old)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, key := range old {
+		if used[key] {
+			continue
+		}
+		if err := files.Delete(ctx, key); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 // minLevel drops records below a level.

@@ -3,9 +3,13 @@ package jobs_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/jobs"
 	"github.com/optline/optline/models"
 	"github.com/optline/optline/models/dbtest"
@@ -55,5 +59,53 @@ func TestCleanupJobExpiresSessions(t *testing.T) {
 	}
 	if _, err := db.SessionByID(ctx, "fresh"); err != nil {
 		t.Fatalf("fresh session removed: %v", err)
+	}
+}
+
+// TestSweepFilesKeepsWhatRowsName: the cleanup removes an old file no row
+// names (an upload whose row was never saved, a replaced photo left by a
+// crash), and keeps files rows name and files younger than the grace time,
+// which may be waiting for their row.
+func TestSweepFilesKeepsWhatRowsName(t *testing.T) {
+	db := dbtest.Open(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	files := blobstore.NewLocal(dir)
+	now := db.Now()
+	b := &models.Business{Name: "Laden", Status: models.BusinessActive, VerificationState: models.VerificationUnverified, CreatedAt: now, UpdatedAt: now}
+	if err := db.Gorm.Create(b).Error; err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]string{"photo": "photos/1/aaaa.png", "import": "imports/1/bbbb.csv", "orphan": "photos/1/cccc.png",
+		"orphan doc": "documents/1/dddd.pdf", "young orphan": "imports/1/eeee.csv"}
+	for _, k := range keys {
+		if _, err := files.Put(ctx, k, strings.NewReader("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Gorm.Exec(`INSERT INTO business_profiles (business_id, photo_key, created_at, updated_at) VALUES (?, ?, ?, ?)`, b.ID, keys["photo"], now, now).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Gorm.Exec(`INSERT INTO imports (business_id, file_name, file_key, created_at, updated_at) VALUES (?, 'k.csv', ?, ?, ?)`, b.ID, keys["import"], now, now).Error; err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * jobs.FileGrace)
+	for name, k := range keys {
+		if name != "young orphan" {
+			if err := os.Chtimes(filepath.Join(dir, filepath.FromSlash(k)), old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	n, err := jobs.SweepFiles(ctx, db, files, time.Now().Add(-jobs.FileGrace))
+	if err != nil || n != 2 {
+		t.Fatalf("swept %d files, %v; want the two old orphans", n, err)
+	}
+	for name, k := range keys {
+		_, err := files.Open(ctx, k)
+		gone := errors.Is(err, blobstore.ErrNotFound)
+		if want := strings.HasPrefix(name, "orphan"); gone != want {
+			t.Errorf("%s (%s): gone %v, want %v", name, k, gone, want)
+		}
 	}
 }

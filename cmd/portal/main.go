@@ -63,9 +63,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	var imports *contactimport.Engine
-	queue, err := jobs.New(db, log, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
+	files := contactimport.FileStore(cfg.DataDir)
+	queue, err := jobs.New(db, log, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Files: files,
 		Register: func(w *river.Workers) {
-			imports = contactimport.Register(w, db, contactimport.FileStore(cfg.DataDir))
+			imports = contactimport.Register(w, db, files)
 			imports.Log, imports.Janitor.Log = log, log
 		},
 		Periodic: contactimport.PeriodicJobs()})
