@@ -216,3 +216,37 @@ func (l *Local) Walk(ctx context.Context, folder string, fn func(key string, mod
 	}
 	return err
 }
+
+// RemoveStale deletes the temporary files of Puts that never finished (the
+// process died while writing) last changed before cutoff, and returns how
+// many. Put removes its own on any error it lives to see.
+func (l *Local) RemoveStale(ctx context.Context, cutoff time.Time) (int, error) {
+	n := 0
+	err := filepath.WalkDir(l.root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() || !strings.HasPrefix(d.Name(), ".upload-") {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil || !info.ModTime().Before(cutoff) {
+			return nil //nolint:nilerr // gone meanwhile, or still being written
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		n++
+		return nil
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		err = nil
+	}
+	return n, err
+}

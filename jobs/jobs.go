@@ -160,7 +160,8 @@ func (w *CleanupWorker) Work(ctx context.Context, _ *river.Job[CleanupArgs]) err
 }
 
 // SweepFiles deletes the files of the swept folders that were last
-// changed before cutoff and that no row names, and returns how many.
+// changed before cutoff and that no row names, and the store's unfinished
+// uploads of before cutoff, and returns how many.
 func SweepFiles(ctx context.Context, db *models.DB, files blobstore.Store, cutoff time.Time) (int, error) {
 	var old []string
 	for _, folder := range sweptFolders {
@@ -174,14 +175,22 @@ func SweepFiles(ctx context.Context, db *models.DB, files blobstore.Store, cutof
 			return 0, err
 		}
 	}
+	n := 0
+	if st, ok := files.(interface {
+		RemoveStale(context.Context, time.Time) (int, error)
+	}); ok {
+		var err error
+		if n, err = st.RemoveStale(ctx, cutoff); err != nil {
+			return n, err
+		}
+	}
 	if len(old) == 0 {
-		return 0, nil
+		return n, nil
 	}
 	used, err := db.BlobKeysInUse(ctx, old)
 	if err != nil {
 		return 0, err
 	}
-	n := 0
 	for _, key := range old {
 		if used[key] {
 			continue

@@ -89,6 +89,11 @@ func TestSweepFilesKeepsWhatRowsName(t *testing.T) {
 	if err := db.Gorm.Exec(`INSERT INTO imports (business_id, file_name, file_key, created_at, updated_at) VALUES (?, 'k.csv', ?, ?, ?)`, b.ID, keys["import"], now, now).Error; err != nil {
 		t.Fatal(err)
 	}
+	// An upload the process died writing.
+	if err := os.WriteFile(filepath.Join(dir, "photos", "1", ".upload-123"), []byte("half"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	keys["unfinished"] = "photos/1/.upload-123"
 	old := time.Now().Add(-2 * jobs.FileGrace)
 	for name, k := range keys {
 		if name != "young orphan" {
@@ -98,13 +103,13 @@ func TestSweepFilesKeepsWhatRowsName(t *testing.T) {
 		}
 	}
 	n, err := jobs.SweepFiles(ctx, db, files, time.Now().Add(-jobs.FileGrace))
-	if err != nil || n != 2 {
-		t.Fatalf("swept %d files, %v; want the two old orphans", n, err)
+	if err != nil || n != 3 {
+		t.Fatalf("swept %d files, %v; want the two old orphans and the unfinished upload", n, err)
 	}
 	for name, k := range keys {
-		_, err := files.Open(ctx, k)
-		gone := errors.Is(err, blobstore.ErrNotFound)
-		if want := strings.HasPrefix(name, "orphan"); gone != want {
+		_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(k)))
+		gone := errors.Is(err, os.ErrNotExist)
+		if want := strings.HasPrefix(name, "orphan") || name == "unfinished"; gone != want {
 			t.Errorf("%s (%s): gone %v, want %v", name, k, gone, want)
 		}
 	}
