@@ -272,14 +272,17 @@ const maxCallingCodes = 40
 // loose scan of contacts_phone_key: one probe per code (the first number
 // after the previous code's range), so a book of a million numbers from
 // six countries costs seven index probes in one round trip. $2 holds every
-// calling code (they are prefix-free, so one at most starts a number).
-const pgCallingCodes = `WITH RECURSIVE r(code) AS (
-	SELECT (SELECT k FROM unnest($2::text[]) k WHERE starts_with(p.phone, '+' || k))
+// calling code (they are prefix-free, so one at most starts a number); a
+// number that starts with none (not written by Optline) is stepped over,
+// and the walk stops after 200 steps.
+const pgCallingCodes = `WITH RECURSIVE r(phone, code, depth) AS (
+	SELECT p.phone, (SELECT k FROM unnest($2::text[]) k WHERE starts_with(p.phone, '+' || k)), 1
 	FROM (SELECT phone FROM contacts WHERE business_id = $1 AND phone > '+' ORDER BY phone LIMIT 1) p
 	UNION ALL
-	SELECT (SELECT k FROM unnest($2::text[]) k WHERE starts_with(p.phone, '+' || k))
-	FROM r CROSS JOIN LATERAL (SELECT phone FROM contacts WHERE business_id = $1 AND phone > '+' || r.code || ':' ORDER BY phone LIMIT 1) p
-	WHERE r.code IS NOT NULL
+	SELECT p.phone, (SELECT k FROM unnest($2::text[]) k WHERE starts_with(p.phone, '+' || k)), r.depth + 1
+	FROM r CROSS JOIN LATERAL (SELECT phone FROM contacts WHERE business_id = $1
+		AND phone > CASE WHEN r.code IS NULL THEN r.phone ELSE '+' || r.code || ':' END ORDER BY phone LIMIT 1) p
+	WHERE r.depth < 200
 ) SELECT code FROM r WHERE code IS NOT NULL LIMIT $3`
 
 // allCallingCodes are the calling codes of countries (not of global
