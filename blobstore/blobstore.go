@@ -180,41 +180,19 @@ func (l *Local) Walk(ctx context.Context, folder string, fn func(key string, mod
 	if !ValidKey(folder) {
 		return ErrBadKey
 	}
-	base := filepath.Join(l.root, filepath.FromSlash(folder))
-	err := filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if d.IsDir() || strings.HasPrefix(d.Name(), ".") { // .upload-* files are still being written
+	return l.walkFiles(ctx, filepath.Join(l.root, filepath.FromSlash(folder)), func(p, name string, modified time.Time) error {
+		if strings.HasPrefix(name, ".") { // .upload-* files are still being written
 			return nil
 		}
 		rel, err := filepath.Rel(l.root, p)
 		if err != nil {
 			return err
 		}
-		key := filepath.ToSlash(rel)
-		if !ValidKey(key) {
-			return nil // not ours
+		if key := filepath.ToSlash(rel); ValidKey(key) { // others are not ours
+			return fn(key, modified)
 		}
-		info, err := d.Info()
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil // deleted meanwhile
-		}
-		if err != nil {
-			return err
-		}
-		return fn(key, info.ModTime())
-	})
-	if errors.Is(err, fs.ErrNotExist) {
 		return nil
-	}
-	return err
+	})
 }
 
 // RemoveStale deletes the temporary files of Puts that never finished (the
@@ -222,7 +200,23 @@ func (l *Local) Walk(ctx context.Context, folder string, fn func(key string, mod
 // many. Put removes its own on any error it lives to see.
 func (l *Local) RemoveStale(ctx context.Context, cutoff time.Time) (int, error) {
 	n := 0
-	err := filepath.WalkDir(l.root, func(p string, d fs.DirEntry, err error) error {
+	err := l.walkFiles(ctx, l.root, func(p, name string, modified time.Time) error {
+		if !strings.HasPrefix(name, ".upload-") || !modified.Before(cutoff) {
+			return nil
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		n++
+		return nil
+	})
+	return n, err
+}
+
+// walkFiles calls fn with the path, name and last change of every file
+// below dir; a missing dir, or a file removed during the walk, is skipped.
+func (l *Local) walkFiles(ctx context.Context, dir string, fn func(path, name string, modified time.Time) error) error {
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
@@ -232,21 +226,20 @@ func (l *Local) RemoveStale(ctx context.Context, cutoff time.Time) (int, error) 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if d.IsDir() || !strings.HasPrefix(d.Name(), ".upload-") {
+		if d.IsDir() {
 			return nil
 		}
 		info, err := d.Info()
-		if err != nil || !info.ModTime().Before(cutoff) {
-			return nil //nolint:nilerr // gone meanwhile, or still being written
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
 		}
-		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err != nil {
 			return err
 		}
-		n++
-		return nil
+		return fn(p, d.Name(), info.ModTime())
 	})
 	if errors.Is(err, fs.ErrNotExist) {
-		err = nil
+		return nil
 	}
-	return n, err
+	return err
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/nyaruka/phonenumbers"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Consent states of a contact. Only opted-in contacts can receive
@@ -223,12 +224,25 @@ func (t Tenant) ContactByID(ctx context.Context, id int64) (*Contact, error) {
 	if err := t.First(ctx, &c, id); err != nil {
 		return nil, err
 	}
+	return &c, t.attachTags(ctx, &c)
+}
+
+// attachTags reads the contact's tags into c.Tags.
+func (t Tenant) attachTags(ctx context.Context, c *Contact) error {
 	tags, err := t.tagsOf(ctx, []int64{c.ID})
-	if err != nil {
-		return nil, err
-	}
 	c.Tags = tags[c.ID]
-	return &c, nil
+	return err
+}
+
+// lockContact reads one of the business's contacts in tx and locks its
+// row until tx ends; another business's contact is ErrNotFound.
+func (t Tenant) lockContact(tx *gorm.DB, id int64) (*Contact, error) {
+	var c Contact
+	err := t.ScopedTx(tx).Clauses(clause.Locking{Strength: "UPDATE"}).First(&c, "id = ?", id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	return &c, err
 }
 
 // ContactByPhone loads the contact with the E.164 number, or ErrNotFound.

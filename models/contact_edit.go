@@ -2,14 +2,12 @@ package models
 
 import (
 	"context"
-	"errors"
 	"maps"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/optline/optline/importer"
 )
@@ -89,13 +87,9 @@ func (t Tenant) UpdateContact(ctx context.Context, id int64, in ContactEdit) (*C
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	var c Contact
-	err := t.db.Tx(ctx, func(tx *gorm.DB) error {
-		err := t.ScopedTx(tx).Clauses(clause.Locking{Strength: "UPDATE"}).First(&c, "id = ?", id).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return ErrNotFound
-		}
-		if err != nil {
+	var c *Contact
+	err := t.db.Tx(ctx, func(tx *gorm.DB) (err error) {
+		if c, err = t.lockContact(tx, id); err != nil {
 			return err
 		}
 		c.Name, c.FirstName, c.LastName, c.Email, c.Language, c.Attrs = name, first, last, email, lang, attrs
@@ -108,10 +102,5 @@ func (t Tenant) UpdateContact(ctx context.Context, id int64, in ContactEdit) (*C
 	if err != nil {
 		return nil, err
 	}
-	tags, err := t.tagsOf(ctx, []int64{c.ID})
-	if err != nil {
-		return nil, err
-	}
-	c.Tags = tags[c.ID]
-	return &c, nil
+	return c, t.attachTags(ctx, c)
 }

@@ -37,13 +37,20 @@ func (t Tenant) selectionWhere(ctx context.Context, sel Selection) (string, []an
 	return "", nil, ErrEmptySelection
 }
 
-// BulkTag adds tag to the selected contacts and returns how many gained it.
-func (t Tenant) BulkTag(ctx context.Context, sel Selection, tag string) (int64, error) {
+// tagSelection checks the tag of a bulk tag action and builds the
+// selection's condition.
+func (t Tenant) tagSelection(ctx context.Context, sel Selection, tag string) (string, string, []any, error) {
 	tag = NormalizeTag(tag)
 	if err := checkTag("tag", tag); err != nil {
-		return 0, err
+		return "", "", nil, err
 	}
 	cond, args, err := t.selectionWhere(ctx, sel)
+	return tag, cond, args, err
+}
+
+// BulkTag adds tag to the selected contacts and returns how many gained it.
+func (t Tenant) BulkTag(ctx context.Context, sel Selection, tag string) (int64, error) {
+	tag, cond, args, err := t.tagSelection(ctx, sel, tag)
 	if err != nil {
 		return 0, err
 	}
@@ -56,11 +63,7 @@ func (t Tenant) BulkTag(ctx context.Context, sel Selection, tag string) (int64, 
 // BulkUntag removes tag from the selected contacts and returns how many
 // lost it.
 func (t Tenant) BulkUntag(ctx context.Context, sel Selection, tag string) (int64, error) {
-	tag = NormalizeTag(tag)
-	if err := checkTag("tag", tag); err != nil {
-		return 0, err
-	}
-	cond, args, err := t.selectionWhere(ctx, sel)
+	tag, cond, args, err := t.tagSelection(ctx, sel, tag)
 	if err != nil {
 		return 0, err
 	}

@@ -260,11 +260,7 @@ func (t Tenant) RecordOptIn(ctx context.Context, contactID int64, in ConsentInpu
 		return err
 	}
 	return t.db.Tx(ctx, func(tx *gorm.DB) error {
-		var c Contact
-		err := t.ScopedTx(tx).Clauses(clause.Locking{Strength: "UPDATE"}).First(&c, "id = ?", contactID).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return ErrNotFound
-		}
+		c, err := t.lockContact(tx, contactID)
 		if err != nil {
 			return err
 		}
@@ -286,7 +282,7 @@ func (t Tenant) RecordOptIn(ctx context.Context, contactID int64, in ConsentInpu
 			"consent_state": ConsentOptedIn, "opted_in_at": at, "opt_in_source": in.Source, "updated_at": now}).Error; err != nil {
 			return err
 		}
-		return grantConsent(tx, t.businessID, &c, at, in, recordedBy, now)
+		return grantConsent(tx, t.businessID, c, at, in, recordedBy, now)
 	})
 }
 
@@ -323,11 +319,7 @@ func (t Tenant) DeleteContact(ctx context.Context, contactID int64, recordedBy s
 	}
 	defer t.tagsChanged()
 	return t.db.Tx(ctx, func(tx *gorm.DB) error {
-		var c Contact
-		err := t.ScopedTx(tx).Clauses(clause.Locking{Strength: "UPDATE"}).First(&c, "id = ?", contactID).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return ErrNotFound
-		}
+		c, err := t.lockContact(tx, contactID)
 		if err != nil {
 			return err
 		}
