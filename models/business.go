@@ -50,9 +50,7 @@ type SignUpInput struct {
 // SignUp registers a business and its owner in one transaction.
 func (db *DB) SignUp(ctx context.Context, in SignUpInput) (*User, *Business, error) {
 	v := &ValidationError{}
-	if err := CheckName("business_name", in.BusinessName, 120); err != nil {
-		v.Problems = append(v.Problems, err.(*ValidationError).Problems...)
-	}
+	v.Merge(CheckName("business_name", in.BusinessName, 120))
 	in.validate(v)
 	if err := v.Err(); err != nil {
 		return nil, nil, err

@@ -52,9 +52,7 @@ func (t Tenant) UpdateContact(ctx context.Context, id int64, in ContactEdit) (*C
 	checkOptionalText(v, "last_name", last, maxContactName)
 	email := strings.TrimSpace(in.Email)
 	if email != "" {
-		if err := CheckEmail("email", email); err != nil {
-			v.Problems = append(v.Problems, err.(*ValidationError).Problems...)
-		}
+		v.Merge(CheckEmail("email", email))
 	}
 	lang := ""
 	if l := strings.TrimSpace(in.Language); l != "" {

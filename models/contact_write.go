@@ -121,7 +121,7 @@ func splitTagInput(v *ValidationError, field, s string) []string {
 		}
 		if err := checkTag(field, tag); err != nil {
 			if !v.Has(field) {
-				v.Problems = append(v.Problems, err.(*ValidationError).Problems...)
+				v.Merge(err)
 			}
 			continue
 		}
@@ -151,9 +151,7 @@ func (t Tenant) CreateContact(ctx context.Context, in ContactInput, recordedBy s
 		ConsentState: ConsentNone, Attrs: Attrs{}, CreatedAt: now, UpdatedAt: now}
 	checkOptionalText(v, "name", c.Name, maxContactName)
 	if c.Email != "" {
-		if err := CheckEmail("email", c.Email); err != nil {
-			v.Problems = append(v.Problems, err.(*ValidationError).Problems...)
-		}
+		v.Merge(CheckEmail("email", c.Email))
 	}
 	if lang := strings.TrimSpace(in.Language); lang != "" {
 		code, ok := importer.NormalizeLanguage(lang)

@@ -47,6 +47,20 @@ func (v *ValidationError) Add(field, key string, args ...any) {
 	v.Problems = append(v.Problems, Problem{Field: field, Key: key, Args: args})
 }
 
+// Merge adds the problems of err, the result of another check (nil adds
+// nothing). An error that is not a ValidationError cannot be shown at a
+// field; it becomes a form-level problem rather than a panic.
+func (v *ValidationError) Merge(err error) {
+	if err == nil {
+		return
+	}
+	if o, ok := AsValidation(err); ok {
+		v.Problems = append(v.Problems, o.Problems...)
+		return
+	}
+	v.Add("", "error.internal.text")
+}
+
 // Has reports whether field already has a problem.
 func (v *ValidationError) Has(field string) bool {
 	for _, p := range v.Problems {

@@ -153,7 +153,7 @@ func (in LegalInput) normalize() (LegalInput, *ValidationError) {
 		v.Add("vat_id", "vat.invalid_generic")
 	} else if vat, err := NormalizeVATID("vat_id", in.VATID, in.Country); err != nil {
 		if !v.Has("country") {
-			v.Problems = append(v.Problems, err.(*ValidationError).Problems...)
+			v.Merge(err)
 		}
 	} else {
 		in.VATID = vat
@@ -169,9 +169,7 @@ func (in LegalInput) normalize() (LegalInput, *ValidationError) {
 		}
 	}
 	in.TimeZone = strings.TrimSpace(in.TimeZone)
-	if err := CheckTimeZone("time_zone", in.TimeZone); err != nil {
-		v.Problems = append(v.Problems, err.(*ValidationError).Problems...)
-	}
+	v.Merge(CheckTimeZone("time_zone", in.TimeZone))
 	in.Currency = strings.ToUpper(strings.TrimSpace(in.Currency))
 	if !validCurrency(in.Currency) {
 		v.Add("currency", "legal.currency.invalid")

@@ -193,9 +193,7 @@ func FormatPhone(e164 string) string {
 func (in ProfileInput) normalize(country string) (ProfileInput, *ValidationError) {
 	v := &ValidationError{}
 	in.DisplayName = cleanLine(in.DisplayName)
-	if err := CheckDisplayName("display_name", in.DisplayName); err != nil {
-		v.Problems = append(v.Problems, err.(*ValidationError).Problems...)
-	}
+	v.Merge(CheckDisplayName("display_name", in.DisplayName))
 	in.About = cleanLine(in.About)
 	if in.About == "" {
 		v.Add("about", "profile.about.required", AboutMax)
@@ -233,7 +231,7 @@ func (in ProfileInput) normalize(country string) (ProfileInput, *ValidationError
 		clean, err := CheckWebsite(w.field, *w.val)
 		*w.val = clean
 		if err != nil {
-			v.Problems = append(v.Problems, err.(*ValidationError).Problems...)
+			v.Merge(err)
 		}
 	}
 	if in.Website1 == "" && in.Website2 != "" {
@@ -244,7 +242,7 @@ func (in ProfileInput) normalize(country string) (ProfileInput, *ValidationError
 	}
 	phone, err := NormalizePhone("phone", in.Phone, country)
 	if err != nil {
-		v.Problems = append(v.Problems, err.(*ValidationError).Problems...)
+		v.Merge(err)
 	}
 	in.Phone = phone
 	return in, v

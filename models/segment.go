@@ -117,7 +117,7 @@ func cleanTags(v *ValidationError, field string, in []string) TagList {
 			}
 			if err := checkTag(field, tag); err != nil {
 				if !v.Has(field) {
-					v.Problems = append(v.Problems, err.(*ValidationError).Problems...)
+					v.Merge(err)
 				}
 				continue
 			}
@@ -134,7 +134,7 @@ func (t Tenant) validSegment(ctx context.Context, in SegmentInput, exceptID int6
 	v := &ValidationError{}
 	name := strings.TrimSpace(in.Name)
 	if err := CheckName("name", name, maxSegmentName); err != nil {
-		v.Problems = append(v.Problems, err.(*ValidationError).Problems...)
+		v.Merge(err)
 	} else {
 		var n int64
 		if err := t.Scoped(ctx).Model(&Segment{}).Where("LOWER(name) = ? AND id <> ?", strings.ToLower(name), exceptID).Count(&n).Error; err != nil {

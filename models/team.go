@@ -50,9 +50,7 @@ func (t Tenant) PendingInvitations(ctx context.Context) ([]Invitation, error) {
 // (only its hash is stored).
 func (t Tenant) Invite(ctx context.Context, actor *User, email string, role Role, ip string) (*Invitation, string, error) {
 	v := &ValidationError{}
-	if err := CheckEmail("email", email); err != nil {
-		v.Problems = append(v.Problems, err.(*ValidationError).Problems...)
-	}
+	v.Merge(CheckEmail("email", email))
 	if !role.Valid() {
 		v.Add("role", "role.invalid")
 	}
@@ -127,12 +125,8 @@ func (db *DB) InvitationByToken(ctx context.Context, token string) (*Invitation,
 // invitation is consumed in the same transaction, so a link works once.
 func (db *DB) AcceptInvitation(ctx context.Context, token string, in NewUserInput) (*User, error) {
 	v := &ValidationError{}
-	if err := CheckName("name", in.Name, 100); err != nil {
-		v.Problems = append(v.Problems, err.(*ValidationError).Problems...)
-	}
-	if err := CheckPasswordRules("password", in.Password); err != nil {
-		v.Problems = append(v.Problems, err.(*ValidationError).Problems...)
-	}
+	v.Merge(CheckName("name", in.Name, 100))
+	v.Merge(CheckPasswordRules("password", in.Password))
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

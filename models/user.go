@@ -141,15 +141,9 @@ type NewUserInput struct {
 }
 
 func (in NewUserInput) validate(v *ValidationError) {
-	if err := CheckName("name", in.Name, 100); err != nil {
-		v.Problems = append(v.Problems, err.(*ValidationError).Problems...)
-	}
-	if err := CheckEmail("email", in.Email); err != nil {
-		v.Problems = append(v.Problems, err.(*ValidationError).Problems...)
-	}
-	if err := CheckPasswordRules("password", in.Password); err != nil {
-		v.Problems = append(v.Problems, err.(*ValidationError).Problems...)
-	}
+	v.Merge(CheckName("name", in.Name, 100))
+	v.Merge(CheckEmail("email", in.Email))
+	v.Merge(CheckPasswordRules("password", in.Password))
 }
 
 func (db *DB) newUser(tx *gorm.DB, in NewUserInput, admin bool) (*User, error) {
@@ -237,9 +231,7 @@ func (db *DB) ChangePassword(ctx context.Context, userID int64, current, next, k
 	if !passwordMatches(current, u.PasswordHash) {
 		v.Add("current", "password.current_wrong")
 	}
-	if err := CheckPasswordRules("new", next); err != nil {
-		v.Problems = append(v.Problems, err.(*ValidationError).Problems...)
-	}
+	v.Merge(CheckPasswordRules("new", next))
 	if err := v.Err(); err != nil {
 		return err
 	}

@@ -113,7 +113,7 @@ func (in VerificationInput) normalize(documents int) (VerificationInput, *Valida
 	if strings.TrimSpace(in.Website) == "" {
 		v.Add("website", "verify.website.required")
 	} else if w, err := CheckWebsite("website", in.Website); err != nil {
-		v.Problems = append(v.Problems, err.(*ValidationError).Problems...)
+		v.Merge(err)
 	} else {
 		in.Website = w
 	}
