@@ -49,38 +49,16 @@ func (h *Handler) updateContact(c echo.Context) error {
 	}
 	f := formFrom(c, fields...)
 	in := models.ContactEdit{Name: f.Value("name"), FirstName: f.Value("first_name"), LastName: f.Value("last_name"),
-		Email: f.Value("email"), Language: f.Value("language"), Attrs: map[string]string{}}
+		Email: f.Value("email"), Language: f.Value("language"), Attrs: map[string]string{},
+		NewKey: f.Value("attr_new_key"), NewValue: f.Value("attr_new_value")}
 	for k := range contact.Attrs {
 		in.Attrs[k] = f.Value(models.AttrField(k))
 	}
-	// A new attribute is checked here, where its two fields are known.
-	newKey, newValue := strings.ToLower(strings.TrimSpace(f.Value("attr_new_key"))), strings.TrimSpace(f.Value("attr_new_value"))
-	switch {
-	case newKey == "" && newValue == "":
-	case !models.ValidAttrKey(newKey):
-		f.SetError("attr_new_key", t(c, "contact.attr_key_invalid"))
-	case contact.Attrs[newKey] != "":
-		f.SetError("attr_new_key", t(c, "contact.attr_key_taken"))
-	case newValue == "":
-		f.SetError("attr_new_value", t(c, "contact.attr_value_required"))
-	default:
-		in.Attrs[newKey] = newValue
-	}
 	updated, err := tn.UpdateContact(c.Request().Context(), contact.ID, in)
 	if err != nil {
-		if v, ok := models.AsValidation(err); ok && newKey != "" {
-			// The new attribute's value problems belong to its value field.
-			for i, pr := range v.Problems {
-				if pr.Field == models.AttrField(newKey) && !slices.Contains(fields, pr.Field) {
-					v.Problems[i].Field = "attr_new_value"
-				}
-			}
-		}
 		if ferr := web.FormErrors(c, f, err); ferr != nil {
 			return ferr
 		}
-	}
-	if f.HasErrors() {
 		return h.renderEditContact(c, http.StatusUnprocessableEntity, contact, f)
 	}
 	h.auditContacts(c, "contact.updated", "contact", contactIDText(contact.ID), "fields="+strings.Join(changedFields(contact, updated), ","))

@@ -539,6 +539,13 @@ func TestEditContact(t *testing.T) {
 	if got, _ := tn.ContactByID(ctx, ids[0]); got.Name != "Kunde 0" || got.Attrs["ort"] != "Köln" {
 		t.Errorf("a refused edit changed the contact: %+v", got)
 	}
+	// A good name with only the new attribute's name wrong: refused whole.
+	if p := c.post(path, vals("name", "Neu", "attr_kundennr", "K-1", "attr_ort", "Köln", "attr_new_key", "Bad Key", "attr_new_value", "x")); p.Status != http.StatusUnprocessableEntity {
+		t.Errorf("bad new attribute name: %d", p.Status)
+	}
+	if got, _ := tn.ContactByID(ctx, ids[0]); got.Name != "Kunde 0" {
+		t.Errorf("a refused edit saved the name: %q", got.Name)
+	}
 	if p := c.post(path, vals("attr_kundennr", "K-1", "attr_ort", "Köln", "attr_new_key", "ort", "attr_new_value", "Bonn")); p.Status != http.StatusUnprocessableEntity ||
 		!strings.Contains(p.Text(`[data-testid="error-attr_new_key"]`), "already has") {
 		t.Errorf("new attribute named like an existing one: %d %q", p.Status, p.Text(`[data-testid="error-attr_new_key"]`))

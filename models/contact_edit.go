@@ -25,6 +25,9 @@ type ContactEdit struct {
 	// Attrs is the full set of custom attributes after the edit; an empty
 	// value removes the attribute.
 	Attrs map[string]string
+	// NewKey and NewValue add one attribute (both empty: none). The key
+	// must be new: an existing one is changed through Attrs.
+	NewKey, NewValue string
 }
 
 // ValidAttrKey reports whether k can name a custom attribute: a lower-case
@@ -36,8 +39,8 @@ func AttrField(key string) string { return "attr_" + key }
 
 // UpdateContact saves the fields of one of the business's contacts and
 // returns it as stored. Problems are reported per field (name,
-// first_name, last_name, email, language, AttrField(key), attrs), all at
-// once; nothing is saved then. Another business's contact is ErrNotFound.
+// first_name, last_name, email, language, AttrField(key), attr_new_key,
+// attr_new_value, attrs), all at once; nothing is saved then. Another business's contact is ErrNotFound.
 func (t Tenant) UpdateContact(ctx context.Context, id int64, in ContactEdit) (*Contact, error) {
 	if err := t.check(); err != nil {
 		return nil, err
@@ -50,34 +53,33 @@ func (t Tenant) UpdateContact(ctx context.Context, id int64, in ContactEdit) (*C
 	checkOptionalText(v, "name", name, maxContactName)
 	checkOptionalText(v, "first_name", first, maxContactName)
 	checkOptionalText(v, "last_name", last, maxContactName)
-	email := strings.TrimSpace(in.Email)
-	if email != "" {
-		v.Merge(CheckEmail("email", email))
-	}
-	lang := ""
-	if l := strings.TrimSpace(in.Language); l != "" {
-		code, ok := importer.NormalizeLanguage(l)
-		if !ok {
-			v.Add("language", "contact.language_invalid")
-		}
-		lang = code
-	}
+	email, lang := contactDetails(v, in.Email, in.Language)
 	attrs := Attrs{}
 	for _, k := range slices.Sorted(maps.Keys(in.Attrs)) {
-		val := strings.TrimSpace(strings.ReplaceAll(in.Attrs[k], "\r\n", "\n"))
-		switch {
-		case val == "":
+		val := cleanAttrValue(in.Attrs[k])
+		if val == "" {
 			continue // removed
-		case !ValidAttrKey(k):
+		}
+		if !ValidAttrKey(k) {
 			v.Add(AttrField(k), "contact.attr_key_invalid")
-		case !utf8.ValidString(val):
-			v.Add(AttrField(k), "field.invalid_text")
-		case len(val) > maxAttrValueLen:
-			v.Add(AttrField(k), "field.too_long", maxAttrValueLen)
-		case hasControlCharsMultiline(val):
-			v.Add(AttrField(k), "field.control_chars")
+		} else {
+			checkAttrValue(v, AttrField(k), val)
 		}
 		attrs[k] = val
+	}
+	newKey, newValue := strings.ToLower(strings.TrimSpace(in.NewKey)), cleanAttrValue(in.NewValue)
+	if _, exists := in.Attrs[newKey]; newKey != "" || newValue != "" {
+		switch {
+		case !ValidAttrKey(newKey):
+			v.Add("attr_new_key", "contact.attr_key_invalid")
+		case exists:
+			v.Add("attr_new_key", "contact.attr_key_taken")
+		case newValue == "":
+			v.Add("attr_new_value", "contact.attr_value_required")
+		default:
+			checkAttrValue(v, "attr_new_value", newValue)
+			attrs[newKey] = newValue
+		}
 	}
 	if len(attrs) > maxAttrKeys {
 		v.Add("attrs", "contact.attrs_too_many", maxAttrKeys)
@@ -101,4 +103,38 @@ func (t Tenant) UpdateContact(ctx context.Context, id int64, in ContactEdit) (*C
 		return nil, err
 	}
 	return c, t.attachTags(ctx, c)
+}
+
+// cleanAttrValue is an attribute value as stored: trimmed, with Unix line
+// ends.
+func cleanAttrValue(s string) string { return strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n")) }
+
+// checkAttrValue checks a custom attribute's value into v at field.
+func checkAttrValue(v *ValidationError, field, val string) {
+	switch {
+	case !utf8.ValidString(val):
+		v.Add(field, "field.invalid_text")
+	case len(val) > maxAttrValueLen:
+		v.Add(field, "field.too_long", maxAttrValueLen)
+	case hasControlCharsMultiline(val):
+		v.Add(field, "field.control_chars")
+	}
+}
+
+// contactDetails checks an e-mail address and a language as a person typed
+// them (both optional) into v, and returns them as stored.
+func contactDetails(v *ValidationError, email, language string) (string, string) {
+	email = strings.TrimSpace(email)
+	if email != "" {
+		v.Merge(CheckEmail("email", email))
+	}
+	lang := ""
+	if l := strings.TrimSpace(language); l != "" {
+		code, ok := importer.NormalizeLanguage(l)
+		if !ok {
+			v.Add("language", "contact.language_invalid")
+		}
+		lang = code
+	}
+	return email, lang
 }

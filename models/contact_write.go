@@ -147,19 +147,10 @@ func (t Tenant) CreateContact(ctx context.Context, in ContactInput, recordedBy s
 	if perr != nil {
 		phoneProblem(v, "phone", perr)
 	}
-	c := &Contact{BusinessID: t.businessID, Phone: phone, Name: strings.TrimSpace(in.Name), Email: strings.TrimSpace(in.Email),
+	c := &Contact{BusinessID: t.businessID, Phone: phone, Name: strings.TrimSpace(in.Name),
 		ConsentState: ConsentNone, Attrs: Attrs{}, CreatedAt: now, UpdatedAt: now}
 	checkOptionalText(v, "name", c.Name, maxContactName)
-	if c.Email != "" {
-		v.Merge(CheckEmail("email", c.Email))
-	}
-	if lang := strings.TrimSpace(in.Language); lang != "" {
-		code, ok := importer.NormalizeLanguage(lang)
-		if !ok {
-			v.Add("language", "contact.language_invalid")
-		}
-		c.Language = code
-	}
+	c.Email, c.Language = contactDetails(v, in.Email, in.Language)
 	tags := splitTagInput(v, "tags", in.Tags)
 	var consentAt time.Time
 	if !in.Consent.empty() {
