@@ -116,11 +116,6 @@ func (s *Server) pageMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if sess.IsNew && !s.Sessions.NewAnonymousAllowed(r) {
-			s.Log.Warn("too many new sessions from one address", "ip", RealIPFrom(r))
-			c.Response().Header().Set("Retry-After", "600")
-			return echo.NewHTTPError(http.StatusTooManyRequests)
-		}
 		setCtx(c, sessionKey, sess)
 		// The session is written just before the response's first byte, so
 		// handlers change it freely and only changed sessions hit the DB.

@@ -26,13 +26,18 @@ type SessionStore struct {
 	idle   time.Duration
 	max    time.Duration
 	now    func() time.Time
-	budget sessionBudget // new anonymous sessions per address
 }
 
-// NewAnonymousAllowed reports whether r's address may start another
-// anonymous session now (see sessionBudget).
-func (s *SessionStore) NewAnonymousAllowed(r *http.Request) bool {
-	return !s.budget.exhausted(RealIPFrom(r), s.now())
+// cookieValue is what the session cookie carries. A member's session is a
+// database row and the cookie holds its token (only the token's hash is
+// stored). A visitor who is not logged in has no row: the cookie carries
+// the few values such a session holds (the CSRF token, flashes) and when
+// they were last saved, signed with the session secret. So fetching the
+// log-in page without its cookie, over and over, writes nothing.
+type cookieValue struct {
+	Token string
+	Data  map[string]string
+	Seen  int64 // Unix seconds; for the idle time-out of an anonymous session
 }
 
 // Session value keys. Values are strings.
@@ -80,10 +85,30 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 	if err != nil {
 		return sess, nil
 	}
-	var token string
-	if err := s.codec.Decode(name, c.Value, &token); err != nil || token == "" {
+	var cv cookieValue
+	if err := s.codec.Decode(name, c.Value, &cv); err != nil {
+		// A token alone: a cookie set before anonymous sessions moved
+		// into the cookie.
+		if err := s.codec.Decode(name, c.Value, &cv.Token); err != nil {
+			return sess, nil
+		}
+	}
+	now := s.now()
+	if cv.Token == "" {
+		seen := time.Unix(cv.Seen, 0)
+		if cv.Data == nil || now.Sub(seen) > s.idle {
+			return sess, nil
+		}
+		for k, v := range cv.Data {
+			sess.Values[k] = v
+		}
+		sess.IsNew = false
+		if now.Sub(seen) > time.Minute { // refresh the idle clock at most once a minute
+			markDirty(sess)
+		}
 		return sess, nil
 	}
+	token := cv.Token
 	id := models.HashToken(token)
 	row, principal, err := s.db.SessionWithPrincipal(r.Context(), id)
 	if errors.Is(err, models.ErrNotFound) {
@@ -92,7 +117,6 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 	if err != nil {
 		return sess, err
 	}
-	now := s.now()
 	if now.Sub(row.LastSeenAt) > s.idle || now.Sub(row.CreatedAt) > s.max {
 		_ = s.db.DeleteSession(r.Context(), id)
 		return sess, nil
@@ -133,20 +157,6 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 		http.SetCookie(w, s.cookie("", -1))
 		return nil
 	}
-	token, _ := sess.Values[keyToken].(string)
-	if sess.ID == "" || token == "" {
-		if _, user := sess.Values[keyUserID]; !user {
-			s.budget.spend(RealIPFrom(r), s.now())
-		}
-		token = models.NewToken()
-		sess.ID = models.HashToken(token)
-		sess.Values[keyToken] = token
-		sess.Values[keyCreated] = s.now()
-	}
-	created, _ := sess.Values[keyCreated].(time.Time)
-	if created.IsZero() {
-		created = s.now()
-	}
 	data := map[string]string{}
 	var uid *int64
 	for k, v := range sess.Values {
@@ -163,13 +173,31 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 		}
 		data[ks] = vs
 	}
+	if uid == nil && sess.ID == "" { // a visitor: everything in the cookie
+		return s.setCookie(w, sess, cookieValue{Data: data, Seen: s.now().Unix()})
+	}
+	token, _ := sess.Values[keyToken].(string)
+	if sess.ID == "" || token == "" {
+		token = models.NewToken()
+		sess.ID = models.HashToken(token)
+		sess.Values[keyToken] = token
+		sess.Values[keyCreated] = s.now()
+	}
+	created, _ := sess.Values[keyCreated].(time.Time)
+	if created.IsZero() {
+		created = s.now()
+	}
 	b, _ := json.Marshal(data)
 	row := &models.Session{ID: sess.ID, UserID: uid, Data: string(b), CreatedAt: created, LastSeenAt: s.now(),
 		IP: truncate(RealIPFrom(r), 64), UserAgent: truncate(r.UserAgent(), 200)}
 	if err := s.db.SaveSession(r.Context(), row); err != nil {
 		return err
 	}
-	encoded, err := s.codec.Encode(s.name, token)
+	return s.setCookie(w, sess, cookieValue{Token: token})
+}
+
+func (s *SessionStore) setCookie(w http.ResponseWriter, sess *sessions.Session, cv cookieValue) error {
+	encoded, err := s.codec.Encode(s.name, cv)
 	if err != nil {
 		return err
 	}
