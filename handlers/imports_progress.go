@@ -29,11 +29,9 @@ func (ih *importsHandler) showProgress(c echo.Context) error {
 	p := web.NewPage(c, "imports.progress.title", "contacts")
 	vm := views.ImportProgressVM{Import: imp, Progress: ih.progressOf(c, imp), Consent: consentText(c, imp),
 		Policy: t(c, views.ImportKey("policy", string(imp.Policy))), Size: sizeText(c, imp.FileSize), Region: regionLabel(c, imp.Settings.Region)}
-	if p.Routes["/contacts"] {
-		vm.ContactsURL = "/contacts"
-		if imp.Imported+imp.Updated > 0 {
-			vm.ContactsURL, vm.ContactsOfImport = "/contacts?import="+strconv.FormatInt(imp.ID, 10), true
-		}
+	vm.ContactsURL = "/contacts"
+	if imp.Imported+imp.Updated > 0 {
+		vm.ContactsURL, vm.ContactsOfImport = "/contacts?import="+strconv.FormatInt(imp.ID, 10), true
 	}
 	return web.Render(c, http.StatusOK, views.ImportProgressPage(p, vm))
 }
@@ -87,7 +85,6 @@ func (ih *importsHandler) progressOf(c echo.Context, imp *models.Import) views.I
 	}
 	switch {
 	case imp.Status == models.ImportRunning && imp.ProgressAt != nil && now.Sub(*imp.ProgressAt) > resumeAfter:
-		out.Resuming = true
 		out.Text["note"] = t(c, "imports.progress.resuming")
 	case imp.Status == models.ImportQueued:
 		out.Text["note"] = t(c, "imports.progress.queued_note")

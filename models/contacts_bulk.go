@@ -146,16 +146,6 @@ func e164Key(phone string) (uint64, bool) {
 	return n, err == nil
 }
 
-// active reports whether lookups may be skipped.
-func (f *FreshBook) active() bool {
-	if f == nil {
-		return false
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return !f.off
-}
-
 // needsLookup reports whether phone may be stored already.
 func (f *FreshBook) needsLookup(phone string) bool {
 	k, ok := e164Key(phone)

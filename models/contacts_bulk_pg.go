@@ -85,7 +85,7 @@ func (b *importBatch) applyPG(ctx context.Context, res *BatchResult) error {
 			}
 			return err
 		}
-		if b.fresh.active() { // another writer: look every number up from now on
+		if b.fresh != nil { // another writer: look every number up from now on
 			b.fresh.stop()
 		}
 	}
