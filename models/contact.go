@@ -290,18 +290,17 @@ func (t Tenant) Tags(ctx context.Context) ([]string, error) {
 	if ok {
 		return cached, nil
 	}
-	const q = tagsSQL
 	var out []string
 	var err error
 	if t.db.Pool != nil { // every list page asks: pgx, without GORM
-		sql, args := dollarArgs(q, []any{t.businessID, t.businessID})
+		sql, args := dollarArgs(tagsSQL, []any{t.businessID, t.businessID})
 		rows, qerr := t.db.Pool.Query(ctx, sql, args...)
 		if qerr != nil {
 			return nil, qerr
 		}
 		out, err = pgx.CollectRows(rows, pgx.RowTo[string])
 	} else {
-		err = t.db.WithContext(ctx).Raw(q, t.businessID, t.businessID).Scan(&out).Error
+		err = t.db.WithContext(ctx).Raw(tagsSQL, t.businessID, t.businessID).Scan(&out).Error
 	}
 	if err == nil {
 		t.db.tags.put(t.businessID, gen, out)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,7 +47,11 @@ func (t Tenant) ExportContacts(ctx context.Context, w io.Writer, spec ExportSpec
 		rule := seg.Rule()
 		f = ContactFilter{Segment: &rule}
 	}
-	keys, err := t.attrKeys(ctx, f)
+	cond, args, err := t.where(ctx, f)
+	if err != nil {
+		return 0, err
+	}
+	keys, err := t.attrKeys(ctx, cond, args)
 	if err != nil {
 		return 0, err
 	}
@@ -65,10 +70,6 @@ func (t Tenant) ExportContacts(ctx context.Context, w io.Writer, spec ExportSpec
 		rec = append(rec, importer.SafeCell(k))
 	}
 	if err := cw.Write(rec); err != nil {
-		return 0, err
-	}
-	cond, args, err := t.where(ctx, f)
-	if err != nil {
 		return 0, err
 	}
 	var n, after int64
@@ -126,16 +127,12 @@ func isoTime(t *time.Time) string {
 
 // attrKeys lists the attribute keys used by the filter's contacts, sorted.
 // Reading keys out of JSON differs between the databases.
-func (t Tenant) attrKeys(ctx context.Context, f ContactFilter) ([]string, error) {
-	cond, args, err := t.where(ctx, f)
-	if err != nil {
-		return nil, err
-	}
+func (t Tenant) attrKeys(ctx context.Context, cond string, args []any) ([]string, error) {
 	q := `SELECT DISTINCT j.key FROM contacts c, json_each(c.attrs) AS j WHERE ` + cond + ` ORDER BY j.key LIMIT ?`
 	if t.db.Dialect == Postgres {
 		q = `SELECT DISTINCT k FROM contacts c, jsonb_object_keys(c.attrs) AS k WHERE ` + cond + ` ORDER BY k LIMIT ?`
 	}
 	var keys []string
-	err = t.db.WithContext(ctx).Raw(q, append(args, maxExportAttrs)...).Scan(&keys).Error
+	err := t.db.WithContext(ctx).Raw(q, append(slices.Clip(args), maxExportAttrs)...).Scan(&keys).Error
 	return keys, err
 }

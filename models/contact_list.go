@@ -62,47 +62,35 @@ type ContactPage struct {
 	Prev     string
 }
 
-// sortSpec is an order: its ORDER BY, and its reverse for Previous.
-type sortSpec struct {
-	desc bool
-}
-
-func (s sortSpec) order(reverse bool) string {
-	if s.desc != reverse {
+// listOrder is the ORDER BY of the list: newest first when desc, turned
+// around when reverse (reading the page before a cursor).
+func listOrder(desc, reverse bool) string {
+	if desc != reverse {
 		return "c.id DESC"
 	}
 	return "c.id ASC"
 }
 
-func specFor(sort string) sortSpec {
-	return sortSpec{desc: NormalizeSort(sort) == SortNewest}
-}
+// encodeCursor is the keyset position after (or before) c.
+func encodeCursor(c *Contact) string { return "i" + strconv.FormatInt(c.ID, 10) }
 
-// cursor is a keyset position.
-type cursor struct {
-	id int64
-}
-
-func encodeCursor(_ sortSpec, c *Contact) string {
-	return "i" + strconv.FormatInt(c.ID, 10)
-}
-
-// decodeCursor reads a cursor; a malformed one (or one from the name order
-// of schema 4, "n...") gives ok=false and the list starts at the top.
-func decodeCursor(_ sortSpec, raw string) (cursor, bool) {
+// decodeCursor reads a cursor's id; a malformed one (or one from the name
+// order of schema 4, "n...") gives ok=false and the list starts at the top.
+func decodeCursor(raw string) (int64, bool) {
 	if len(raw) < 2 || len(raw) > 24 || raw[0] != 'i' {
-		return cursor{}, false
+		return 0, false
 	}
 	id, err := strconv.ParseInt(raw[1:], 10, 64)
-	return cursor{id: id}, err == nil && id > 0
+	return id, err == nil && id > 0
 }
 
-// keyset is the condition for rows after (or before, when back) cur.
-func (s sortSpec) keyset(cur cursor, back bool) (string, []any) {
-	if s.desc != back { // moving towards smaller ids
-		return "c.id < ?", []any{cur.id}
+// keyset is the condition for rows after (or before, when back) the
+// contact with id.
+func keyset(desc bool, id int64, back bool) (string, []any) {
+	if desc != back { // moving towards smaller ids
+		return "c.id < ?", []any{id}
 	}
-	return "c.id > ?", []any{cur.id}
+	return "c.id > ?", []any{id}
 }
 
 // where builds the filter's condition on contacts aliased c, always scoped
@@ -394,43 +382,43 @@ func (t Tenant) ListContactsWith(ctx context.Context, f ContactFilter, ex *PageE
 	if f.Limit <= 0 || f.Limit > contactPageLimit {
 		f.Limit = 50
 	}
-	spec := specFor(f.Sort)
+	desc := NormalizeSort(f.Sort) == SortNewest
 	base, args, search, searchArgs, err := t.whereParts(ctx, f)
 	if err != nil {
 		return page, err
-	}
-	back := false
-	if cur, ok := decodeCursor(spec, f.Before); ok {
-		back = true
-		cond, a := spec.keyset(cur, true)
-		base, args = base+" AND "+cond, append(args, a...)
-	} else if cur, ok := decodeCursor(spec, f.After); ok {
-		cond, a := spec.keyset(cur, false)
-		base, args = base+" AND "+cond, append(args, a...)
 	}
 	var batch *extrasBatch
 	if ex != nil {
 		batch = &extrasBatch{ex: ex}
 		if ex.CountUpTo > 0 {
-			if batch.countSQL, batch.countArgs, err = t.countUpToSQL(ctx, f, ex.CountUpTo); err != nil {
-				return page, err
+			cond, cargs := base, args
+			if search != "" {
+				cond, cargs = base+" AND "+search, append(append([]any(nil), args...), searchArgs...)
 			}
+			batch.countSQL, batch.countArgs = countUpToSQL(cond, cargs, ex.CountUpTo)
 		}
 	}
-	rows, err := t.fetchPage(ctx, f.Query, base, args, search, searchArgs, spec.order(back), f.Limit+1, batch)
+	back := false
+	if cur, ok := decodeCursor(f.Before); ok {
+		back = true
+		cond, a := keyset(desc, cur, true)
+		base, args = base+" AND "+cond, append(args, a...)
+	} else if cur, ok := decodeCursor(f.After); ok {
+		cond, a := keyset(desc, cur, false)
+		base, args = base+" AND "+cond, append(args, a...)
+	}
+	rows, err := t.fetchPage(ctx, f.Query, base, args, search, searchArgs, listOrder(desc, back), f.Limit+1, batch)
 	if err != nil {
 		return page, err
 	}
-	if batch != nil && !batch.done {
-		if ex.CountUpTo > 0 {
-			if ex.Count, ex.More, err = t.CountContactsUpTo(ctx, f, ex.CountUpTo); err != nil {
-				return page, err
-			}
+	if batch != nil && !batch.done && batch.countSQL != "" {
+		if ex.Count, ex.More, err = t.countUpTo(ctx, batch.countSQL, batch.countArgs, ex.CountUpTo); err != nil {
+			return page, err
 		}
-		if ex.WantTags {
-			if ex.Tags, err = t.Tags(ctx); err != nil {
-				return page, err
-			}
+	}
+	if ex != nil && ex.WantTags { // kept in memory between pages: no query most of the time
+		if ex.Tags, err = t.Tags(ctx); err != nil {
+			return page, err
 		}
 	}
 	more := len(rows) > f.Limit
@@ -443,16 +431,16 @@ func (t Tenant) ListContactsWith(ctx context.Context, f ContactFilter, ex *PageE
 	if len(rows) > 0 {
 		switch {
 		case back:
-			page.Next = encodeCursor(spec, &rows[len(rows)-1])
+			page.Next = encodeCursor(&rows[len(rows)-1])
 			if more {
-				page.Prev = encodeCursor(spec, &rows[0])
+				page.Prev = encodeCursor(&rows[0])
 			}
 		default:
 			if more {
-				page.Next = encodeCursor(spec, &rows[len(rows)-1])
+				page.Next = encodeCursor(&rows[len(rows)-1])
 			}
 			if f.After != "" {
-				page.Prev = encodeCursor(spec, &rows[0])
+				page.Prev = encodeCursor(&rows[0])
 			}
 		}
 	}
@@ -576,8 +564,8 @@ type extrasBatch struct {
 	done      bool
 }
 
-// pgContactsBatch runs the page query with the page's count and tag list
-// in one pipelined round trip.
+// pgContactsBatch runs the page query with the page's count in one
+// pipelined round trip.
 func (t Tenant) pgContactsBatch(ctx context.Context, inner string, args []any, order string, eb *extrasBatch) ([]Contact, error) {
 	b := &pgx.Batch{}
 	q, qa := t.pgContactsSQL(inner, args, order)
@@ -585,16 +573,6 @@ func (t Tenant) pgContactsBatch(ctx context.Context, inner string, args []any, o
 	if eb.countSQL != "" {
 		cq, ca := dollarArgs(eb.countSQL, eb.countArgs)
 		b.Queue(cq, ca...)
-	}
-	wantTags, tagGen := eb.ex.WantTags, uint64(0)
-	if wantTags {
-		var cached bool
-		if eb.ex.Tags, cached, tagGen = t.db.tags.get(t.businessID); cached {
-			wantTags = false
-		} else {
-			tq, ta := dollarArgs(tagsSQL, []any{t.businessID, t.businessID})
-			b.Queue(tq, ta...)
-		}
 	}
 	br := t.db.Pool.SendBatch(ctx, b)
 	defer br.Close()
@@ -612,16 +590,6 @@ func (t Tenant) pgContactsBatch(ctx context.Context, inner string, args []any, o
 			return nil, err
 		}
 		eb.ex.Count, eb.ex.More = min(n, eb.ex.CountUpTo), n > eb.ex.CountUpTo
-	}
-	if wantTags {
-		tr, err := br.Query()
-		if err != nil {
-			return nil, err
-		}
-		if eb.ex.Tags, err = pgx.CollectRows(tr, pgx.RowTo[string]); err != nil {
-			return nil, err
-		}
-		t.db.tags.put(t.businessID, tagGen, eb.ex.Tags)
 	}
 	eb.done = true
 	return out, br.Close()
@@ -712,9 +680,8 @@ func (t Tenant) CountContacts(ctx context.Context, f ContactFilter) (int64, erro
 	return n, err
 }
 
-// countUpToSQL counts the filter's contacts up to limit+1.
-func (t Tenant) countUpToSQL(ctx context.Context, f ContactFilter, limit int64) (string, []any, error) {
-	cond, args, err := t.where(ctx, f)
+// countUpToSQL counts the contacts matching cond up to limit+1.
+func countUpToSQL(cond string, args []any, limit int64) (string, []any) {
 	order := ""
 	if cond == "c.business_id = ?" {
 		// The whole book: count the newest rows, the pages the list has
@@ -722,7 +689,7 @@ func (t Tenant) countUpToSQL(ctx context.Context, f ContactFilter, limit int64) 
 		// through its ring buffer from the operating system each time.
 		order = " ORDER BY c.id DESC"
 	}
-	return "SELECT COUNT(*) FROM (SELECT 1 FROM contacts c WHERE " + cond + order + " LIMIT " + strconv.FormatInt(limit+1, 10) + ") x", args, err
+	return "SELECT COUNT(*) FROM (SELECT 1 FROM contacts c WHERE " + cond + order + " LIMIT " + strconv.FormatInt(limit+1, 10) + ") x", args
 }
 
 // CountContactsUpTo counts matching contacts but stops at limit, so a list
@@ -732,10 +699,16 @@ func (t Tenant) CountContactsUpTo(ctx context.Context, f ContactFilter, limit in
 	if err := t.check(); err != nil {
 		return 0, false, err
 	}
-	q, args, err := t.countUpToSQL(ctx, f, limit)
+	cond, args, err := t.where(ctx, f)
 	if err != nil {
 		return 0, false, err
 	}
+	q, args := countUpToSQL(cond, args, limit)
+	return t.countUpTo(ctx, q, args, limit)
+}
+
+// countUpTo runs a countUpToSQL query.
+func (t Tenant) countUpTo(ctx context.Context, q string, args []any, limit int64) (n int64, more bool, err error) {
 	if t.db.Pool != nil { // every list page asks: pgx, without GORM
 		q, args = dollarArgs(q, args)
 		err = t.db.Pool.QueryRow(ctx, q, args...).Scan(&n)
