@@ -572,3 +572,17 @@ func TestEditContact(t *testing.T) {
 		t.Errorf("audit: %+v", events)
 	}
 }
+
+// TestErrorPageNavigation: an error page shows a member the same
+// navigation as every other page, without links to areas not built yet.
+func TestErrorPageNavigation(t *testing.T) {
+	a := newApp(t)
+	c := a.signup("Laden", "owner@laden.example")
+	p := c.get("/contacts/999999")
+	if p.Status != http.StatusNotFound {
+		t.Fatalf("status %d", p.Status)
+	}
+	if !p.Has(`nav a[href="/contacts"]`) || p.Has(`a[href="/campaigns"]`) || p.Has(`a[href="/invoices"]`) {
+		t.Errorf("navigation on an error page: %q", p.Text("nav"))
+	}
+}

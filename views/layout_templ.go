@@ -35,7 +35,7 @@ func navItems(p Page) []navItem {
 	}
 	out := items[:0]
 	for _, it := range items {
-		if p.Routes == nil || p.Routes[it.href] {
+		if p.Routes[it.href] { // areas still to come have no routes yet
 			out = append(out, it)
 		}
 	}

@@ -17,11 +17,19 @@ import (
 // NewPage builds the typed page every view receives: title, actor,
 // locale, CSRF token, CSP nonce, flashes and the active navigation item.
 func NewPage(c echo.Context, titleKey, nav string) views.Page {
+	p := basePage(c, titleKey)
+	p.Nav, p.Flashes = nav, takeFlashes(c)
+	return p
+}
+
+// basePage is the page without flashes (an error page leaves them for the
+// next page) and without an active navigation item.
+func basePage(c echo.Context, titleKey string) views.Page {
 	ctx := c.Request().Context()
 	a := ActorFrom(ctx)
 	l := LocaleFrom(ctx)
-	p := views.Page{Title: l.T(titleKey), Nav: nav, L: l, CSRF: CSRFToken(c), Nonce: NonceFrom(ctx),
-		User: a.User, Business: a.Business, Flashes: takeFlashes(c), Path: c.Request().URL.Path, Routes: getRoutes(c.Echo())}
+	p := views.Page{Title: l.T(titleKey), L: l, CSRF: CSRFToken(c), Nonce: NonceFrom(ctx),
+		User: a.User, Business: a.Business, Path: c.Request().URL.Path, Routes: getRoutes(c.Echo())}
 	if a.Membership != nil {
 		p.Role = a.Membership.Role
 	}
@@ -147,13 +155,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 			key = "error.internal"
 		}
 	}
-	p := views.Page{Title: l.T(key + ".title"), L: l, Nonce: NonceFrom(ctx), User: ActorFrom(ctx).User, Business: ActorFrom(ctx).Business}
-	if sessionFrom(ctx) != nil {
-		p.CSRF = CSRFToken(c)
-	}
-	if a := ActorFrom(ctx); a.Membership != nil {
-		p.Role = a.Membership.Role
-	}
+	p := basePage(c, key+".title")
 	if rerr := Render(c, status, views.ErrorPage(p, status, l.T(key+".text"))); rerr != nil {
 		s.Log.Warn("render error page", "error", rerr)
 	}
