@@ -53,8 +53,9 @@ func BuildPreview(ctx context.Context, r io.Reader, f importer.Format, m importe
 		pr := PreviewRow{Row: row, Raw: append([]string(nil), rec...)}
 		switch {
 		case ie != nil:
-			pr.Err = &importer.RowError{Row: row, Raw: pr.Raw, Code: ie.Code, Message: ie.Message}
-		case blank(rec):
+			re := ie.RowError(pr.Raw)
+			pr.Err = &re
+		case importer.BlankRecord(rec):
 			p.Blank++
 			continue
 		default:
@@ -74,15 +75,4 @@ func BuildPreview(ctx context.Context, r io.Reader, f importer.Format, m importe
 		}
 	}
 	return p, nil
-}
-
-func blank(rec []string) bool {
-	for _, v := range rec {
-		for _, r := range v {
-			if r != ' ' && r != '\t' && r != '\r' && r != '\n' {
-				return false
-			}
-		}
-	}
-	return true
 }

@@ -278,10 +278,10 @@ func (j *job) run(m Mapping, d Defaults) {
 	for _, in := range j.rows {
 		rec := j.cells[in.start:in.end:in.end]
 		if in.err != nil {
-			b.Errors = append(b.Errors, RowError{Row: in.row, Raw: rec, Code: in.err.Code, Message: in.err.detail})
+			b.Errors = append(b.Errors, in.err.RowError(rec))
 			continue
 		}
-		if blankRecord(rec) {
+		if BlankRecord(rec) {
 			b.Blank++
 			continue
 		}
@@ -295,7 +295,9 @@ func (j *job) run(m Mapping, d Defaults) {
 	j.out = b
 }
 
-func blankRecord(rec []string) bool {
+// BlankRecord reports whether every cell of rec is empty or white space:
+// such a row is counted as blank, neither imported nor rejected.
+func BlankRecord(rec []string) bool {
 	for _, v := range rec {
 		if strings.TrimSpace(v) != "" {
 			return false

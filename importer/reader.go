@@ -71,6 +71,12 @@ type Error struct {
 }
 
 func (e *Error) Error() string { return e.Message }
+
+// RowError is the rejected row a non-fatal read error stands for, as the
+// import records it (raw is the row's cells).
+func (e *Error) RowError(raw []string) RowError {
+	return RowError{Row: e.Row, Raw: raw, Code: e.Code, Message: e.detail}
+}
 func (e *Error) Unwrap() error { return e.Err }
 
 func fatalf(code string, row int, format string, args ...any) *Error {
