@@ -1,11 +1,8 @@
 package contactimport
 
 import (
-	"bufio"
 	"context"
-	"encoding/csv"
 	"io"
-	"strconv"
 
 	"github.com/optline/optline/importer"
 	"github.com/optline/optline/models"
@@ -32,24 +29,8 @@ func WriteReport(ctx context.Context, w io.Writer, tn models.Tenant, imp *models
 	if err != nil {
 		return err
 	}
-	width = max(width, len(imp.Headers))
-	bw := bufio.NewWriterSize(w, 64<<10)
-	if _, err := bw.WriteString("\uFEFF"); err != nil {
-		return err
-	}
-	cw := csv.NewWriter(bw)
-	cw.Comma = ReportDelimiter(imp)
-	cw.UseCRLF = true
-	rec := make([]string, 0, 3+width)
-	rec = append(rec, "row", "field", "reason")
-	for i := range width {
-		h := ""
-		if i < len(imp.Headers) {
-			h = imp.Headers[i]
-		}
-		rec = append(rec, importer.SafeCell(h))
-	}
-	if err := cw.Write(rec); err != nil {
+	rep, err := importer.NewErrorReport(w, ReportDelimiter(imp), imp.Headers, width)
+	if err != nil {
 		return err
 	}
 	columns := fieldColumns(imp)
@@ -60,33 +41,19 @@ func WriteReport(ctx context.Context, w io.Writer, tn models.Tenant, imp *models
 			return err
 		}
 		for _, e := range page {
-			rec = rec[:0]
 			field := e.Field
 			if col, ok := columns[e.Field]; ok {
 				field = col
 			}
-			rec = append(rec, strconv.FormatInt(e.Row, 10), importer.SafeCell(field), importer.SafeCell(e.Message))
-			for i := range width {
-				v := ""
-				if i < len(e.Raw) {
-					v = e.Raw[i]
-				}
-				rec = append(rec, importer.SafeCell(v))
-			}
-			if err := cw.Write(rec); err != nil {
+			if err := rep.Write(e.Row, field, e.Message, e.Raw); err != nil {
 				return err
 			}
 			after = e.Row
 		}
 		if len(page) < 1000 {
-			break
+			return rep.Close()
 		}
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return err
-	}
-	return bw.Flush()
 }
 
 // fieldColumns names, per contact field, the file's column that held it:

@@ -55,46 +55,71 @@ func WriteErrorReport(w io.Writer, headers []string, errs []RowError) error {
 // the uploaded file's delimiter so the report opens the same way the file
 // did (German Excel expects semicolons).
 func WriteErrorReportFormat(w io.Writer, delimiter rune, headers []string, errs []RowError) error {
-	bw := bufio.NewWriter(w)
-	if _, err := bw.Write(bomUTF8); err != nil {
-		return err
-	}
-	cw := csv.NewWriter(bw)
-	cw.Comma = delimiter
-	cw.UseCRLF = true
-	width := len(headers)
+	width := 0
 	for _, e := range errs {
 		width = max(width, len(e.Raw))
 	}
-	rec := make([]string, 0, 3+width)
-	rec = append(rec, "row", "field", "reason")
-	for i := range width {
-		h := ""
-		if i < len(headers) {
-			h = headers[i]
-		}
-		rec = append(rec, SafeCell(h))
-	}
-	if err := cw.Write(rec); err != nil {
+	rep, err := NewErrorReport(w, delimiter, headers, width)
+	if err != nil {
 		return err
 	}
 	for _, e := range errs {
-		rec = rec[:0]
-		rec = append(rec, strconv.Itoa(e.Row), SafeCell(e.Field), SafeCell(e.Message))
-		for i := range width {
-			v := ""
-			if i < len(e.Raw) {
-				v = e.Raw[i]
-			}
-			rec = append(rec, SafeCell(v))
-		}
-		if err := cw.Write(rec); err != nil {
+		if err := rep.Write(int64(e.Row), e.Field, e.Message, e.Raw); err != nil {
 			return err
 		}
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	return rep.Close()
+}
+
+// ErrorReport writes an error report (see WriteErrorReport) a row at a
+// time, for reports too long to hold in memory.
+type ErrorReport struct {
+	bw    *bufio.Writer
+	cw    *csv.Writer
+	width int
+	rec   []string
+}
+
+// NewErrorReport writes the byte order mark and the header row (row,
+// field, reason, then headers, padded to width columns) and returns the
+// writer for the rows.
+func NewErrorReport(w io.Writer, delimiter rune, headers []string, width int) (*ErrorReport, error) {
+	r := &ErrorReport{bw: bufio.NewWriterSize(w, 64<<10), width: max(width, len(headers))}
+	if _, err := r.bw.Write(bomUTF8); err != nil {
+		return nil, err
+	}
+	r.cw = csv.NewWriter(r.bw)
+	r.cw.Comma = delimiter
+	r.cw.UseCRLF = true
+	if err := r.write("row", "field", "reason", headers); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Write adds one rejected row: its number, the field at fault, the reason
+// and the row's cells as read.
+func (r *ErrorReport) Write(row int64, field, reason string, raw []string) error {
+	return r.write(strconv.FormatInt(row, 10), field, reason, raw)
+}
+
+func (r *ErrorReport) write(row, field, reason string, cells []string) error {
+	r.rec = append(r.rec[:0], row, SafeCell(field), SafeCell(reason))
+	for i := range r.width {
+		v := ""
+		if i < len(cells) {
+			v = cells[i]
+		}
+		r.rec = append(r.rec, SafeCell(v))
+	}
+	return r.cw.Write(r.rec)
+}
+
+// Close writes out what is buffered; the report is complete after it.
+func (r *ErrorReport) Close() error {
+	r.cw.Flush()
+	if err := r.cw.Error(); err != nil {
 		return err
 	}
-	return bw.Flush()
+	return r.bw.Flush()
 }
