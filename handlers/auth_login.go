@@ -41,10 +41,9 @@ func (h *Handler) submitLogin(c echo.Context) error {
 	}
 	u, err := h.s.DB.Authenticate(ctx, f.Value("email"), f.Value("password"))
 	if err == nil {
-		if m, merr := h.s.DB.MembershipOf(ctx, u.ID); merr == nil {
-			if b, berr := h.s.DB.BusinessByID(ctx, m.BusinessID); berr == nil && b.Suspended() {
-				err = models.ErrSuspended
-			}
+		// The same one-query read and rule as every request's (web.loadActor).
+		if p, perr := h.s.DB.PrincipalOf(ctx, u.ID); perr == nil && p.Business != nil && p.Business.Suspended() {
+			err = models.ErrSuspended
 		}
 	}
 	switch {

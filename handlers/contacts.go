@@ -92,7 +92,7 @@ func (h *Handler) modelFilter(c echo.Context, tn models.Tenant, vf *views.Contac
 		f.Tags = []string{vf.Tag}
 	}
 	if vf.Segment != "" {
-		id, err := parseContactID(vf.Segment)
+		id, err := parseID(vf.Segment)
 		if err != nil {
 			return f, err
 		}
@@ -104,7 +104,7 @@ func (h *Handler) modelFilter(c echo.Context, tn models.Tenant, vf *views.Contac
 		f.Segment, vf.SegmentName = &rule, seg.Name
 	}
 	if vf.Import != "" {
-		id, err := parseContactID(vf.Import)
+		id, err := parseID(vf.Import)
 		if err != nil {
 			return f, err
 		}

@@ -23,7 +23,7 @@ func (h *Handler) bulkContacts(c echo.Context) error {
 	params, _ := c.FormParams()
 	sel, selected := models.Selection{}, map[int64]bool{}
 	for _, raw := range params["id"] {
-		if id, err := parseContactID(raw); err == nil && !selected[id] {
+		if id, err := parseID(raw); err == nil && !selected[id] {
 			selected[id] = true
 			sel.IDs = append(sel.IDs, id)
 		}

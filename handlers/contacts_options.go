@@ -1,12 +1,10 @@
 package handlers
 
 import (
-	"net/http"
 	"sort"
 	"strconv"
 	"sync"
 
-	"github.com/labstack/echo/v4"
 	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
@@ -15,16 +13,6 @@ import (
 )
 
 func contactIDText(id int64) string { return strconv.FormatInt(id, 10) }
-
-// parseContactID reads an id from a form or query value; a bad one is a
-// page that does not exist.
-func parseContactID(s string) (int64, error) {
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, echo.NewHTTPError(http.StatusNotFound)
-	}
-	return id, nil
-}
 
 // contactLanguageName is a language's own name with its code: "Deutsch (de)".
 func contactLanguageName(code string) string {

@@ -14,17 +14,17 @@ import (
 )
 
 func (h *Handler) showContact(c echo.Context) error {
-	return h.renderContact(c, http.StatusOK, views.NewForm(), nil)
-}
-
-// renderContact shows the contact page with the tag form and, for
-// contacts not opted in, the record-consent form as given.
-func (h *Handler) renderContact(c echo.Context, status int, tagForm, consentForm *views.Form) error {
-	ctx := c.Request().Context()
 	tn, contact, err := h.contactFromPath(c)
 	if err != nil {
 		return err
 	}
+	return h.renderContact(c, http.StatusOK, tn, contact, views.NewForm(), nil)
+}
+
+// renderContact shows the contact page with the tag form and, for
+// contacts not opted in, the record-consent form as given.
+func (h *Handler) renderContact(c echo.Context, status int, tn models.Tenant, contact *models.Contact, tagForm, consentForm *views.Form) error {
+	ctx := c.Request().Context()
 	events, err := tn.ConsentHistory(ctx, contact.ID)
 	if err != nil {
 		return err
@@ -102,7 +102,7 @@ func (h *Handler) addContactTag(c echo.Context) error {
 		if ferr := web.FormErrors(c, f, err); ferr != nil {
 			return ferr
 		}
-		return h.renderContact(c, http.StatusUnprocessableEntity, f, nil)
+		return h.renderContact(c, http.StatusUnprocessableEntity, tn, contact, f, nil)
 	}
 	web.Flash(c, "success", t(c, "tag.added", models.NormalizeTag(f.Value("tag"))))
 	return redirect(c, "/contacts/"+contactIDText(contact.ID))
@@ -137,7 +137,7 @@ func (h *Handler) recordConsent(c echo.Context) error {
 		if ferr := web.FormErrors(c, f, err); ferr != nil {
 			return ferr
 		}
-		return h.renderContact(c, http.StatusUnprocessableEntity, views.NewForm(), f)
+		return h.renderContact(c, http.StatusUnprocessableEntity, tn, contact, views.NewForm(), f)
 	default:
 		h.auditContacts(c, "contact.opted_in", "contact", strconv.FormatInt(contact.ID, 10), "source="+f.Value("consent_source"))
 		web.Flash(c, "success", t(c, "contact.consent_recorded"))

@@ -15,8 +15,13 @@ import (
 
 func actor(c echo.Context) *web.Actor { return web.ActorFrom(c.Request().Context()) }
 
-func pathID(c echo.Context, name string) (int64, error) {
-	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+// pathID reads the id in the path parameter name.
+func pathID(c echo.Context, name string) (int64, error) { return parseID(c.Param(name)) }
+
+// parseID reads an id from the path, a form or a query value; a bad one
+// is a page that does not exist.
+func parseID(s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || id <= 0 {
 		return 0, echo.NewHTTPError(http.StatusNotFound)
 	}

@@ -16,8 +16,7 @@ func (h *Handler) countSegment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in := models.SegmentInput{All: []string{c.QueryParam("all_tags")}, Any: []string{c.QueryParam("any_tags")}, None: []string{c.QueryParam("none_tags")}}
-	rule, err := models.CleanRule(in)
+	rule, err := models.CleanRule(segmentInput(formFrom(c, segmentFields...))) // FormValue reads the query of a GET
 	if v, ok := models.AsValidation(err); ok {
 		p := v.Problems[0]
 		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"field": p.Field, "text": t(c, p.Key, p.Args...)})
