@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -255,10 +254,6 @@ func (b *importBatch) finish(res *BatchResult) {
 	}
 }
 
-func (b *importBatch) resultJSON(res *BatchResult) string {
-	j, _ := json.Marshal(res)
-	return string(j)
-}
 
 // stageRows validates rows and folds repeats of a number into its first
 // occurrence (policy update: later non-empty fields win, tags and
@@ -327,12 +322,7 @@ func (s *stagedContact) merge(o *stagedContact) {
 // finalize computes the derived columns once the row is merged.
 func (s *stagedContact) finalize() {
 	s.search = searchText(s.name, s.email, s.phone)
-	if len(s.attrs) == 0 {
-		s.attrsJSON = "{}"
-	} else {
-		j, _ := json.Marshal(s.attrs)
-		s.attrsJSON = string(j)
-	}
+	s.attrsJSON, _ = jsonAttrs(s.attrs)
 	slices.Sort(s.tags)
 }
 

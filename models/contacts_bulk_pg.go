@@ -152,7 +152,7 @@ func (b *importBatch) applyPGOnce(ctx context.Context, res *BatchResult) error {
 	}
 	if b.firstRow > 0 {
 		if _, err := tx.Exec(ctx, `UPDATE contact_import_batches SET result = $4 WHERE business_id = $1 AND import_id = $2 AND first_row = $3`,
-			biz, b.importID, b.firstRow, b.resultJSON(res)); err != nil {
+			biz, b.importID, b.firstRow, jsonText(res)); err != nil {
 			return fmt.Errorf("ledger: %w", err)
 		}
 	}

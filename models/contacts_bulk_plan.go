@@ -1,7 +1,6 @@
 package models
 
 import (
-	"encoding/json"
 	"maps"
 	"time"
 )
@@ -66,8 +65,7 @@ func (b *importBatch) plan(staged []*stagedContact, prior map[string]*priorConta
 			merged := Attrs{}
 			maps.Copy(merged, old.Attrs)
 			maps.Copy(merged, s.attrs)
-			j, _ := json.Marshal(map[string]string(merged))
-			pc.attrs = string(j)
+			pc.attrs, _ = jsonAttrs(merged)
 		} else {
 			pc.attrs, _ = jsonAttrs(old.Attrs)
 		}
@@ -76,6 +74,7 @@ func (b *importBatch) plan(staged []*stagedContact, prior map[string]*priorConta
 	return p
 }
 
+// jsonAttrs is attributes as stored: a JSON object, "{}" for none.
 func jsonAttrs(a Attrs) (string, error) {
 	v, err := a.Value()
 	return v.(string), err

@@ -66,7 +66,7 @@ func (b *importBatch) applySQLite(ctx context.Context, res *BatchResult) error {
 		}
 		if b.firstRow > 0 {
 			if _, err := conn.ExecContext(ctx, `UPDATE contact_import_batches SET result = ? WHERE business_id = ? AND import_id = ? AND first_row = ?`,
-				b.resultJSON(res), biz, b.importID, b.firstRow); err != nil {
+				jsonText(res), biz, b.importID, b.firstRow); err != nil {
 				return fmt.Errorf("ledger: %w", err)
 			}
 		}

@@ -87,7 +87,10 @@ func (t Tenant) RecordImportBatch(ctx context.Context, id, prevDone int64, d Imp
 const maxRawBytes = 32 << 10
 
 func (t Tenant) insertRowErrors(tx *gorm.DB, id int64, errs []importer.RowError) error {
-	const per = 400 // rows per statement: 8 parameters each
+	per := 400 // rows per statement: 8 parameters each
+	if t.db.Dialect == SQLite {
+		per = sqliteParams / 8 // see sqliteParams
+	}
 	for start := 0; start < len(errs); start += per {
 		part := errs[start:min(start+per, len(errs))]
 		args := make([]any, 0, len(part)*8)
