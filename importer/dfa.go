@@ -122,20 +122,24 @@ func compileDigitDFA(pattern string) (d *digitDFA, ok bool) {
 	return d, true
 }
 
-// match reports whether the whole of digits is accepted.
-func (d *digitDFA) match(digits string) bool {
+// walk is the state after reading digits from the start, -1 when no
+// match is possible any more (the dead state, or a non-digit).
+func (d *digitDFA) walk(digits string) int32 {
 	s := int32(0)
-	for i := 0; i < len(digits); i++ {
+	for i := 0; i < len(digits) && s >= 0; i++ {
 		c := digits[i] - '0'
 		if c > 9 {
-			return false
+			return -1
 		}
 		s = d.next[int(s)*10+int(c)]
-		if s < 0 {
-			return false
-		}
 	}
-	return d.accept[s]
+	return s
+}
+
+// match reports whether the whole of digits is accepted.
+func (d *digitDFA) match(digits string) bool {
+	s := d.walk(digits)
+	return s >= 0 && d.accept[s]
 }
 
 // matchPrefix reports whether some prefix of digits (possibly empty) is
@@ -163,17 +167,4 @@ func (d *digitDFA) matchPrefix(digits string) bool {
 
 // alive reports whether digits can still be extended to (or already is) a
 // match: the walk over digits never reaches the dead state.
-func (d *digitDFA) alive(digits string) bool {
-	s := int32(0)
-	for i := 0; i < len(digits); i++ {
-		c := digits[i] - '0'
-		if c > 9 {
-			return false
-		}
-		s = d.next[int(s)*10+int(c)]
-		if s < 0 {
-			return false
-		}
-	}
-	return true
-}
+func (d *digitDFA) alive(digits string) bool { return d.walk(digits) >= 0 }

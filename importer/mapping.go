@@ -298,12 +298,12 @@ func letters(cols []int) string {
 	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
 }
 
-func fieldLabel(f string) string {
-	return map[string]string{
-		FieldPhone: "phone", FieldName: "name", FieldFirstName: "first name", FieldLastName: "last name",
-		FieldEmail: "email", FieldTags: "tags", FieldOptInAt: "opt-in date", FieldOptInSource: "opt-in source",
-		FieldLanguage: "language",
-	}[f]
+func fieldLabel(f string) string { return fieldLabels[f] }
+
+var fieldLabels = map[string]string{
+	FieldPhone: "phone", FieldName: "name", FieldFirstName: "first name", FieldLastName: "last name",
+	FieldEmail: "email", FieldTags: "tags", FieldOptInAt: "opt-in date", FieldOptInSource: "opt-in source",
+	FieldLanguage: "language",
 }
 
 func validAttrKey(k string) bool {

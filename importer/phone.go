@@ -58,20 +58,22 @@ func regionLabel(region string) string {
 	return region
 }
 
+// phoneReasons end the message of each phone error code.
+var phoneReasons = map[string]string{
+	CodePhoneMissing:     "is empty",
+	CodePhoneNotANumber:  "is not a phone number",
+	CodePhoneLetters:     "contains letters; write the number in digits only",
+	CodePhoneExtension:   "has an extension; an extension cannot receive messages, remove it",
+	CodePhoneTooShort:    "is too short",
+	CodePhoneTooLong:     "is too long",
+	CodePhoneBadLength:   "has the wrong number of digits",
+	CodePhoneCountryCode: "starts with an unknown country code",
+	CodePhoneNoRegion:    "has no country code (+…) and the import has no default country",
+	CodePhoneInvalid:     "is not a valid number",
+}
+
 func phoneErr(raw, region, code string) *PhoneError {
-	reason := map[string]string{
-		CodePhoneMissing:     "is empty",
-		CodePhoneNotANumber:  "is not a phone number",
-		CodePhoneLetters:     "contains letters; write the number in digits only",
-		CodePhoneExtension:   "has an extension; an extension cannot receive messages, remove it",
-		CodePhoneTooShort:    "is too short",
-		CodePhoneTooLong:     "is too long",
-		CodePhoneBadLength:   "has the wrong number of digits",
-		CodePhoneCountryCode: "starts with an unknown country code",
-		CodePhoneNoRegion:    "has no country code (+…) and the import has no default country",
-		CodePhoneInvalid:     "is not a valid number",
-	}[code]
-	return &PhoneError{Raw: raw, Region: region, Code: code, Reason: reason}
+	return &PhoneError{Raw: raw, Region: region, Code: code, Reason: phoneReasons[code]}
 }
 
 // NormalizePhone returns raw in E.164 form ("+4915123456789"), reading numbers
