@@ -173,7 +173,6 @@ func (e *Engine) RunSlice(ctx context.Context, args ImportArgs) (outcome Outcome
 		appliers = 1
 	}
 	var queue []*pendingBatch
-	sinkFailed := false
 	defer func() { // never leave a batch running behind the slice
 		for _, p := range queue {
 			<-p.done
@@ -231,16 +230,16 @@ func (e *Engine) RunSlice(ctx context.Context, args ImportArgs) (outcome Outcome
 			head := queue[0]
 			queue = queue[1:]
 			if err := record(head); err != nil {
-				sinkFailed = true
 				return err
 			}
 		}
 		return nil
 	})
 	// Record the batches still in flight when the file ended, or when it
-	// ended in a broken row: the rows before it count.
-	var fe *importer.Error
-	if err == nil || errors.As(err, &fe) && !sinkFailed {
+	// ended in a broken row (an importer.Error comes from the file, never
+	// from the sink): the rows before it count.
+	var fileErr *importer.Error
+	if err == nil || errors.As(err, &fileErr) {
 		for len(queue) > 0 {
 			head := queue[0]
 			queue = queue[1:]
@@ -250,7 +249,6 @@ func (e *Engine) RunSlice(ctx context.Context, args ImportArgs) (outcome Outcome
 			}
 		}
 	}
-	var fileErr *importer.Error
 	switch {
 	case errors.Is(err, errSliceEnd):
 		return More, nil
