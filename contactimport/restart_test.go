@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -232,7 +233,7 @@ func TestImportSurvivesQueueRestart(t *testing.T) {
 func (f *fx) newQueue(t *testing.T, tune func(*contactimport.Engine)) *jobs.Queue {
 	t.Helper()
 	q, err := jobs.New(f.db, dbtest.Quiet, jobs.Config{Poll: 50 * time.Millisecond, Register: func(w *river.Workers) {
-		e := contactimport.Register(w, f.db, f.files)
+		e := contactimport.Register(w, f.db, f.files, slog.Default())
 		e.Log, e.Workers, e.BatchSize = dbtest.Quiet, 2, f.eng.BatchSize
 		if tune != nil {
 			tune(e)

@@ -17,6 +17,7 @@ package contactimport
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"path/filepath"
 	"time"
 
@@ -51,12 +52,14 @@ func FileStore(dataDir string) blobstore.Store {
 	return blobstore.NewLocal(filepath.Join(dataDir, "files"))
 }
 
-// Register adds the import worker to workers and returns its engine, whose
-// fields callers may tune before the queue starts.
-func Register(workers *river.Workers, db *models.DB, files blobstore.Store) *Engine {
+// Register adds the import worker and its janitor, both logging to log,
+// to workers and returns the engine, whose fields callers may tune before
+// the queue starts.
+func Register(workers *river.Workers, db *models.DB, files blobstore.Store, log *slog.Logger) *Engine {
 	e := NewEngine(db, files)
+	e.Log = log
 	river.AddWorker(workers, &Worker{e: e})
-	e.Janitor = &Janitor{DB: db, Files: files, Log: e.Log}
+	e.Janitor = &Janitor{DB: db, Files: files, Log: log}
 	river.AddWorker(workers, e.Janitor)
 	return e
 }

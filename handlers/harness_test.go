@@ -94,7 +94,7 @@ func newApp(t testing.TB, opts ...appOption) *app {
 	a.srv = web.New(cfg, db, log, web.Options{Now: clock.Now, Mailer: a.mail})
 	a.queue, err = jobs.New(db, dbtest.Quiet, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Poll: 100 * time.Millisecond,
 		Register: func(w *river.Workers) {
-			a.imports = contactimport.Register(w, db, contactimport.FileStore(cfg.DataDir))
+			a.imports = contactimport.Register(w, db, contactimport.FileStore(cfg.DataDir), log)
 		}})
 	if err != nil {
 		t.Fatalf("jobs: %v", err)

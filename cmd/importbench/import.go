@@ -83,7 +83,7 @@ func (b *bench) setUp(ctx context.Context, owner *models.User, businessID int64)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	b.queue, err = jobs.New(db, quiet, jobs.Config{Poll: 100 * time.Millisecond, Register: func(w *river.Workers) {
-		b.engine = contactimport.Register(w, db, b.files)
+		b.engine = contactimport.Register(w, db, b.files, quiet)
 		b.engine.Log = quiet
 		if o.batch > 0 {
 			b.engine.BatchSize = o.batch

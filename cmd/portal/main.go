@@ -66,8 +66,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	files := contactimport.FileStore(cfg.DataDir)
 	queue, err := jobs.New(db, log, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Files: files,
 		Register: func(w *river.Workers) {
-			imports = contactimport.Register(w, db, files)
-			imports.Log, imports.Janitor.Log = log, log
+			imports = contactimport.Register(w, db, files, log)
 		},
 		Periodic: contactimport.PeriodicJobs()})
 	if err != nil {
