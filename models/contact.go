@@ -227,6 +227,19 @@ func (t Tenant) ContactByID(ctx context.Context, id int64) (*Contact, error) {
 	return &c, t.attachTags(ctx, &c)
 }
 
+// hasContact is nil when the business has the contact, else ErrNotFound:
+// a check by primary key that reads no columns.
+func (t Tenant) hasContact(ctx context.Context, id int64) error {
+	var ids []int64
+	if err := t.Scoped(ctx).Model(&Contact{}).Where("id = ?", id).Limit(1).Pluck("id", &ids).Error; err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
 // attachTags reads the contact's tags into c.Tags.
 func (t Tenant) attachTags(ctx context.Context, c *Contact) error {
 	tags, err := t.tagsOf(ctx, []int64{c.ID})

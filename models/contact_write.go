@@ -113,22 +113,31 @@ func checkOptionalText(v *ValidationError, field, s string, max int) {
 }
 
 func splitTagInput(v *ValidationError, field, s string) []string {
+	return parseTags(v, field, "tag.too_many", s)
+}
+
+// parseTags reads tags as people type them: separated by commas,
+// semicolons, bars or line breaks, normalised, each once. The first bad
+// tag, or more than maxContactTags (tooMany), is reported at field.
+func parseTags(v *ValidationError, field, tooMany string, in ...string) []string {
 	var tags []string
-	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == '|' }) {
-		tag := NormalizeTag(part)
-		if tag == "" || slices.Contains(tags, tag) {
-			continue
-		}
-		if err := checkTag(field, tag); err != nil {
-			if !v.Has(field) {
-				v.Merge(err)
+	for _, raw := range in {
+		for _, part := range strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ';' || r == '|' || r == '\n' }) {
+			tag := NormalizeTag(part)
+			if tag == "" || slices.Contains(tags, tag) {
+				continue
 			}
-			continue
+			if err := checkTag(field, tag); err != nil {
+				if !v.Has(field) {
+					v.Merge(err)
+				}
+				continue
+			}
+			tags = append(tags, tag)
 		}
-		tags = append(tags, tag)
 	}
 	if len(tags) > maxContactTags && !v.Has(field) {
-		v.Add(field, "tag.too_many", maxContactTags)
+		v.Add(field, tooMany, maxContactTags)
 	}
 	return tags
 }
@@ -281,7 +290,7 @@ func (t Tenant) AddTag(ctx context.Context, contactID int64, tag string) error {
 	if err := checkTag("tag", tag); err != nil {
 		return err
 	}
-	if _, err := t.ContactByID(ctx, contactID); err != nil {
+	if err := t.hasContact(ctx, contactID); err != nil {
 		return err
 	}
 	defer t.tagsChanged()
@@ -290,7 +299,7 @@ func (t Tenant) AddTag(ctx context.Context, contactID int64, tag string) error {
 
 // RemoveTag removes one tag from one contact.
 func (t Tenant) RemoveTag(ctx context.Context, contactID int64, tag string) error {
-	if _, err := t.ContactByID(ctx, contactID); err != nil {
+	if err := t.hasContact(ctx, contactID); err != nil {
 		return err
 	}
 	defer t.tagsChanged()

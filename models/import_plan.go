@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -221,7 +222,7 @@ func (t Tenant) QueueImport(ctx context.Context, id int64, c Checked, by *User, 
 	var imp Import
 	err := t.db.Tx(ctx, func(tx *gorm.DB) error {
 		if err := t.ScopedTx(tx).First(&imp, "id = ?", id).Error; err != nil {
-			if err == gorm.ErrRecordNotFound {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
 				return ErrNotFound
 			}
 			return err

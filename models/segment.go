@@ -108,26 +108,7 @@ func CleanRule(in SegmentInput) (SegmentRule, error) {
 }
 
 func cleanTags(v *ValidationError, field string, in []string) TagList {
-	var out TagList
-	for _, raw := range in {
-		for _, part := range strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ';' || r == '|' || r == '\n' }) {
-			tag := NormalizeTag(part)
-			if tag == "" || slices.Contains(out, tag) {
-				continue
-			}
-			if err := checkTag(field, tag); err != nil {
-				if !v.Has(field) {
-					v.Merge(err)
-				}
-				continue
-			}
-			out = append(out, tag)
-		}
-	}
-	if len(out) > maxContactTags && !v.Has(field) {
-		v.Add(field, "segment.too_many_tags", maxContactTags)
-	}
-	return out
+	return parseTags(v, field, "segment.too_many_tags", in...)
 }
 
 func (t Tenant) validSegment(ctx context.Context, in SegmentInput, exceptID int64) (string, SegmentRule, error) {
