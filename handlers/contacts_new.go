@@ -24,22 +24,13 @@ func (h *Handler) newContactVM(c echo.Context, f *views.Form) (views.NewContactV
 	return vm, err
 }
 
-// defaultRegion is the country numbers without a country code belong to:
-// the business's country from its profile, else Germany.
-func (h *Handler) defaultRegion(c echo.Context, tn models.Tenant) string {
-	if prof, err := tn.Profile(c.Request().Context()); err == nil && prof.Country != "" {
-		return prof.Country
-	}
-	return "DE"
-}
-
 func (h *Handler) newContact(c echo.Context) error {
 	tn, err := h.tenant(c)
 	if err != nil {
 		return err
 	}
 	f := views.NewForm()
-	f.Values["country"] = h.defaultRegion(c, tn)
+	f.Values["country"], _ = defaultRegion(c, tn)
 	vm, err := h.newContactVM(c, f)
 	if err != nil {
 		return err

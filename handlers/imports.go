@@ -1,10 +1,7 @@
 package handlers
 
 import (
-	"sort"
-
 	"github.com/labstack/echo/v4"
-	"golang.org/x/text/collate"
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
 
@@ -48,7 +45,7 @@ func (ih *importsHandler) load(c echo.Context) (models.Tenant, *models.Import, e
 
 // defaultRegion is the business's country when its profile names one
 // the importer knows, else Germany.
-func (ih *importsHandler) defaultRegion(c echo.Context, tn models.Tenant) (region, zone string) {
+func defaultRegion(c echo.Context, tn models.Tenant) (region, zone string) {
 	region, zone = "DE", "UTC"
 	prof, err := tn.Profile(c.Request().Context())
 	if err != nil {
@@ -81,15 +78,7 @@ func regionName(names display.Namer, code string) string {
 // regionOptions lists the countries with phone numbering, by name in the
 // user's language.
 func regionOptions(c echo.Context) []views.Option {
-	tag := language.Make(web.LocaleFrom(c.Request().Context()).Tag)
-	names := display.Regions(tag)
-	var out []views.Option
-	for _, code := range models.Countries() {
-		if models.ValidImportRegion(code) {
-			out = append(out, views.Option{Value: code, Label: regionName(names, code)})
-		}
-	}
-	col := collate.New(tag)
-	sort.SliceStable(out, func(i, j int) bool { return col.CompareString(out[i].Label, out[j].Label) < 0 })
-	return out
+	return localeList(c, &regionLists, func(tag language.Tag) []views.Option {
+		return sortedRegions(tag, models.ValidImportRegion, regionName)
+	})
 }

@@ -17,7 +17,7 @@ func (ih *importsHandler) showUpload(c echo.Context) error {
 		return err
 	}
 	f := views.NewForm()
-	f.Values["region"], _ = ih.defaultRegion(c, tn)
+	f.Values["region"], _ = defaultRegion(c, tn)
 	f.Values["policy"] = "update"
 	return ih.renderUpload(c, http.StatusOK, f, "")
 }

@@ -120,7 +120,7 @@ func (ih *importsHandler) upload(c echo.Context) error {
 		cleanup()
 		return err
 	}
-	_, zone := ih.defaultRegion(c, tn)
+	_, zone := defaultRegion(c, tn)
 	imp, err := tn.CreateImport(ctx, models.NewImport{By: actor(c).User, FileName: up.name, FileKey: key, FileSize: up.size, SHA256: up.sum,
 		Format: a.Format, Headers: a.Header, Mapping: a.Mapping, Region: f.Value("region"), Policy: policy, TimeZone: zone, RowsTotal: int64(a.Rows)})
 	if err != nil {

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"sort"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/text/collate"
@@ -36,16 +37,49 @@ func countryName(c echo.Context, code string) string {
 }
 
 // countryOptions lists every ISO 3166 country by its name in the user's
-// language, with an empty choice first.
+// language, with an empty choice first. Naming and sorting 250 countries
+// costs ~0.3 ms, so each language's list is built once; callers must not
+// change it.
 func countryOptions(c echo.Context) []views.Option {
-	codes := models.Countries()
-	out := make([]views.Option, 0, len(codes)+1)
-	for _, code := range codes {
-		out = append(out, views.Option{Value: code, Label: countryName(c, code)})
+	return localeList(c, &countryLists, func(tag language.Tag) []views.Option {
+		return append([]views.Option{{Value: "", Label: t(c, "legal.country.choose")}},
+			sortedRegions(tag, func(string) bool { return true }, func(n display.Namer, code string) string {
+				if r, err := language.ParseRegion(code); err == nil {
+					if name := n.Name(r); name != "" {
+						return name
+					}
+				}
+				return code
+			})...)
+	})
+}
+
+var countryLists, regionLists sync.Map // locale tag → []views.Option
+
+// localeList returns the list for the request's language from lists,
+// building it with build the first time.
+func localeList(c echo.Context, lists *sync.Map, build func(language.Tag) []views.Option) []views.Option {
+	key := web.LocaleFrom(c.Request().Context()).Tag
+	if v, ok := lists.Load(key); ok {
+		return v.([]views.Option)
 	}
-	col := collate.New(language.Make(web.LocaleFrom(c.Request().Context()).Tag))
+	v, _ := lists.LoadOrStore(key, build(language.Make(key)))
+	return v.([]views.Option)
+}
+
+// sortedRegions names the countries keep accepts with label, sorted by
+// name in the language tag.
+func sortedRegions(tag language.Tag, keep func(string) bool, label func(display.Namer, string) string) []views.Option {
+	names := display.Regions(tag)
+	var out []views.Option
+	for _, code := range models.Countries() {
+		if keep(code) {
+			out = append(out, views.Option{Value: code, Label: label(names, code)})
+		}
+	}
+	col := collate.New(tag)
 	sort.SliceStable(out, func(i, j int) bool { return col.CompareString(out[i].Label, out[j].Label) < 0 })
-	return append([]views.Option{{Value: "", Label: t(c, "legal.country.choose")}}, out...)
+	return out
 }
 
 func currencyOptions(c echo.Context) []views.Option {
