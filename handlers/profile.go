@@ -90,10 +90,7 @@ func (ph *profileHandler) profileVM(c echo.Context, f, photoForm *views.Form) (v
 	if err != nil {
 		return views.ProfileVM{}, err
 	}
-	cl, err := tn.ProfileChecklist(ctx)
-	if err != nil {
-		return views.ProfileVM{}, err
-	}
+	cl := models.ChecklistOf(b, prof)
 	if f == nil {
 		f = profileForm(b, prof)
 	}

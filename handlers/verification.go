@@ -34,9 +34,7 @@ func (ph *profileHandler) verificationVM(c echo.Context, f, docForm *views.Form)
 	if vm.DocForm == nil {
 		vm.DocForm = views.NewForm()
 	}
-	if vm.Checklist, err = tn.ProfileChecklist(ctx); err != nil {
-		return vm, err
-	}
+	vm.Checklist = models.ChecklistOf(b, prof)
 	if vm.History, err = tn.VerificationRequests(ctx); err != nil {
 		return vm, err
 	}

@@ -63,5 +63,10 @@ func (t Tenant) ProfileChecklist(ctx context.Context) (Checklist, error) {
 	if err != nil {
 		return Checklist{}, err
 	}
-	return Checklist{Items: checklist(b.Name, p), State: b.VerificationState}, nil
+	return ChecklistOf(b, p), nil
+}
+
+// ChecklistOf is ProfileChecklist for a business and profile already read.
+func ChecklistOf(b *Business, p *Profile) Checklist {
+	return Checklist{Items: checklist(b.Name, p), State: b.VerificationState}
 }
