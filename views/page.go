@@ -4,6 +4,8 @@
 package views
 
 import (
+	"github.com/a-h/templ"
+
 	"github.com/optline/optline/i18n"
 	"github.com/optline/optline/models"
 )
@@ -106,6 +108,20 @@ type Field struct {
 	Accept    string // accepted types of a file input
 	// HintRef names a hint shown elsewhere on the page (instead of Hint).
 	HintRef string
+	// ID is the control's id when "f-"+Name is taken (two forms with a
+	// field of the same name on one page).
+	ID string
+	// Attrs are extra attributes of the control (data-* hooks of the
+	// page's script).
+	Attrs templ.Attributes
+}
+
+// controlID is the id of the field's control, which its label names.
+func (fd Field) controlID() string {
+	if fd.ID != "" {
+		return fd.ID
+	}
+	return "f-" + fd.Name
 }
 
 // Option is one choice of a select.
