@@ -96,29 +96,49 @@ func keyset(desc bool, id int64, back bool) (string, []any) {
 // where builds the filter's condition on contacts aliased c, always scoped
 // to the business.
 func (t Tenant) where(ctx context.Context, f ContactFilter) (string, []any, error) {
-	base, args, search, sargs, err := t.whereParts(ctx, f)
-	if search == "" || err != nil {
-		return base, args, err
-	}
-	return base + " AND " + search, append(args, sargs...), nil
+	q, err := t.whereParts(ctx, f)
+	cond, args := q.all()
+	return cond, args, err
 }
 
-// whereParts is the filter's condition without the search, and the search
-// condition ("" when there is none).
-func (t Tenant) whereParts(ctx context.Context, f ContactFilter) (base string, args []any, search string, searchArgs []any, err error) {
+// filterSQL is a filter as SQL: the condition without the search (base),
+// and the search's condition ("" for none). words are the terms of a word
+// search on PostgreSQL, which fetchPage first tries on the newest rows.
+type filterSQL struct {
+	base       string
+	args       []any
+	search     string
+	searchArgs []any
+	words      []string
+}
+
+// all is the whole condition.
+func (q filterSQL) all() (string, []any) {
+	if q.search == "" {
+		return q.base, q.args
+	}
+	return q.base + " AND " + q.search, append(slices.Clip(q.args), q.searchArgs...)
+}
+
+// whereParts is the filter as filterSQL.
+func (t Tenant) whereParts(ctx context.Context, f ContactFilter) (q filterSQL, err error) {
 	conds := []string{"c.business_id = ?"}
-	args = []any{t.businessID}
+	q.args = []any{t.businessID}
 	if terms, phone := searchTerms(f.Query); phone != notNumber && t.db.Dialect == Postgres {
-		if search, searchArgs, err = t.numberCondition(ctx, terms[0], phone); err != nil {
-			return "", nil, "", nil, err
+		if q.search, q.searchArgs, err = t.numberCondition(ctx, terms[0], phone); err != nil {
+			return filterSQL{}, err
 		}
 	} else if phone == numberIntl || phone == numberNational {
-		search, searchArgs = sqliteNumberCondition(terms[0], phone)
+		q.search, q.searchArgs = sqliteNumberCondition(terms[0], phone)
 	} else if len(terms) > 0 {
-		search, searchArgs = searchCondition(t.db.Dialect, terms)
+		q.search, q.searchArgs = searchCondition(t.db.Dialect, terms)
+		if t.db.Dialect == Postgres {
+			q.words = terms
+		}
 	} else if strings.TrimSpace(f.Query) != "" {
 		conds = append(conds, "1 = 0") // nothing searchable was typed
 	}
+	args := q.args
 	for _, tag := range f.Tags {
 		if tag = NormalizeTag(tag); tag != "" {
 			conds = append(conds, "EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.id AND t.tag = ?)")
@@ -142,7 +162,8 @@ func (t Tenant) whereParts(ctx context.Context, f ContactFilter) (base string, a
 		conds = append(conds, cond)
 		args = append(args, a...)
 	}
-	return strings.Join(conds, " AND "), args, search, searchArgs, nil
+	q.base, q.args = strings.Join(conds, " AND "), args
+	return q, nil
 }
 
 // numberForm is how a search typed as a number was written.
@@ -295,10 +316,6 @@ func (t Tenant) callingCodes(ctx context.Context) ([]string, error) {
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
-// isNumberSearch reports whether search is a numberCondition, which needs
-// no probe of the list's order: the planner picks the plan itself.
-func isNumberSearch(search string) bool { return strings.HasPrefix(search, "((c.phone >= ?") }
-
 // searchCondition matches every term as a word prefix of c.search. On
 // PostgreSQL it uses the full-text index of the name and e-mail words
 // (searchWordsExpr; the words become lexemes as they are, without a
@@ -383,7 +400,7 @@ func (t Tenant) ListContactsWith(ctx context.Context, f ContactFilter, ex *PageE
 		f.Limit = 50
 	}
 	desc := NormalizeSort(f.Sort) == SortNewest
-	base, args, search, searchArgs, err := t.whereParts(ctx, f)
+	q, err := t.whereParts(ctx, f)
 	if err != nil {
 		return page, err
 	}
@@ -391,10 +408,7 @@ func (t Tenant) ListContactsWith(ctx context.Context, f ContactFilter, ex *PageE
 	if ex != nil {
 		batch = &extrasBatch{ex: ex}
 		if ex.CountUpTo > 0 {
-			cond, cargs := base, args
-			if search != "" {
-				cond, cargs = base+" AND "+search, append(append([]any(nil), args...), searchArgs...)
-			}
+			cond, cargs := q.all()
 			batch.countSQL, batch.countArgs = countUpToSQL(cond, cargs, ex.CountUpTo)
 		}
 	}
@@ -402,12 +416,12 @@ func (t Tenant) ListContactsWith(ctx context.Context, f ContactFilter, ex *PageE
 	if cur, ok := decodeCursor(f.Before); ok {
 		back = true
 		cond, a := keyset(desc, cur, true)
-		base, args = base+" AND "+cond, append(args, a...)
+		q.base, q.args = q.base+" AND "+cond, append(slices.Clip(q.args), a...)
 	} else if cur, ok := decodeCursor(f.After); ok {
 		cond, a := keyset(desc, cur, false)
-		base, args = base+" AND "+cond, append(args, a...)
+		q.base, q.args = q.base+" AND "+cond, append(slices.Clip(q.args), a...)
 	}
-	rows, err := t.fetchPage(ctx, f.Query, base, args, search, searchArgs, listOrder(desc, back), f.Limit+1, batch)
+	rows, err := t.fetchPage(ctx, q, listOrder(desc, back), f.Limit+1, batch)
 	if err != nil {
 		return page, err
 	}
@@ -452,8 +466,8 @@ func (t Tenant) ListContactsWith(ctx context.Context, f ContactFilter, ex *PageE
 // first looks through before it asks the search index.
 const searchWindow = 5000
 
-// fetchPage reads up to limit contacts matching base and search in order,
-// with their tags.
+// fetchPage reads up to limit contacts matching q in order, with their
+// tags.
 //
 // On PostgreSQL a word search needs care. For a term that matches many
 // contacts ("m") the fastest plan walks the list's index and filters; for
@@ -464,27 +478,22 @@ const searchWindow = 5000
 // asks the search index (with plain index scans switched off for that one
 // query). A number search is b-tree ranges with statistics
 // (numberCondition) and runs as it is.
-func (t Tenant) fetchPage(ctx context.Context, query, base string, args []any, search string, searchArgs []any, order string, limit int, batch *extrasBatch) ([]Contact, error) {
+func (t Tenant) fetchPage(ctx context.Context, q filterSQL, order string, limit int, batch *extrasBatch) ([]Contact, error) {
+	cond, all := q.all()
 	if t.db.Dialect != Postgres || t.db.Pool == nil {
-		return t.fetchPageGorm(ctx, base, args, search, searchArgs, order, limit)
+		return t.fetchPageGorm(ctx, cond, all, order, limit)
 	}
-	if search == "" || isNumberSearch(search) {
-		cond, a := base, args
-		if search != "" {
-			cond, a = base+" AND "+search, append(append([]any(nil), args...), searchArgs...)
-		}
-		inner, innerArgs := "SELECT c.* FROM contacts c WHERE "+cond+" ORDER BY "+order+" LIMIT "+strconv.Itoa(limit), a
+	if len(q.words) == 0 {
+		inner := "SELECT c.* FROM contacts c WHERE " + cond + " ORDER BY " + order + " LIMIT " + strconv.Itoa(limit)
 		if batch != nil {
-			return t.pgContactsBatch(ctx, inner, innerArgs, order, batch)
+			return t.pgContactsBatch(ctx, inner, all, order, batch)
 		}
-		return t.pgContacts(ctx, nil, inner, innerArgs, order)
+		return t.pgContacts(ctx, nil, inner, all, order)
 	}
-	all := append(append([]any(nil), args...), searchArgs...)
-	terms, _ := searchTerms(query)
-	like, likeArgs := wordsLike(terms)
-	probe := "SELECT c.* FROM (SELECT * FROM contacts c WHERE " + base + " ORDER BY " + order + " LIMIT " + strconv.Itoa(searchWindow) +
+	like, likeArgs := wordsLike(q.words)
+	probe := "SELECT c.* FROM (SELECT * FROM contacts c WHERE " + q.base + " ORDER BY " + order + " LIMIT " + strconv.Itoa(searchWindow) +
 		") c WHERE " + like + " ORDER BY " + order + " LIMIT " + strconv.Itoa(limit)
-	rows, err := t.pgContacts(ctx, nil, probe, append(append([]any(nil), args...), likeArgs...), order)
+	rows, err := t.pgContacts(ctx, nil, probe, append(slices.Clip(q.args), likeArgs...), order)
 	if err != nil || len(rows) == limit {
 		return rows, err
 	}
@@ -496,7 +505,7 @@ func (t Tenant) fetchPage(ctx context.Context, query, base string, args []any, s
 	if _, err := tx.Exec(ctx, "SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = off"); err != nil {
 		return nil, err
 	}
-	rows, err = t.pgContacts(ctx, tx, "SELECT c.* FROM contacts c WHERE "+base+" AND "+search+" ORDER BY "+order+" LIMIT "+strconv.Itoa(limit), all, order)
+	rows, err = t.pgContacts(ctx, tx, "SELECT c.* FROM contacts c WHERE "+cond+" ORDER BY "+order+" LIMIT "+strconv.Itoa(limit), all, order)
 	if err != nil {
 		return nil, err
 	}
@@ -643,13 +652,9 @@ func dollarArgs(q string, args []any) (string, []any) {
 
 // fetchPageGorm is fetchPage on SQLite: the word search compares the
 // text, so there is no plan to choose.
-func (t Tenant) fetchPageGorm(ctx context.Context, base string, args []any, search string, searchArgs []any, order string, limit int) ([]Contact, error) {
+func (t Tenant) fetchPageGorm(ctx context.Context, cond string, args []any, order string, limit int) ([]Contact, error) {
 	var rows []Contact
-	cond, a := base, args
-	if search != "" {
-		cond, a = base+" AND "+search, append(append([]any(nil), args...), searchArgs...)
-	}
-	if err := t.db.WithContext(ctx).Table("contacts AS c").Select(listColumns).Where(cond, a...).Order(order).Limit(limit).Find(&rows).Error; err != nil {
+	if err := t.db.WithContext(ctx).Table("contacts AS c").Select(listColumns).Where(cond, args...).Order(order).Limit(limit).Find(&rows).Error; err != nil {
 		return nil, err
 	}
 	ids := make([]int64, len(rows))

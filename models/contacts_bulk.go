@@ -254,7 +254,6 @@ func (b *importBatch) finish(res *BatchResult) {
 	}
 }
 
-
 // stageRows validates rows and folds repeats of a number into its first
 // occurrence (policy update: later non-empty fields win, tags and
 // attributes merge, the latest consent wins; policy skip: later copies are
