@@ -209,8 +209,10 @@ func (b *bench) importFile(ctx context.Context) error {
 		done.Imported, done.Updated, done.Skipped, done.Suppressed, done.Failed, done.Duplicates, done.Blank)
 	fmt.Fprintf(b.out, "  peak memory: Go heap %.0f MB (all Go runtime memory %.0f MB), process peak RSS (VmHWM) %s\n",
 		float64(heapPeak)/(1<<20), float64(totalPeak)/(1<<20), rss)
-	var contacts int64
-	b.db.Gorm.Raw(`SELECT COUNT(*) FROM contacts WHERE business_id = ?`, b.tn.BusinessID()).Scan(&contacts)
+	contacts, err := b.countContacts(ctx)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(b.out, "  contacts stored: %d\n", contacts)
 	_, err = b.db.SQL.ExecContext(ctx, "ANALYZE")
 	return err
@@ -291,5 +293,3 @@ func peakRSS() string {
 	}
 	return "unknown"
 }
-
-func numCPU() int { return runtime.NumCPU() }

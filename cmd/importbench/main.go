@@ -29,6 +29,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -188,7 +189,7 @@ func machine() string {
 		line := strings.SplitN(string(b), "\n", 2)[0]
 		mem = strings.Join(strings.Fields(line)[1:], " ")
 	}
-	return fmt.Sprintf("%s, %d cores, %s RAM", cpu, numCPU(), mem)
+	return fmt.Sprintf("%s, %d cores, %s RAM", cpu, runtime.NumCPU(), mem)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
