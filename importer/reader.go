@@ -310,17 +310,13 @@ func (r *Reader) next() (int, []string, error) {
 	}
 	for i, v := range rec {
 		if len(v) > r.limits.MaxFieldBytes {
-			rec[i] = truncateUTF8(v, 200) + "…"
-			return row, rec, rowErrorf(CodeFieldTooLong, row, "the row's column %s%s holds %d bytes; at most %d are allowed", ColumnLetter(i), r.headerLabel(i), len(v), r.limits.MaxFieldBytes)
+			return row, r.capRecord(rec), rowErrorf(CodeFieldTooLong, row, "the row's column %s%s holds %d bytes; at most %d are allowed", ColumnLetter(i), r.headerLabel(i), len(v), r.limits.MaxFieldBytes)
 		}
 	}
 	if r.utf8 {
 		for i, v := range rec {
 			if !utf8.ValidString(v) {
-				for j := range rec {
-					rec[j] = strings.ToValidUTF8(rec[j], "\uFFFD")
-				}
-				return row, rec, rowErrorf(CodeInvalidUTF8, row, "the row's column %s%s contains bytes that are not valid UTF-8; if Excel saved the file as \"CSV (comma delimited)\", choose the encoding Windows-1252 and upload again, or save it as \"CSV UTF-8\"", ColumnLetter(i), r.headerLabel(i))
+				return row, r.capRecord(rec), rowErrorf(CodeInvalidUTF8, row, "the row's column %s%s contains bytes that are not valid UTF-8; if Excel saved the file as \"CSV (comma delimited)\", choose the encoding Windows-1252 and upload again, or save it as \"CSV UTF-8\"", ColumnLetter(i), r.headerLabel(i))
 			}
 		}
 	}
