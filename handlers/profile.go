@@ -177,11 +177,5 @@ func flashSave(c echo.Context, res models.SaveResult, okKey string) {
 	}
 }
 
-// denied answers a member whose role does not allow the action: 403 and
-// an audit entry, like the route guard does.
-func (ph *profileHandler) denied(c echo.Context) error {
-	a := actor(c)
-	_ = ph.s.DB.Audit(c.Request().Context(), models.AuditEntry{ActorID: a.User.ID, ActorEmail: a.User.Email, BusinessID: a.BusinessID(),
-		Action: "access.denied", TargetType: "route", TargetID: c.Request().Method + " " + c.Path(), IP: c.RealIP()})
-	return echo.NewHTTPError(http.StatusForbidden)
-}
+// denied answers a member whose role does not allow the action.
+func (ph *profileHandler) denied(c echo.Context) error { return ph.s.Deny(c) }
