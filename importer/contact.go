@@ -24,6 +24,7 @@ const (
 	CodeEmailInvalid       = "email_invalid"
 	CodeNameTooLong        = "name_too_long"
 	CodeDateInvalid        = "optin_date_invalid"
+	CodeDateNoSuchDay      = "optin_date_no_such_day"
 	CodeDateAmbiguous      = "optin_date_ambiguous"
 	CodeDateFuture         = "optin_date_future"
 	CodeDateTooOld         = "optin_date_too_old"

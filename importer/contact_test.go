@@ -195,7 +195,11 @@ func TestParseOptInDate(t *testing.T) {
 		{"2025-06-15T13:00:00Z", "DE", nil, time.Time{}, CodeDateFuture},
 		{"01.01.2099", "DE", nil, time.Time{}, CodeDateFuture},
 		{"1999-12-31", "DE", nil, time.Time{}, CodeDateTooOld},
-		{"31.02.2024", "DE", nil, time.Time{}, CodeDateInvalid},
+		{"31.02.2024", "DE", nil, time.Time{}, CodeDateNoSuchDay},
+		{"29.02.2025", "DE", nil, time.Time{}, CodeDateNoSuchDay},
+		{"29.02.2024", "DE", nil, utc(2024, 2, 29, 0, 0, 0), ""}, // leap year
+		{"2024-04-31 10:00", "DE", nil, time.Time{}, CodeDateNoSuchDay},
+		{"31/4/2024", "GB", nil, time.Time{}, CodeDateNoSuchDay},
 		{"2024-13-01", "DE", nil, time.Time{}, CodeDateInvalid},
 		{"2024-03-05T25:00", "DE", nil, time.Time{}, CodeDateInvalid},
 		{"March 5, 2024", "DE", nil, time.Time{}, CodeDateInvalid},
@@ -210,6 +214,9 @@ func TestParseOptInDate(t *testing.T) {
 		if code != "" && !strings.Contains(msg, tc.in) {
 			t.Errorf("message %q does not quote the value", msg)
 		}
+	}
+	if _, _, msg := ParseOptInDate("31.02.2025", Defaults{Region: "DE", Now: testNow}); msg != `opt-in date "31.02.2025" does not exist: February 2025 has 28 days` {
+		t.Errorf("no-such-day message %q", msg)
 	}
 	_, _, msg := ParseOptInDate("3/5/2024", Defaults{Region: "DE", Now: testNow})
 	if msg != `opt-in date "3/5/2024" is ambiguous (3 May or March 5?); write dates as YYYY-MM-DD or DD.MM.YYYY` {

@@ -132,12 +132,14 @@ func parseDate(s string, loc *time.Location, region string) (t time.Time, dateOn
 	if !ok || m < 1 || m > 12 || day < 1 || day > 31 {
 		return bad()
 	}
+	if n := daysIn(y, time.Month(m)); day > n {
+		// A readable date that does not exist (31.02.2025) is told apart
+		// from one we cannot read: the fix is a different day, not a format.
+		return time.Time{}, false, CodeDateNoSuchDay, fmt.Sprintf("opt-in date %q does not exist: %s %d has %d days",
+			s, time.Month(m), y, n)
+	}
 	if timePart == "" {
-		t = time.Date(y, time.Month(m), day, 0, 0, 0, 0, loc)
-		if t.Day() != day {
-			return bad() // 31.02.
-		}
-		return t, true, "", ""
+		return time.Date(y, time.Month(m), day, 0, 0, 0, 0, loc), true, "", ""
 	}
 	// time: hh:mm[:ss[.frac]][zone]
 	zoneAt := len(timePart)
@@ -397,3 +399,8 @@ var languageAliases = map[string]string{
 }
 
 func isASCIILetter(c byte) bool { c |= 0x20; return c >= 'a' && c <= 'z' }
+
+// daysIn is the number of days of month m in year y (leap years included).
+func daysIn(y int, m time.Month) int {
+	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
