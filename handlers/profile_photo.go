@@ -16,8 +16,10 @@ import (
 )
 
 // uploadPhoto replaces the profile photo after checking its bytes: JPEG
-// or PNG, square, at least 192 px, at most 5 MB. A refused photo comes
-// back on the profile page with the precise reason.
+// or PNG, square, 192 to 4096 px a side, at most 5 MB. The dimensions
+// come from the header (models.CheckPhoto), so an image bomb is refused
+// before any pixel is decoded. A refused photo comes back on the profile
+// page with the precise reason.
 func (ph *profileHandler) uploadPhoto(c echo.Context) error {
 	ctx := c.Request().Context()
 	a := actor(c)

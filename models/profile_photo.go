@@ -13,10 +13,17 @@ import (
 )
 
 // Profile photo rules (PRODUCT.md): square JPEG or PNG, at least 192 px,
-// at most 5 MB.
+// at most 4096 px a side, at most 5 MB.
+//
+// A few kilobytes of PNG or JPEG can declare 30000 × 30000 pixels (an
+// "image bomb": 3.6 GB once decoded, by us or by every browser shown it),
+// so the header's dimensions are checked before anything decodes pixels.
 const (
 	PhotoMaxBytes = 5 << 20
 	PhotoMinPx    = 192
+	PhotoMaxPx    = 4096
+	// PhotoMaxPixels bounds width × height whatever the shape.
+	PhotoMaxPixels = PhotoMaxPx * PhotoMaxPx
 )
 
 // PhotoInfo describes an accepted photo.
@@ -62,6 +69,10 @@ func CheckPhoto(field string, data []byte) (PhotoInfo, error) {
 		return info, Invalid(field, "photo.corrupt", strings.TrimPrefix(ct, "image/"))
 	}
 	w, h := cfg.Width, cfg.Height
+	// DecodeConfig reads only the header; refuse a bomb before any decode.
+	if w > PhotoMaxPx || h > PhotoMaxPx || int64(w)*int64(h) > PhotoMaxPixels {
+		return info, Invalid(field, "photo.too_many_px", w, h, PhotoMaxPx)
+	}
 	if w < PhotoMinPx || h < PhotoMinPx {
 		return info, Invalid(field, "photo.too_small", w, h, PhotoMinPx)
 	}
