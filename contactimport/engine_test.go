@@ -177,8 +177,8 @@ func TestImportDuplicatePolicies(t *testing.T) {
 		imported, updated, skipped int64
 		name1, name2               string
 	}{
-		{models.DuplicateUpdate, 1, 3, 0, "Neu2", "Yara2"},
-		{models.DuplicateSkip, 1, 0, 3, "Alt", "Yara"},
+		{models.DuplicateUpdate, 1, 1, 0, "Neu2", "Yara2"}, // repeats count as repeats, not updates
+		{models.DuplicateSkip, 1, 0, 1, "Alt", "Yara"},
 	} {
 		t.Run(string(tc.policy), func(t *testing.T) {
 			f := newFx(t)

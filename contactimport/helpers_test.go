@@ -150,8 +150,8 @@ func (f *fx) importFile(tn models.Tenant, u *models.User, content []byte, format
 func checkCounts(t *testing.T, imp *models.Import) {
 	t.Helper()
 	if imp.Counted() != imp.RowsDone {
-		t.Errorf("counts %d (imported %d, updated %d, skipped %d, suppressed %d, failed %d, blank %d) != rows done %d",
-			imp.Counted(), imp.Imported, imp.Updated, imp.Skipped, imp.Suppressed, imp.Failed, imp.Blank, imp.RowsDone)
+		t.Errorf("counts %d (imported %d, updated %d, skipped %d, suppressed %d, failed %d, repeated %d, blank %d) != rows done %d",
+			imp.Counted(), imp.Imported, imp.Updated, imp.Skipped, imp.Suppressed, imp.Failed, imp.Duplicates, imp.Blank, imp.RowsDone)
 	}
 	if imp.Status == models.ImportDone && imp.RowsDone != imp.RowsTotal {
 		t.Errorf("done with %d of %d rows", imp.RowsDone, imp.RowsTotal)

@@ -37,16 +37,16 @@ type BatchResult struct {
 	// Updated rows changed an existing contact (policy update), including
 	// later copies of a number that appears more than once.
 	Updated int `json:"updated"`
-	// Skipped rows left an existing contact alone (policy skip), including
-	// later copies of a number that appears more than once.
+	// Skipped rows left an existing contact alone (policy skip); later
+	// copies of a number of this import count as Duplicates instead.
 	Skipped int `json:"skipped"`
 	// Suppressed rows belong to someone who opted out and stays opted out:
 	// the row carried no consent dated after the opt-out. The contact is
 	// stored or updated (per policy) but not messageable.
 	Suppressed int `json:"suppressed"`
-	// Duplicates is how many of the counted rows repeated a number seen
-	// earlier in this import (same batch or an earlier one). Informative;
-	// already included in the counts above.
+	// Duplicates is how many rows repeated a number seen earlier in this
+	// import (same batch or an earlier one). The repeat is merged into
+	// that contact and counted here only, not also as updated or skipped.
 	Duplicates int `json:"duplicates"`
 	// RowErrors lists rows refused by the storage rules (number not in
 	// E.164 form, text too long...). The importer's own checks normally
@@ -239,18 +239,10 @@ type importBatch struct {
 	written []string
 }
 
-// finish adds the policy's share of folded repeats to the counts.
+// finish counts the repeats folded into a staged row: as repeats only.
 func (b *importBatch) finish(res *BatchResult) {
 	for _, s := range b.staged {
-		if s.dups == 0 {
-			continue
-		}
 		res.Duplicates += s.dups
-		if b.skip {
-			res.Skipped += s.dups
-		} else {
-			res.Updated += s.dups
-		}
 	}
 }
 

@@ -28,11 +28,16 @@ func (b *importBatch) plan(staged []*stagedContact, prior map[string]*priorConta
 	importID := b.importID
 	for _, s := range staged {
 		old := prior[s.phone]
-		if old != nil && old.ImportID != nil && *old.ImportID == b.importID {
+		// A number repeated within the import is counted once, as a
+		// repeat: in an empty book it is not an "update" of anything.
+		dup := old != nil && old.ImportID != nil && *old.ImportID == b.importID
+		if dup {
 			res.Duplicates++
 		}
 		if old != nil && b.skip {
-			res.Skipped++
+			if !dup {
+				res.Skipped++
+			}
 			continue
 		}
 		var sp *time.Time
@@ -45,6 +50,7 @@ func (b *importBatch) plan(staged []*stagedContact, prior map[string]*priorConta
 			Email: s.email, Language: s.lang, ConsentState: o.state, OptedInAt: o.inAt, OptInSource: o.source, OptedOutAt: o.outAt,
 			ImportID: &importID, Search: s.search, CreatedAt: b.now, UpdatedAt: b.now}
 		switch {
+		case dup:
 		case o.state == ConsentOptedOut:
 			res.Suppressed++
 		case old == nil:

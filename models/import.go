@@ -62,7 +62,7 @@ type Import struct {
 	// RowsTotal is the number of data rows counted when the file was
 	// checked; RowsDone the checkpoint (rows handled through the last
 	// committed batch). Every handled row is counted once in Imported,
-	// Updated, Skipped, Suppressed, Failed or Blank.
+	// Updated, Skipped, Suppressed, Failed, Duplicates or Blank.
 	RowsTotal  int64
 	RowsDone   int64
 	Imported   int64
@@ -70,7 +70,7 @@ type Import struct {
 	Skipped    int64
 	Suppressed int64
 	Failed     int64
-	Duplicates int64 // rows repeating a number seen earlier in the import (already counted above)
+	Duplicates int64 // rows repeating a number seen earlier in the import, merged into that contact
 	Blank      int64
 	BytesDone  int64
 	BytesTotal int64
@@ -96,7 +96,7 @@ type ImportSettings struct {
 
 // Counted is the number of rows the counters account for.
 func (i *Import) Counted() int64 {
-	return i.Imported + i.Updated + i.Skipped + i.Suppressed + i.Failed + i.Blank
+	return i.Imported + i.Updated + i.Skipped + i.Suppressed + i.Failed + i.Duplicates + i.Blank
 }
 
 // NeedsMapping reports whether the import waits for its column mapping.

@@ -37,7 +37,7 @@ func seedImportDemo(_ context.Context, db *DB, tx *gorm.DB, biz *Business, owner
 		Settings:      ImportSettings{Region: "DE", ConsentMode: ConsentFromDeclaration, TimeZone: "Europe/Berlin", BatchSize: importer.DefaultBatchSize},
 		ConsentSource: "in_store", ConsentAt: &consentAt, ConsentConfirmedByID: &owner.ID, ConsentConfirmedBy: owner.Name + " <" + owner.Email + ">",
 		ConsentConfirmedAt: &started,
-		RowsTotal:          412, RowsDone: 412, Imported: 371, Updated: 29, Skipped: 0, Suppressed: 3, Failed: int64(len(errs)), Duplicates: 17, Blank: 5,
+		RowsTotal:          412, RowsDone: 412, Imported: 371, Updated: 12, Skipped: 0, Suppressed: 3, Failed: int64(len(errs)), Duplicates: 17, Blank: 5,
 		BytesDone: 31_874, BytesTotal: 31_874, CreatedAt: started.Add(-2 * time.Minute), UpdatedAt: finished,
 		QueuedAt: &started, StartedAt: &started, ProgressAt: &finished, FinishedAt: &finished}
 	if err := tx.Create(imp).Error; err != nil {
