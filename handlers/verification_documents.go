@@ -88,8 +88,9 @@ func (ph *profileHandler) removeDocument(c echo.Context) error {
 	return redirect(c, "/verification#documents")
 }
 
-// serveDocument sends a document to members of its business and to
-// administrators; another business's id gives 404.
+// serveDocument sends a document to the owners of its business and to
+// administrators; another business's id gives 404, staff are denied (403,
+// audited) as on the verification page itself.
 func (ph *profileHandler) serveDocument(c echo.Context) error {
 	id, err := pathID(c, "id")
 	if err != nil {
@@ -101,6 +102,8 @@ func (ph *profileHandler) serveDocument(c echo.Context) error {
 	switch {
 	case a.IsAdmin():
 		d, err = ph.s.DB.DocumentByID(ctx, id)
+	case a.Membership != nil && !a.IsOwner():
+		return ph.denied(c)
 	case a.Membership != nil:
 		tn, terr := ph.tenant(c)
 		if terr != nil {

@@ -223,7 +223,7 @@ func TestVerificationTenantIsolationAndRoles(t *testing.T) {
 			t.Errorf("non-admin POST %s: %d", action, p.Status)
 		}
 	}
-	if p := staff.getRaw(docURL); p.Status != http.StatusOK {
+	if p := staff.getRaw(docURL); p.Status != http.StatusForbidden { // owners only (owner_only_test.go)
 		t.Errorf("staff GET document: %d", p.Status)
 	}
 	if p := admin.getRaw(docURL); p.Status != http.StatusOK {
