@@ -157,7 +157,8 @@ var e164Pattern = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 func ValidE164(s string) bool { return e164Pattern.MatchString(s) }
 
 // searchText is what the contact search matches: the lower-case words of
-// the name and the lower-case e-mail, separated by single spaces, then
+// the name, the e-mail and its domain, folded (foldSearch) and separated
+// by single spaces, then
 // two spaces (searchSep, always there), then the number's digits with and
 // without the country code, so that a number typed without it
 // ("0151 234…") finds "+49151234…". On PostgreSQL only the words before
@@ -166,9 +167,14 @@ func ValidE164(s string) bool { return e164Pattern.MatchString(s) }
 // GIN index made the import's COPY cheaper.
 func searchText(name, email, phone string) string {
 	d := strings.TrimPrefix(phone, "+")
-	words := strings.Fields(strings.ToLower(name))
-	if email = strings.ToLower(strings.TrimSpace(email)); email != "" && !strings.ContainsAny(email, " \t") {
+	words := strings.Fields(foldSearch(name))
+	if email = foldSearch(strings.TrimSpace(email)); email != "" && !strings.ContainsAny(email, " \t") {
 		words = append(words, email)
+		// The domain is a word of its own, so "example.com" finds
+		// everyone who writes from there.
+		if _, domain, ok := strings.Cut(email, "@"); ok && domain != "" {
+			words = append(words, domain)
+		}
 	}
 	s := strings.Join(words, " ") + searchSep
 	if d != "" {

@@ -135,6 +135,8 @@ func TestSearchAndFilters(t *testing.T) {
 		{Phone: "+447911123456", Name: "Oliver Smith", Email: "oliver@example.co.uk", Language: "en"},
 		{Phone: "+4915199999999", Name: "100% O_K"},
 		{Phone: "+4917612345678", Name: "Kunde 42", Email: "4711kunde@example.com"},
+		{Phone: "+34612345678", Name: "José García", Email: "josé@café-pinto.es"},
+		{Phone: "+4915211111111", Name: "Jörg Straße"},
 	} {
 		mustContact(t, tn, in)
 	}
@@ -164,6 +166,18 @@ func TestSearchAndFilters(t *testing.T) {
 		"42 #":        {"Kunde 42"}, // digits only, but not a number
 		"4711kunde":   {"Kunde 42"},
 		"kunde 4711k": {"Kunde 42"},
+		// Accents and case are folded on both sides (issue 8, item 11).
+		"muller":          {"Anna Müller"},
+		"omer yildiz":     {"Ömer Yıldız"},
+		"ÖMER":            {"Ömer Yıldız"},
+		"example.com":     {"Kunde 42", "Anna Müller"}, // an e-mail domain is a word
+		"example.co.uk":   {"Oliver Smith"},
+		"garcia":          {"José García"},
+		"jose":            {"José García"},
+		"strasse":         {"Jörg Straße"},
+		"Straße":          {"Jörg Straße"},
+		"jorg":            {"Jörg Straße"},
+		"jose@cafe-pinto": {"José García"},
 	}
 	for q, want := range cases {
 		p, err := tn.ListContacts(ctx, models.ContactFilter{Query: q})
@@ -184,7 +198,7 @@ func TestSearchAndFilters(t *testing.T) {
 		t.Errorf("tag filter: %v", names(p.Contacts))
 	}
 	p, _ = tn.ListContacts(ctx, models.ContactFilter{Consent: models.ConsentNone, Sort: models.SortOldest})
-	if len(p.Contacts) != 5 {
+	if len(p.Contacts) != 7 {
 		t.Errorf("consent filter: %v", names(p.Contacts))
 	}
 	n, more, err := tn.CountContactsUpTo(ctx, models.ContactFilter{}, 3)
@@ -689,5 +703,30 @@ func TestUpdateContactRules(t *testing.T) {
 	}
 	if p, _ := tn.ListContacts(ctx, models.ContactFilter{Query: "müller"}); len(p.Contacts) != 0 {
 		t.Error("search still finds the old name")
+	}
+}
+
+// TestSearchFoldingMigration: contacts stored before schema 7 (search text
+// without folding or e-mail domains) are found by folded terms after the
+// upgrade.
+func TestSearchFoldingMigration(t *testing.T) {
+	db, _ := ctDB(t)
+	tn := ctTenant(t, db, "A")
+	ctx := context.Background()
+	mustContact(t, tn, models.ContactInput{Phone: "+4915123456789", Name: "Anna Müller", Email: "anna@example.com"})
+	// As schema 6 stored it: lower case, accents kept, no domain word.
+	if err := db.Gorm.Exec(`UPDATE contacts SET search = ?`, "anna müller anna@example.com  4915123456789 15123456789").Error; err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := tn.ListContacts(ctx, models.ContactFilter{Query: "muller"}); len(p.Contacts) != 0 {
+		t.Fatalf("the old text should not match a folded term: %v", names(p.Contacts))
+	}
+	if err := models.RefoldContactSearch(db); err != nil { // schema 7's step
+		t.Fatal(err)
+	}
+	for _, q := range []string{"muller", "example.com", "Müller"} {
+		if p, err := tn.ListContacts(ctx, models.ContactFilter{Query: q}); err != nil || !reflect.DeepEqual(names(p.Contacts), []string{"Anna Müller"}) {
+			t.Errorf("after the upgrade, search %q = %v %v", q, names(p.Contacts), err)
+		}
 	}
 }

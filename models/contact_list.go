@@ -176,7 +176,7 @@ const (
 	numberNational            // "0151 …": a national number with its trunk 0
 )
 
-// searchTerms splits what the user typed into lower-case words, each of
+// searchTerms splits what the user typed into folded words (foldSearch), each of
 // which must start a word of the contact's name, e-mail or number. Input
 // that looks like a phone number is one term of its digits, without a
 // leading +, 00 or national 0 (phone says which it had).
@@ -214,7 +214,7 @@ func searchTerms(q string) (terms []string, phone numberForm) {
 		}
 		return []string{d}, form
 	}
-	for _, w := range strings.Fields(strings.ToLower(q)) {
+	for _, w := range strings.Fields(foldSearch(q)) {
 		w = strings.Map(func(r rune) rune {
 			if unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("@.-_'", r) {
 				return r

@@ -6,3 +6,6 @@ const (
 	PGApplyUpdatesSQL = pgApplyUpdates
 	PGUpdateTableSQL  = pgUpdateTable
 )
+
+// RefoldContactSearch runs schema 7's rewrite of the search text.
+func RefoldContactSearch(db *DB) error { return refoldContactSearch(db.Gorm, db.Dialect) }
