@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"strconv"
@@ -107,6 +109,12 @@ func (ph *profileHandler) removePhoto(c echo.Context) error {
 
 // servePhoto sends a business's photo to its own members and to
 // administrators; anyone else gets 404, as if it did not exist.
+//
+// The browser may keep the photo but must ask again before every use
+// (private, no-cache): an unchanged photo costs a 304 thanks to the ETag
+// (a new upload gets a new key, so a new ETag) and Last-Modified, and
+// after logging out the question is refused like any other request, so a
+// shared computer does not keep showing it for a day.
 func (ph *profileHandler) servePhoto(c echo.Context) error {
 	bid, err := pathID(c, "bid")
 	if err != nil {
@@ -128,5 +136,8 @@ func (ph *profileHandler) servePhoto(c echo.Context) error {
 		modified = *prof.PhotoUpdatedAt
 	}
 	name := "profile-photo" + models.PhotoInfo{ContentType: prof.PhotoType}.Ext()
-	return ph.serveBlob(c, prof.PhotoKey, prof.PhotoType, name, "private, max-age=86400", modified)
+	// http.ServeContent (in serveBlob) answers If-None-Match against this.
+	sum := sha256.Sum256([]byte(prof.PhotoKey))
+	c.Response().Header().Set("ETag", `"`+hex.EncodeToString(sum[:12])+`"`)
+	return ph.serveBlob(c, prof.PhotoKey, prof.PhotoType, name, "private, no-cache", modified)
 }
