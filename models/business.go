@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -105,9 +106,39 @@ func (db *DB) ListBusinesses(ctx context.Context, q string, limit int) ([]Busine
 			"COALESCE((SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.business_id = b.id AND m.role = 'owner' ORDER BY m.id LIMIT 1), '') AS owner").
 		Order("b.id DESC").Limit(limit)
 	if q = strings.TrimSpace(q); q != "" {
-		tx = tx.Where(`LOWER(b.name) LIKE ? ESCAPE '\'`, "%"+escapeLike(strings.ToLower(q))+"%")
+		ids, err := db.businessesNamed(ctx, q, limit)
+		if err != nil {
+			return nil, err
+		}
+		tx = tx.Where("b.id IN ?", ids)
 	}
 	return out, tx.Scan(&out).Error
+}
+
+// businessesNamed gives the ids, newest first, of up to limit businesses
+// whose name contains q with accents and case folded ("cafe" finds Café).
+// The names are folded in Go (foldSearch, as the contact search), the same
+// on both databases; a platform's list of businesses is small enough to
+// read whole for an administrator's search (one narrow column).
+func (db *DB) businessesNamed(ctx context.Context, q string, limit int) ([]int64, error) {
+	want := foldSearch(q)
+	rows, err := db.WithContext(ctx).Table("businesses").Select("id, name").Order("id DESC").Rows()
+	if err != nil {
+		return nil, fmt.Errorf("search business names: %w", err)
+	}
+	defer rows.Close()
+	ids := []int64{}
+	for rows.Next() && len(ids) < limit {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, fmt.Errorf("search business names: %w", err)
+		}
+		if strings.Contains(foldSearch(name), want) {
+			ids = append(ids, id)
+		}
+	}
+	return ids, rows.Err()
 }
 
 func escapeLike(s string) string {
