@@ -12,6 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/text/feature/plural"
+	"golang.org/x/text/language"
 )
 
 //go:embed locales
@@ -146,6 +149,50 @@ func (l *Locale) T(key string, args ...any) string {
 		return msg
 	}
 	return fmt.Sprintf(msg, args...)
+}
+
+// pluralForms names the CLDR plural categories as catalogue key suffixes.
+var pluralForms = map[plural.Form]string{
+	plural.Zero: "zero", plural.One: "one", plural.Two: "two",
+	plural.Few: "few", plural.Many: "many", plural.Other: "other",
+}
+
+// PluralForm is the CLDR plural category of count n in this locale's
+// language: "one" or "other" in English and German, more in others.
+func (l *Locale) PluralForm(n int64) string {
+	tag, err := language.Parse(l.Tag)
+	if err != nil {
+		tag = language.English
+	}
+	i := n
+	if i < 0 {
+		i = -i
+	}
+	// Plural rules look at the integer part and the (absent) fraction.
+	return pluralForms[plural.Cardinal.MatchPlural(tag, int(i), 0, 0, 0, 0)]
+}
+
+// N translates a message that depends on a count: the catalogue holds one
+// key per plural form, key+".one", key+".other" (and ".few", ".many" …
+// for languages that have them). ".other" stands in for a form a
+// catalogue lacks. Without args the message is filled with n formatted
+// for the locale; with args they fill it instead.
+func (l *Locale) N(key string, n int64, args ...any) string {
+	if len(args) == 0 {
+		args = []any{l.Int(n)}
+	}
+	if k := key + "." + l.PluralForm(n); l.has(k) {
+		return l.T(k, args...)
+	}
+	return l.T(key+".other", args...)
+}
+
+// has reports whether key is in this locale's file or its fallback.
+func (l *Locale) has(key string) bool {
+	if _, ok := l.msgs[key]; ok {
+		return true
+	}
+	return l.fallback != nil && l.fallback.has(key)
 }
 
 // Int formats an integer with grouping: 1,234,567 / 1.234.567.

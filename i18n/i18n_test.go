@@ -83,3 +83,36 @@ func TestFormatting(t *testing.T) {
 		t.Errorf("missing key %q", got)
 	}
 }
+
+var pluralUse = regexp.MustCompile(`\.N\("([a-z_]+\.[a-z_.]+)"`)
+
+// TestPluralKeysExist: every count message used has at least its
+// ".other" form, and English its ".one".
+func TestPluralKeysExist(t *testing.T) {
+	_ = filepath.Walk("..", func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() || strings.HasSuffix(path, "_templ.go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, ".templ") {
+			return nil
+		}
+		b, _ := os.ReadFile(path)
+		for _, m := range pluralUse.FindAllStringSubmatch(string(b), -1) {
+			for _, form := range []string{".one", ".other"} {
+				if !Default.Has(m[1] + form) {
+					t.Errorf("%s uses %q without %q", path, m[1], m[1]+form)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+func TestPlural(t *testing.T) {
+	en := Get("en")
+	for n, want := range map[int64]string{0: "0 matches", 1: "1 match", 2: "2 matches", 1000: "1,000 matches"} {
+		if got := en.N("contacts.matches", n); got != want {
+			t.Errorf("N(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
