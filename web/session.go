@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
 
 	"github.com/optline/optline/models"
 )
@@ -218,6 +219,21 @@ func (s *SessionStore) Renew(r *http.Request, sess *sessions.Session) error {
 	delete(sess.Values, keyToken)
 	delete(sess.Values, keyCreated)
 	sess.Values[keyCSRF] = models.NewToken()
+	return nil
+}
+
+// RotateSession gives the logged-in user's session a new identifier and
+// CSRF token, keeping them logged in with the same values (flashes
+// included): the old row is deleted, so the cookie from before the call
+// no longer works. Call it after a password change (and any other change
+// of privilege), as LogIn does at log-in; the new cookie is set with the
+// response.
+func (s *Server) RotateSession(c echo.Context) error {
+	sess := Session(c)
+	if err := s.Sessions.Renew(c.Request(), sess); err != nil {
+		return err
+	}
+	markDirty(sess)
 	return nil
 }
 
