@@ -72,15 +72,18 @@ type Import struct {
 	Failed     int64
 	Duplicates int64 // rows repeating a number seen earlier in the import, merged into that contact
 	Blank      int64
-	BytesDone  int64
-	BytesTotal int64
-	Error      string // why a failed import stopped, shown to the user
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
-	QueuedAt   *time.Time
-	StartedAt  *time.Time
-	ProgressAt *time.Time // when the checkpoint last moved
-	FinishedAt *time.Time
+	// Messageable is how many of the contacts the import wrote were opted
+	// in when it finished (nil for imports finished before schema 8).
+	Messageable *int64
+	BytesDone   int64
+	BytesTotal  int64
+	Error       string // why a failed import stopped, shown to the user
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	QueuedAt    *time.Time
+	StartedAt   *time.Time
+	ProgressAt  *time.Time // when the checkpoint last moved
+	FinishedAt  *time.Time
 }
 
 // ImportSettings are an import's choices besides the column mapping.

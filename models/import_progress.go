@@ -155,6 +155,9 @@ func (t Tenant) FinishImport(ctx context.Context, id int64, status, message stri
 	if status == ImportDone {
 		upd["rows_total"] = gorm.Expr("rows_done")
 		upd["bytes_done"] = gorm.Expr("bytes_total")
+		// One pass over the book's contacts of this import, once.
+		upd["messageable"] = gorm.Expr(`(SELECT COUNT(*) FROM contacts c WHERE c.business_id = ? AND c.import_id = ? AND c.consent_state = ?)`,
+			t.businessID, id, ConsentOptedIn)
 	}
 	return t.Scoped(ctx).Model(&Import{}).Where("id = ? AND status IN ?", id, []string{ImportQueued, ImportRunning}).Updates(upd).Error
 }
