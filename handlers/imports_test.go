@@ -23,12 +23,18 @@ import (
 	"github.com/optline/optline/web"
 )
 
-// multipartBody is an upload form with fields and, when name is set, a file.
+// multipartBody is an upload form with fields and, when name is set, a
+// file. A _csrf field goes first, as in the browser's form.
 func multipartBody(fields map[string]string, name string, content []byte) (*bytes.Buffer, string) {
 	var b bytes.Buffer
 	w := multipart.NewWriter(&b)
+	if tok, ok := fields["_csrf"]; ok {
+		_ = w.WriteField("_csrf", tok)
+	}
 	for k, v := range fields {
-		_ = w.WriteField(k, v)
+		if k != "_csrf" {
+			_ = w.WriteField(k, v)
+		}
 	}
 	if name != "" {
 		fw, _ := w.CreateFormFile("file", name)
@@ -46,8 +52,8 @@ func (c *client) uploadImport(name string, content []byte, fields map[string]str
 	if fields == nil {
 		fields = uploadDefaults
 	}
-	body, ct := multipartBody(fields, name, content)
-	req, _ := http.NewRequest(http.MethodPost, c.url("/contacts/imports?_csrf="+url.QueryEscape(c.csrf)), body)
+	body, ct := multipartBody(withField(fields, "_csrf", c.csrf), name, content)
+	req, _ := http.NewRequest(http.MethodPost, c.url("/contacts/imports"), body)
 	req.Header.Set("Content-Type", ct)
 	return c.do(req, false)
 }
@@ -150,7 +156,7 @@ func TestImportUploadTooLarge(t *testing.T) {
 	// Announced: the client sends 1 KB of a 512 KB body and waits; the
 	// answer comes before the rest.
 	pr, pw := io.Pipe()
-	req, _ := http.NewRequest(http.MethodPost, c.url("/contacts/imports?_csrf="+url.QueryEscape(c.csrf)), pr)
+	req, _ := http.NewRequest(http.MethodPost, c.url("/contacts/imports"), pr)
 	req.ContentLength = 512 << 10
 	req.Header.Set("Content-Type", "multipart/form-data; boundary=xyz")
 	go func() { _, _ = pw.Write(bytes.Repeat([]byte("a"), 1024)) }()
@@ -171,8 +177,8 @@ func TestImportUploadTooLarge(t *testing.T) {
 
 	// Streamed (no length announced): cut off at the limit.
 	big := []byte("phone,name\n" + strings.Repeat("+4915112345001,Anna Müller\n", 5000))
-	body, ct := multipartBody(uploadDefaults, "gross.csv", big)
-	req, _ = http.NewRequest(http.MethodPost, c.url("/contacts/imports?_csrf="+url.QueryEscape(c.csrf)), io.MultiReader(body))
+	body, ct := multipartBody(withField(uploadDefaults, "_csrf", c.csrf), "gross.csv", big)
+	req, _ = http.NewRequest(http.MethodPost, c.url("/contacts/imports"), io.MultiReader(body))
 	req.ContentLength = -1
 	req.Header.Set("Content-Type", ct)
 	if p := c.do(req, false); p.Status != http.StatusRequestEntityTooLarge {

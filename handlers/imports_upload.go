@@ -27,7 +27,8 @@ var uploadFields = []string{"region", "policy", "encoding", "delimiter"}
 // upload receives a contact file. The multipart body is read part by part
 // and the file streamed straight into the blob store, never held in
 // memory: a body announced larger than the limit is refused before
-// reading (413), and the body is capped while streaming. Whatever goes
+// reading (413), and the body is capped while streaming. The CSRF token
+// is the form's first field and was checked before this handler runs. Whatever goes
 // wrong after the first byte was stored, the stored file is removed.
 // The file is then read once to refuse what cannot be imported, with the
 // reason on the page (422), to count its rows and to propose a mapping.
@@ -39,13 +40,13 @@ func (ih *importsHandler) upload(c echo.Context) error {
 	}
 	f := views.NewForm()
 	max := ih.s.Config.MaxUploadBytes
-	r := c.Request()
-	limit := max + uploadOverhead
-	if r.ContentLength > limit {
+	// The route's body limit (max plus the form's overhead, registered in
+	// routes.go) and the _csrf field before the file are enforced by
+	// the web package before the reader is handed out.
+	mr, err := web.MultipartReader(c)
+	if errors.Is(err, web.ErrUploadTooLarge) {
 		return ih.tooLarge(c, f)
 	}
-	r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
-	mr, err := r.MultipartReader()
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest)
 	}

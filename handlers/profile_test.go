@@ -20,16 +20,17 @@ import (
 	"github.com/optline/optline/models"
 )
 
-// upload posts one file as multipart/form-data, with the CSRF token in
-// the query string as the upload forms do.
+// upload posts one file as multipart/form-data, with the CSRF token as
+// the first field, before the file, as the upload forms do.
 func (c *client) upload(path, field, filename string, data []byte) *page {
 	c.t.Helper()
 	var b bytes.Buffer
 	w := multipart.NewWriter(&b)
+	_ = w.WriteField("_csrf", c.csrf)
 	fw, _ := w.CreateFormFile(field, filename)
 	_, _ = fw.Write(data)
 	_ = w.Close()
-	req, _ := http.NewRequest(http.MethodPost, c.url(path+"?_csrf="+url.QueryEscape(c.csrf)), &b)
+	req, _ := http.NewRequest(http.MethodPost, c.url(path), &b)
 	req.Header.Set("Content-Type", w.FormDataContentType())
 	return c.do(req, false)
 }

@@ -10,11 +10,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/optline/optline/blobstore"
+	"github.com/optline/optline/web"
 )
-
-// uploadOverhead is what a multipart body may carry beside the file:
-// boundaries, part headers, a long file name.
-const uploadOverhead = 16 << 10
 
 var (
 	errTooLarge  = errors.New("upload too large")
@@ -33,13 +30,12 @@ type upload struct {
 // is read into memory up to max+1 bytes. Never trust the file name or the
 // part's Content-Type: callers check the bytes.
 func readUpload(c echo.Context, field string, max int64) (*upload, error) {
-	r := c.Request()
-	limit := max + uploadOverhead
-	if r.ContentLength > limit {
+	// The body limit (registered per route in routes.go) and the _csrf
+	// field before the file are enforced before the reader is handed out.
+	mr, err := web.MultipartReader(c)
+	if errors.Is(err, web.ErrUploadTooLarge) {
 		return nil, errTooLarge
 	}
-	r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
-	mr, err := r.MultipartReader()
 	if err != nil {
 		return nil, errBadUpload
 	}

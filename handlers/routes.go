@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/optline/optline/jobs"
+	"github.com/optline/optline/models"
 	"github.com/optline/optline/web"
 )
 
@@ -65,5 +66,12 @@ func Register(s *web.Server, q *jobs.Queue) *Handler {
 	for _, a := range areas {
 		a.register(h)
 	}
+
+	// Only these routes take multipart bodies, each with its own limit;
+	// every other route is capped at web.SmallBodyBytes and refuses
+	// multipart (no temporary files). Their forms send _csrf first.
+	s.AllowUpload("/contacts/imports", s.Config.MaxUploadBytes)
+	s.AllowUpload("/profile/photo", models.PhotoMaxBytes)
+	s.AllowUpload("/verification/documents", models.DocumentMaxBytes)
 	return h
 }

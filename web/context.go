@@ -42,6 +42,7 @@ const (
 	localeKey
 	nonceKey
 	realIPCtx
+	uploadKey
 )
 
 // ActorFrom returns the request's actor (never nil).

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"runtime"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -150,8 +149,10 @@ func (s *Server) pageMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		setCtx(c, localeKey, loc)
 
-		if unsafeMethod(r.Method) && !s.csrfOK(c, sess) {
-			return echo.NewHTTPError(http.StatusForbidden, "csrf")
+		if unsafeMethod(r.Method) {
+			if err := s.checkCSRF(c, sess); err != nil {
+				return err
+			}
 		}
 		if !s.setupDone(r.Context()) && c.Path() != "/setup" {
 			return c.Redirect(http.StatusSeeOther, "/setup")
@@ -204,25 +205,39 @@ func unsafeMethod(m string) bool {
 	return m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions
 }
 
-// csrfOK compares the request's token (form field _csrf or header
+// checkCSRF compares the request's token (form field _csrf or header
 // X-CSRF-Token) with the session's, in constant time. The token is
 // required whatever Sec-Fetch-Site says.
 //
-// Multipart uploads carry the token in the header or the query string, so
-// that the body is never parsed before the upload handler checks its size.
-func (s *Server) csrfOK(c echo.Context, sess *sessions.Session) bool {
+// An upload (multipart body to an upload route) carries it in its first
+// part, the hidden _csrf field that the form puts before the file: it is
+// read here, before any byte of the file, and only then does the handler
+// get the body (MultipartReader). There is no query-string token.
+func (s *Server) checkCSRF(c echo.Context, sess *sessions.Session) error {
+	forbidden := echo.NewHTTPError(http.StatusForbidden, "csrf")
 	want := stringValue(sess, keyCSRF)
 	if want == "" {
-		return false
+		return forbidden
 	}
 	r := c.Request()
-	got := r.Header.Get("X-CSRF-Token")
-	if got == "" {
-		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
-			got = r.URL.Query().Get("_csrf")
-		} else {
-			got = r.PostFormValue("_csrf")
+	st := uploadFrom(c)
+	if got := r.Header.Get("X-CSRF-Token"); got != "" {
+		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			return forbidden
 		}
+		if st != nil {
+			st.csrfDone = true
+		}
+		return nil
 	}
-	return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+	if st != nil {
+		return st.checkCSRF(want)
+	}
+	if isMultipart(r) { // refused by limitMiddleware already; never parsed
+		return forbidden
+	}
+	if subtle.ConstantTimeCompare([]byte(r.PostFormValue("_csrf")), []byte(want)) != 1 {
+		return forbidden
+	}
+	return nil
 }

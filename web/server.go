@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/optline/optline/models"
 	"github.com/optline/optline/static"
@@ -32,6 +31,7 @@ type Server struct {
 
 	hasAdmin atomic.Bool
 	public   map[string]bool
+	uploads  map[string]int64 // upload route -> body limit
 }
 
 // Options are the parts a caller may replace (tests inject a clock).
@@ -51,11 +51,13 @@ func New(cfg Config, db *models.DB, log *slog.Logger, opt Options) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{Echo: e, DB: db, Config: cfg, Log: log, Now: opt.Now, Mailer: opt.Mailer,
-		Sessions: NewSessionStore(db, cfg, opt.Now), public: map[string]bool{}, SetupToken: models.NewToken()}
+		Sessions: NewSessionStore(db, cfg, opt.Now), public: map[string]bool{}, uploads: map[string]int64{}, SetupToken: models.NewToken()}
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
 	e.HTTPErrorHandler = s.errorHandler
 	e.Use(s.recoverMiddleware, s.logMiddleware, s.headersMiddleware)
-	e.Use(middleware.BodyLimit(fmt.Sprint(cfg.MaxUploadBytes + 1<<20)))
+	// Body limits, multipart refusal and the NUL/UTF-8 rule: before
+	// sessions and CSRF, which parse the form.
+	e.Use(s.limitMiddleware)
 	e.Use(s.pageMiddleware)
 
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
