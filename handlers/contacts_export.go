@@ -31,19 +31,40 @@ func (h *Handler) exportSegment(c echo.Context) error {
 	return h.streamExport(c, tn, models.ExportSpec{SegmentID: seg.ID, Semicolon: c.QueryParam("sep") == "semicolon"}, "segment-"+contactIDText(seg.ID), "segment", contactIDText(seg.ID))
 }
 
-// streamExport writes the CSV as a download; a failure half way is logged
-// (the status line has gone out already).
+// streamExport writes the CSV as a download. Nothing is sent before the
+// export's first write, which comes after its first query and first batch
+// of rows (the export buffers): a query that fails gives the error page,
+// not a 200 with an empty file. A failure half way is logged (the status
+// line has gone out already).
 func (h *Handler) streamExport(c echo.Context, tn models.Tenant, spec models.ExportSpec, name, targetType, targetID string) error {
-	hd := c.Response().Header()
-	hd.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	hd.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+"-"+h.s.DB.Now().Format("2006-01-02")+`.csv"`)
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	c.Response().WriteHeader(http.StatusOK)
-	n, err := tn.ExportContacts(c.Request().Context(), c.Response(), spec)
+	lw := &lazyCSV{c: c, name: name + "-" + h.s.DB.Now().Format("2006-01-02") + ".csv"}
+	n, err := tn.ExportContacts(c.Request().Context(), lw, spec)
 	if err != nil {
+		if !lw.started {
+			return err
+		}
 		h.s.Log.Warn("export failed", "rows", n, "error", err)
 	}
 	h.auditContacts(c, "contacts.exported", targetType, targetID, "rows="+contactIDText(n))
 	return nil
+}
+
+// lazyCSV sends the download's headers with its first byte.
+type lazyCSV struct {
+	c       echo.Context
+	name    string
+	started bool
+}
+
+func (w *lazyCSV) Write(b []byte) (int, error) {
+	if !w.started {
+		w.started = true
+		hd := w.c.Response().Header()
+		hd.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+		hd.Set(echo.HeaderContentDisposition, `attachment; filename="`+w.name+`"`)
+		hd.Set("Cache-Control", "no-store")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		w.c.Response().WriteHeader(http.StatusOK)
+	}
+	return w.c.Response().Write(b)
 }
