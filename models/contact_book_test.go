@@ -706,7 +706,7 @@ func TestUpdateContactRules(t *testing.T) {
 	}
 }
 
-// TestSearchFoldingMigration: contacts stored before schema 7 (search text
+// TestSearchFoldingMigration: contacts stored before schema 6 (search text
 // without folding or e-mail domains) are found by folded terms after the
 // upgrade.
 func TestSearchFoldingMigration(t *testing.T) {
@@ -714,14 +714,14 @@ func TestSearchFoldingMigration(t *testing.T) {
 	tn := ctTenant(t, db, "A")
 	ctx := context.Background()
 	mustContact(t, tn, models.ContactInput{Phone: "+4915123456789", Name: "Anna Müller", Email: "anna@example.com"})
-	// As schema 6 stored it: lower case, accents kept, no domain word.
+	// As schema 5 stored it: lower case, accents kept, no domain word.
 	if err := db.Gorm.Exec(`UPDATE contacts SET search = ?`, "anna müller anna@example.com  4915123456789 15123456789").Error; err != nil {
 		t.Fatal(err)
 	}
 	if p, _ := tn.ListContacts(ctx, models.ContactFilter{Query: "muller"}); len(p.Contacts) != 0 {
 		t.Fatalf("the old text should not match a folded term: %v", names(p.Contacts))
 	}
-	if err := models.RefoldContactSearch(db); err != nil { // schema 7's step
+	if err := models.RefoldContactSearch(db); err != nil { // schema 6's step
 		t.Fatal(err)
 	}
 	for _, q := range []string{"muller", "example.com", "Müller"} {

@@ -7,5 +7,5 @@ const (
 	PGUpdateTableSQL  = pgUpdateTable
 )
 
-// RefoldContactSearch runs schema 7's rewrite of the search text.
+// RefoldContactSearch runs schema 6's rewrite of the search text.
 func RefoldContactSearch(db *DB) error { return refoldContactSearch(db.Gorm, db.Dialect) }

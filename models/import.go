@@ -73,7 +73,7 @@ type Import struct {
 	Duplicates int64 // rows repeating a number seen earlier in the import, merged into that contact
 	Blank      int64
 	// Messageable is how many of the contacts the import wrote were opted
-	// in when it finished (nil for imports finished before schema 8).
+	// in when it finished (nil for imports finished before schema 7).
 	Messageable *int64
 	BytesDone   int64
 	BytesTotal  int64
