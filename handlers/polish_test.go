@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -51,5 +52,79 @@ func TestCountsAndLanguagesInWords(t *testing.T) {
 	})
 	if !found {
 		t.Errorf("contact page does not name the language German")
+	}
+}
+
+// TestAuditLogInSentences: the audit log says what happened in words,
+// naming the target, newest first (the demo's history is back-dated, so
+// ids are not time order), and filters by a business's name.
+func TestAuditLogInSentences(t *testing.T) {
+	a := newApp(t)
+	admin := a.admin()
+	ctx := context.Background()
+	if _, err := models.LoadDemo(ctx, a.db); err != nil {
+		t.Fatal(err)
+	}
+	a.clock.Advance(time.Minute)
+	a.signup("Bäckerei Korn", "owner@korn.example")
+
+	p := admin.get("/admin/audit")
+	var sentences []string
+	p.Doc.Find(`[data-testid="audit-sentence"]`).Each(func(_ int, s *goquery.Selection) { sentences = append(sentences, strings.TrimSpace(s.Text())) })
+	all := strings.Join(sentences, "\n")
+	for _, want := range []string{"Signed up Bäckerei Korn", "Rejected the verification request of Café Sonnenschein", "Submitted the verification request of Café Sonnenschein", "Declared the consent of the contacts in import #"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("audit log lacks %q:\n%s", want, all)
+		}
+	}
+	if strings.Contains(all, "verification.") || strings.Contains(all, "verification_request") {
+		t.Errorf("raw keys in the audit log:\n%s", all)
+	}
+	// Newest first, ties by id.
+	var prevAt time.Time
+	var prevID int64
+	rows := p.Doc.Find(`[data-testid="audit-table"] tbody tr`)
+	if rows.Length() < 5 {
+		t.Fatalf("only %d rows", rows.Length())
+	}
+	rows.Each(func(i int, r *goquery.Selection) {
+		at, err := time.Parse(time.RFC3339, r.Find("time").AttrOr("datetime", ""))
+		if err != nil {
+			t.Fatalf("row %d: %v", i, err)
+		}
+		var id int64
+		if _, err := fmt.Sscanf(r.AttrOr("data-testid", ""), "audit-%d", &id); err != nil {
+			t.Fatalf("row %d id: %v", i, err)
+		}
+		if i > 0 && (at.After(prevAt) || (at.Equal(prevAt) && id > prevID)) {
+			t.Errorf("row %d (%s, #%d) after (%s, #%d)", i, at, id, prevAt, prevID)
+		}
+		prevAt, prevID = at, id
+	})
+	if first := strings.TrimSpace(rows.First().Find(`[data-testid="audit-sentence"]`).Text()); first != "Signed up Bäckerei Korn" {
+		t.Errorf("newest entry %q", first)
+	}
+
+	// By name, accents folded; the id is still taken.
+	byName := admin.get("/admin/audit?business=" + url.QueryEscape("sonnenschein"))
+	cells := byName.Doc.Find(`[data-testid="audit-table"] tbody tr td:nth-child(4)`)
+	if cells.Length() == 0 {
+		t.Fatal("filter by name found nothing")
+	}
+	cells.Each(func(_ int, s *goquery.Selection) {
+		if strings.TrimSpace(s.Text()) != "Café Sonnenschein" {
+			t.Errorf("filtered row of %q", s.Text())
+		}
+	})
+	if !byName.Has(`datalist#audit-businesses option[value="Bäckerei Korn"]`) {
+		t.Error("the filter does not offer business names")
+	}
+	korn := a.tenantOf("owner@korn.example")
+	byID := admin.get("/admin/audit?business=" + strconvFormat(korn.BusinessID()))
+	if got := byID.Text(`[data-testid="audit-sentence"]`); got != "Signed up Bäckerei Korn" || byID.Doc.Find(`[data-testid="audit-sentence"]`).Length() != 1 {
+		t.Errorf("filter by id: %q", got)
+	}
+	if none := admin.get("/admin/audit?business=nobody"); !none.Has(`[data-testid="audit-no-business"]`) {
+		t.Error("no word for a name no business has")
 	}
 }

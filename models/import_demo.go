@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"gorm.io/gorm"
@@ -41,6 +42,13 @@ func seedImportDemo(_ context.Context, db *DB, tx *gorm.DB, biz *Business, owner
 		BytesDone: 31_874, BytesTotal: 31_874, CreatedAt: started.Add(-2 * time.Minute), UpdatedAt: finished,
 		QueuedAt: &started, StartedAt: &started, ProgressAt: &finished, FinishedAt: &finished}
 	if err := tx.Create(imp).Error; err != nil {
+		return err
+	}
+	// The owner's consent declaration is logged as the real confirmation
+	// (QueueImport) logs it.
+	if err := writeAudit(tx, started, AuditEntry{ActorID: owner.ID, ActorEmail: owner.Email, BusinessID: biz.ID, Action: "import.queued",
+		TargetType: "import", TargetID: itoa(imp.ID),
+		Detail: fmt.Sprintf("consent: %s (%s, %s, confirmed)", ConsentFromDeclaration, imp.ConsentSource, consentAt.Format("2006-01-02"))}); err != nil {
 		return err
 	}
 	t := Tenant{db: db, businessID: biz.ID}
