@@ -229,3 +229,21 @@ func TestUploadTokenInBodyOnly(t *testing.T) {
 		})
 	}
 }
+
+// TestExportQueryErrorIsAnErrorPage: when the export's query fails the
+// answer is the error page, not a 200 with an empty CSV file.
+func TestExportQueryErrorIsAnErrorPage(t *testing.T) {
+	a := newApp(t)
+	c := a.signup("Laden", "owner@laden.example")
+	if p := c.getRaw("/contacts/export"); p.Status != http.StatusOK || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("export: status %d, %s", p.Status, p.Header.Get("Content-Type"))
+	}
+	if err := a.db.Gorm.Exec(`ALTER TABLE contacts RENAME TO contacts_gone`).Error; err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.db.Gorm.Exec(`ALTER TABLE contacts_gone RENAME TO contacts`) })
+	p := c.getRaw("/contacts/export")
+	if p.Status != http.StatusInternalServerError || strings.HasPrefix(p.Header.Get("Content-Type"), "text/csv") || p.Header.Get("Content-Disposition") != "" {
+		t.Fatalf("failed export: status %d, %s, %q", p.Status, p.Header.Get("Content-Type"), p.Header.Get("Content-Disposition"))
+	}
+}
