@@ -53,6 +53,7 @@ func (h *Handler) submitSetup(c echo.Context) error {
 		}
 		if creds.Loaded {
 			web.Flash(c, "info", t(c, "setup.demo_loaded", creds.OwnerEmail, creds.StaffEmail, creds.Password))
+			web.PrintDemoLogins(h.s.Console, creds.OwnerEmail, creds.StaffEmail, creds.Password)
 		}
 	}
 	if err := h.s.LogIn(c, u); err != nil {

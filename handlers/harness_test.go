@@ -38,6 +38,8 @@ type app struct {
 	clock *dbtest.Clock
 	mail  *fakeMailer
 	logs  *logBuffer
+	// console is what the portal printed for the operator's terminal.
+	console *logBuffer
 	// imports is the import job's engine (tests tune or hook it).
 	imports *contactimport.Engine
 }
@@ -89,9 +91,9 @@ func newApp(t testing.TB, opts ...appOption) *app {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	a := &app{t: t, db: db, clock: clock, mail: &fakeMailer{}, logs: &logBuffer{}}
+	a := &app{t: t, db: db, clock: clock, mail: &fakeMailer{}, logs: &logBuffer{}, console: &logBuffer{}}
 	log := slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a.srv = web.New(cfg, db, log, web.Options{Now: clock.Now, Mailer: a.mail})
+	a.srv = web.New(cfg, db, log, web.Options{Now: clock.Now, Mailer: a.mail, Console: a.console})
 	a.queue, err = jobs.New(db, dbtest.Quiet, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Poll: 100 * time.Millisecond,
 		Register: func(w *river.Workers) {
 			a.imports = contactimport.Register(w, db, contactimport.FileStore(cfg.DataDir), log)
@@ -280,7 +282,7 @@ func (a *app) signup(business, email string) *client {
 func (a *app) staff(owner *client, email string) *client {
 	a.t.Helper()
 	owner.primeCSRF("/team")
-	p := owner.post("/team/invitations", vals("email", email, "role", "staff"))
+	p := owner.postFollow("/team/invitations", vals("email", email, "role", "staff"))
 	link, ok := p.Doc.Find(`[data-testid="invite-link"]`).Attr("value")
 	if !ok {
 		a.t.Fatalf("no invitation link (status %d)", p.Status)

@@ -461,7 +461,7 @@ func TestInvitationWorksOnce(t *testing.T) {
 	a := newApp(t)
 	owner := a.signup("Once", "owner@once.example")
 	owner.primeCSRF("/team")
-	p := owner.post("/team/invitations", vals("email", "new@once.example", "role", "staff"))
+	p := owner.postFollow("/team/invitations", vals("email", "new@once.example", "role", "staff"))
 	link, _ := p.Doc.Find(`[data-testid="invite-link"]`).Attr("value")
 	if len(a.mail.sent) != 1 || !strings.Contains(a.mail.sent[0], link) {
 		t.Fatalf("invitation mail not sent with the link: %v", a.mail.sent)
@@ -481,7 +481,7 @@ func TestInvitationWorksOnce(t *testing.T) {
 	a.clock.Advance(8 * 24 * time.Hour)
 	owner.login("owner@once.example", testPassword)
 	owner.primeCSRF("/team")
-	p = owner.post("/team/invitations", vals("email", "late@once.example", "role", "staff"))
+	p = owner.postFollow("/team/invitations", vals("email", "late@once.example", "role", "staff"))
 	late, _ := p.Doc.Find(`[data-testid="invite-link"]`).Attr("value")
 	a.clock.Advance(7*24*time.Hour + time.Minute)
 	lu, _ := url.Parse(late)
@@ -510,6 +510,14 @@ func TestSetupNeedsConsoleToken(t *testing.T) {
 	p = c.postFollow("/setup", vals("token", a.srv.SetupToken, "name", "Ada", "email", "ada@example.com", "password", testPassword, "demo", "1"))
 	if !strings.Contains(p.Text("main"), "Demo data loaded") || !strings.Contains(p.Text("h1"), "Administration") {
 		t.Fatalf("after setup: %q", p.Text("main"))
+	}
+	// The demo logins are printed on the console too (where the set-up
+	// link was), not only on the page that is gone after one view.
+	if out := a.console.String(); !strings.Contains(out, "owner@demo.optline.invalid") || !strings.Contains(out, "password") {
+		t.Errorf("console after a demo set-up: %q", out)
+	}
+	if strings.Contains(a.logs.String(), "owner@demo.optline.invalid (owner)") {
+		t.Error("demo logins written to the log")
 	}
 	if p := a.client().getRaw("/setup?token=" + a.srv.SetupToken); p.Status != http.StatusSeeOther {
 		t.Fatalf("setup reachable twice: %d", p.Status)
@@ -553,7 +561,7 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 	owner := a.signup("Logs GmbH", "logs@example.com")
 	ck := sessionCookie(owner)
 	owner.primeCSRF("/team")
-	p := owner.post("/team/invitations", vals("email", "secret-invitee@example.com", "role", "staff"))
+	p := owner.postFollow("/team/invitations", vals("email", "secret-invitee@example.com", "role", "staff"))
 	link, _ := p.Doc.Find(`[data-testid="invite-link"]`).Attr("value")
 	token := link[strings.LastIndex(link, "/")+1:]
 	a.client().get("/invite/" + token)

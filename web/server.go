@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -28,6 +30,9 @@ type Server struct {
 	// SetupToken guards the first-run page; printed to the console.
 	SetupToken string
 	Mailer     Mailer
+	// Console is where what only the operator may see is printed (the
+	// set-up link, demo logins): the terminal, never the log.
+	Console io.Writer
 
 	hasAdmin atomic.Bool
 	public   map[string]bool
@@ -36,8 +41,9 @@ type Server struct {
 
 // Options are the parts a caller may replace (tests inject a clock).
 type Options struct {
-	Now    func() time.Time
-	Mailer Mailer
+	Now     func() time.Time
+	Mailer  Mailer
+	Console io.Writer // default os.Stdout
 }
 
 // New builds the server and its middleware chain.
@@ -48,9 +54,12 @@ func New(cfg Config, db *models.DB, log *slog.Logger, opt Options) *Server {
 	if opt.Mailer == nil {
 		opt.Mailer = NewMailer(cfg.SMTP, log)
 	}
+	if opt.Console == nil {
+		opt.Console = os.Stdout
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	s := &Server{Echo: e, DB: db, Config: cfg, Log: log, Now: opt.Now, Mailer: opt.Mailer,
+	s := &Server{Echo: e, DB: db, Config: cfg, Log: log, Now: opt.Now, Mailer: opt.Mailer, Console: opt.Console,
 		Sessions: NewSessionStore(db, cfg, opt.Now), public: map[string]bool{}, uploads: map[string]int64{}, SetupToken: models.NewToken()}
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
 	e.HTTPErrorHandler = s.errorHandler
@@ -138,4 +147,10 @@ func isPagePath(p string) bool {
 		return false
 	}
 	return true
+}
+
+// PrintDemoLogins tells the operator, on the console, how to log in to the
+// demo business (the set-up page shows it once too; the console keeps it).
+func PrintDemoLogins(w io.Writer, owner, staff, password string) {
+	fmt.Fprintf(w, "\nDemo business loaded. Log in as %s (owner) or %s (staff) with password %s\n\n", owner, staff, password)
 }

@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		_, err := queue.Insert(ctx, a, nil)
 		return err
 	}
-	srv := web.New(cfg, db, log, web.Options{})
+	srv := web.New(cfg, db, log, web.Options{Console: stdout})
 	handlers.Register(srv, queue)
 
 	if cfg.Demo {
@@ -85,7 +85,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return fmt.Errorf("load demo data: %w", err)
 		}
 		if creds.Loaded {
-			fmt.Fprintf(stdout, "\nDemo business loaded. Log in as %s or %s with password %s\n\n", creds.OwnerEmail, creds.StaffEmail, creds.Password)
+			web.PrintDemoLogins(stdout, creds.OwnerEmail, creds.StaffEmail, creds.Password)
 		}
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
