@@ -92,6 +92,12 @@ func (s *Server) limitMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 				}
 			}
 		}()
+		page := isPagePath(r.URL.Path)
+		if page {
+			if name, bad := badField(r.URL.Query()); bad {
+				return s.refuse(c, http.StatusBadRequest, "error.bad_request.title", badTextMessage(name))
+			}
+		}
 		if limit, ok := s.uploads[c.Path()]; ok && r.Method == http.MethodPost && isMultipart(r) {
 			st := &uploadState{limit: limit, tooLarge: r.ContentLength > limit}
 			if _, params, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err == nil {
@@ -110,11 +116,8 @@ func (s *Server) limitMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 				"This address does not accept file uploads or multipart forms. Nothing was saved.")
 		}
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, SmallBodyBytes)
-		if !isPagePath(r.URL.Path) {
+		if !page {
 			return next(c)
-		}
-		if name, bad := badField(r.URL.Query()); bad {
-			return s.refuse(c, http.StatusBadRequest, "error.bad_request.title", badTextMessage(name))
 		}
 		// The form is parsed here, under the limit; a malformed pair is
 		// dropped as before, a body over the limit is refused.
