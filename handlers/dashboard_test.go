@@ -61,3 +61,42 @@ func TestContactSectionsLinkTheImportArea(t *testing.T) {
 		t.Fatalf("old import path still answers: %d", p.Status)
 	}
 }
+
+// TestDashboardFollowsTheVerificationState: while a request waits the
+// dashboard says so instead of "Before you can request…"; a verified
+// business is not told to complete its profile (issue 8, item 14).
+func TestDashboardFollowsTheVerificationState(t *testing.T) {
+	a := newApp(t)
+	owner := a.signup("Stand GmbH", "stand@example.com")
+	tn := a.tenantOf("stand@example.com")
+	b, err := tn.Business(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := func(state string) {
+		t.Helper()
+		if err := a.db.Gorm.Model(&models.Business{}).Where("id = ?", b.ID).Update("verification_state", state).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	set(models.VerificationPending)
+	p := owner.get("/")
+	if p.Has(`[data-testid="profile-checklist"]`) {
+		t.Error("pending: the checklist for requesting the badge is still shown")
+	}
+	if got := p.Text(`[data-testid="dashboard-next"]`); !strings.Contains(got, "being reviewed") || !p.Has(`[data-testid="dashboard-next"] a[href="/verification"]`) {
+		t.Errorf("pending: next step %q", got)
+	}
+	set(models.VerificationVerified)
+	p = owner.get("/")
+	if p.Has(`[data-testid="profile-checklist"]`) || strings.Contains(p.Text("main"), "Complete your profile") {
+		t.Error("verified: still asked to complete the profile")
+	}
+	if got := p.Text(`[data-testid="dashboard-next"]`); got != "View and edit your profile" {
+		t.Errorf("verified: next step %q", got)
+	}
+	set(models.VerificationRejected)
+	if p := owner.get("/"); !p.Has(`[data-testid="profile-checklist"]`) {
+		t.Error("rejected: the checklist for a new request is missing")
+	}
+}

@@ -29,6 +29,13 @@ func (c Checklist) Missing() []ChecklistItem {
 	return out
 }
 
+// CanRequest reports whether the business is in a state to request the
+// verified badge (not verified, no request waiting): only then is the
+// checklist of what the request needs worth showing.
+func (c Checklist) CanRequest() bool {
+	return c.State != VerificationVerified && c.State != VerificationPending
+}
+
 // Complete reports whether every item is done.
 func (c Checklist) Complete() bool { return len(c.Missing()) == 0 }
 

@@ -233,7 +233,7 @@ func ProfileChecklistCard(p Page, cl models.Checklist, compact bool) templ.Compo
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		if cl.State != models.VerificationVerified && !cl.Complete() {
+		if cl.CanRequest() && !cl.Complete() {
 			{
 				templ_7745c5c3_ElementWriter := templ_7745c5c3_Buffer
 				templ_7745c5c3_Buffer := templ.GetBuffer()
