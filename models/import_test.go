@@ -3,6 +3,7 @@ package models_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -161,5 +162,31 @@ func TestImportDemo(t *testing.T) {
 	rows, _ := tn.ImportRowErrors(ctx, imp.ID, 0, 100)
 	if int64(len(rows)) != imp.Failed {
 		t.Errorf("%d error rows for %d failed", len(rows), imp.Failed)
+	}
+	for _, r := range rows {
+		if r.Row < 2 || r.Row > imp.RowsTotal+1 {
+			t.Errorf("rejected row %d outside a file of %d rows", r.Row, imp.RowsTotal)
+		}
+	}
+	// What the real import would have left: its contacts are in the book,
+	// found by the import's filter, with the declared consent.
+	n, err := tn.CountContacts(ctx, models.ContactFilter{ImportID: imp.ID})
+	if err != nil || n != imp.Imported+imp.Updated {
+		t.Errorf("contacts of the demo import: %d (%v), its counts say %d new + %d updated", n, err, imp.Imported, imp.Updated)
+	}
+	total, _ := tn.CountContacts(ctx, models.ContactFilter{})
+	if imp.Imported > total {
+		t.Errorf("the demo import added %d contacts to a book of %d", imp.Imported, total)
+	}
+	if imp.Messageable == nil || *imp.Messageable != imp.Imported+imp.Updated {
+		t.Errorf("messageable %v", imp.Messageable)
+	}
+	page, err := tn.ListContacts(ctx, models.ContactFilter{ImportID: imp.ID})
+	if err != nil || len(page.Contacts) == 0 {
+		t.Fatalf("list of the import: %v", err)
+	}
+	hist, err := tn.ConsentHistory(ctx, page.Contacts[0].ID)
+	if err != nil || len(hist) == 0 || hist[0].RecordedBy != "import:"+strconv.FormatInt(imp.ID, 10) || hist[0].Source != "in_store" {
+		t.Errorf("consent of an imported demo contact: %+v %v", hist, err)
 	}
 }
