@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"net/netip"
 	"time"
 
 	"gorm.io/gorm"
@@ -92,7 +93,8 @@ func (db *DB) ClearThrottle(ctx context.Context, key string) error {
 // slip past the limit, whichever portal process or database serves them.
 //
 //   - account+address: LoginPairLimit attempts per LoginWindow, then 429;
-//   - address (any account): LoginAddrLimit attempts per LoginWindow, then 429;
+//   - address (any account; IPv6 by its /64): LoginAddrLimit attempts per
+//     LoginWindow, then 429;
 //   - account (any address): never refused, so that a stranger cannot lock
 //     the owner out; from LoginAccountSlowAfter attempts on each further
 //     one first waits a delay that doubles from LoginSlowBase up to
@@ -121,9 +123,22 @@ type LoginAttempt struct {
 // account is hashed so that the table holds no personal data and keys stay
 // short whatever was typed.
 func loginKeys(email, addr string) (acct, ip, pair string) {
+	addr = addressBlock(addr)
 	sum := sha256.Sum256([]byte(NormalizeEmail(email)))
 	a := hex.EncodeToString(sum[:16])
 	return "login:acct:" + a, "login:ip:" + addr, "login:pair:" + a + "|" + addr
+}
+
+// addressBlock is the unit an address is counted in: an IPv4 address
+// itself, an IPv6 address's /64 (one subscriber's usual allocation, so
+// that rotating through it gains nothing).
+func addressBlock(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil || ip.Unmap().Is4() {
+		return addr
+	}
+	p, _ := ip.WithZone("").Prefix(64)
+	return p.String()
 }
 
 // ReserveLoginAttempt counts one attempt for email from addr, or refuses it

@@ -122,6 +122,24 @@ func TestAddressLimitAcrossAccounts(t *testing.T) {
 	}
 }
 
+// TestIPv6CountsPerSlash64: rotating through one /64 gains nothing.
+func TestIPv6CountsPerSlash64(t *testing.T) {
+	db := dbtest.Open(t)
+	db.Now = dbtest.NewClock().Now
+	ctx := context.Background()
+	for i := 0; i < models.LoginPairLimit; i++ {
+		if _, err := db.ReserveLoginAttempt(ctx, "v6@example.com", "2001:db8:1:2::"+strconv.Itoa(i+1)); err != nil {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	if _, err := db.ReserveLoginAttempt(ctx, "v6@example.com", "2001:db8:1:2:ffff::1"); !errors.Is(err, models.ErrThrottled) {
+		t.Fatalf("same /64 not limited: %v", err)
+	}
+	if _, err := db.ReserveLoginAttempt(ctx, "v6@example.com", "2001:db8:1:3::1"); err != nil {
+		t.Fatalf("another /64 refused: %v", err)
+	}
+}
+
 // TestSuccessClearsPairCounter: nine failures, a success, and the next
 // nine failures are still allowed.
 func TestSuccessClearsPairCounter(t *testing.T) {
