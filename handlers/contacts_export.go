@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,7 +20,7 @@ func (h *Handler) exportContacts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.streamExport(c, tn, models.ExportSpec{Filter: mf, Semicolon: c.QueryParam("sep") == "semicolon"}, "contacts", "contacts", "filter")
+	return h.streamExport(c, tn, exportSpec(c, models.ExportSpec{Filter: mf}), "contacts", "contacts", "filter")
 }
 
 // exportSegment streams a segment's messageable members as CSV.
@@ -28,7 +29,15 @@ func (h *Handler) exportSegment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.streamExport(c, tn, models.ExportSpec{SegmentID: seg.ID, Semicolon: c.QueryParam("sep") == "semicolon"}, "segment-"+contactIDText(seg.ID), "segment", contactIDText(seg.ID))
+	return h.streamExport(c, tn, exportSpec(c, models.ExportSpec{SegmentID: seg.ID}), "segment-"+contactIDText(seg.ID), "segment", contactIDText(seg.ID))
+}
+
+// exportSpec adds the file format the link asked for: ?format=xlsx for an
+// Excel workbook, ?sep=semicolon for CSV as German Excel reads it.
+func exportSpec(c echo.Context, spec models.ExportSpec) models.ExportSpec {
+	spec.XLSX = c.QueryParam("format") == "xlsx"
+	spec.Semicolon = c.QueryParam("sep") == "semicolon"
+	return spec
 }
 
 // streamExport writes the CSV as a download. Nothing is sent before the
@@ -37,7 +46,10 @@ func (h *Handler) exportSegment(c echo.Context) error {
 // not a 200 with an empty file. A failure half way is logged (the status
 // line has gone out already).
 func (h *Handler) streamExport(c echo.Context, tn models.Tenant, spec models.ExportSpec, name, targetType, targetID string) error {
-	lw := &lazyCSV{c: c, name: name + "-" + h.s.DB.Now().Format("2006-01-02") + ".csv"}
+	lw := &lazyCSV{c: c, name: name + "-" + h.s.DB.Now().Format("2006-01-02") + ".csv", contentType: "text/csv; charset=utf-8"}
+	if spec.XLSX {
+		lw.name, lw.contentType = strings.TrimSuffix(lw.name, ".csv")+".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	}
 	n, err := tn.ExportContacts(c.Request().Context(), lw, spec)
 	if err != nil {
 		if !lw.started {
@@ -51,16 +63,17 @@ func (h *Handler) streamExport(c echo.Context, tn models.Tenant, spec models.Exp
 
 // lazyCSV sends the download's headers with its first byte.
 type lazyCSV struct {
-	c       echo.Context
-	name    string
-	started bool
+	c           echo.Context
+	name        string
+	contentType string
+	started     bool
 }
 
 func (w *lazyCSV) Write(b []byte) (int, error) {
 	if !w.started {
 		w.started = true
 		hd := w.c.Response().Header()
-		hd.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+		hd.Set(echo.HeaderContentType, w.contentType)
 		hd.Set(echo.HeaderContentDisposition, `attachment; filename="`+w.name+`"`)
 		hd.Set("Cache-Control", "no-store")
 		hd.Set("X-Content-Type-Options", "nosniff")

@@ -66,6 +66,7 @@ func (h *Handler) contactsVM(c echo.Context, f views.ContactFilterVM, after, bef
 	}
 	vm.ExportURL = "/contacts/export" + filterQuery(f)
 	vm.ExportSemicolonURL = "/contacts/export" + filterQuery(f, "sep", "semicolon")
+	vm.ExportXLSXURL = "/contacts/export" + filterQuery(f, "format", "xlsx")
 	vm.Languages = languageOptions(c, f.Language)
 	return vm, nil
 }

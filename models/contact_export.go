@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/optline/optline/importer"
 )
 
@@ -19,7 +21,101 @@ type ExportSpec struct {
 	SegmentID int64
 	// Semicolon separates cells with ";" as German Excel expects.
 	Semicolon bool
+	// XLSX writes an Excel workbook instead of CSV: every cell is a text
+	// cell, so nothing needs the CSV's leading apostrophe (no formula is
+	// ever evaluated, numbers keep their "+" and leading zeros).
+	XLSX bool
 }
+
+// exportSink is where an export's rows go: a CSV or an XLSX writer.
+type exportSink interface {
+	row(cells []string) error
+	close() error
+}
+
+// csvSink writes CSV for spreadsheets: UTF-8 with a byte order mark, CRLF
+// line ends, every cell passed through importer.SafeCell.
+type csvSink struct {
+	bw *bufio.Writer
+	cw *csv.Writer
+}
+
+func newCSVSink(w io.Writer, semicolon bool) (*csvSink, error) {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if _, err := bw.WriteString("\ufeff"); err != nil {
+		return nil, err
+	}
+	cw := csv.NewWriter(bw)
+	cw.UseCRLF = true
+	if semicolon {
+		cw.Comma = ';'
+	}
+	return &csvSink{bw: bw, cw: cw}, nil
+}
+
+func (s *csvSink) row(cells []string) error {
+	for j := range cells {
+		cells[j] = importer.SafeCell(cells[j])
+	}
+	return s.cw.Write(cells)
+}
+
+func (s *csvSink) close() error {
+	s.cw.Flush()
+	if err := s.cw.Error(); err != nil {
+		return err
+	}
+	return s.bw.Flush()
+}
+
+// xlsxSink writes one worksheet of text cells (excelize's stream writer,
+// which spills to a temporary file for large exports); the workbook is
+// written to w when the export ends.
+type xlsxSink struct {
+	w  io.Writer
+	f  *excelize.File
+	sw *excelize.StreamWriter
+	n  int
+	// vals is the row handed to the stream writer, reused.
+	vals []any
+}
+
+func newXLSXSink(w io.Writer) (*xlsxSink, error) {
+	f := excelize.NewFile()
+	const sheet = "Contacts"
+	if err := f.SetSheetName("Sheet1", sheet); err != nil {
+		return nil, err
+	}
+	sw, err := f.NewStreamWriter(sheet)
+	if err != nil {
+		return nil, err
+	}
+	return &xlsxSink{w: w, f: f, sw: sw}, nil
+}
+
+func (s *xlsxSink) row(cells []string) error {
+	s.n++
+	s.vals = s.vals[:0]
+	for _, c := range cells {
+		s.vals = append(s.vals, excelize.Cell{Value: clip(c, xlsxMaxCell)})
+	}
+	cell, err := excelize.CoordinatesToCellName(1, s.n)
+	if err != nil {
+		return err
+	}
+	return s.sw.SetRow(cell, s.vals)
+}
+
+func (s *xlsxSink) close() error {
+	defer s.f.Close()
+	if err := s.sw.Flush(); err != nil {
+		return err
+	}
+	return s.f.Write(s.w)
+}
+
+// xlsxMaxCell is the most characters Excel keeps in a cell.
+const xlsxMaxCell = 32767
 
 // exportColumns are the fixed columns, named so the importer maps them
 // back when the file is imported again.
@@ -29,11 +125,11 @@ var exportColumns = []string{"phone", "name", "first_name", "last_name", "email"
 // maxExportAttrs caps the attribute columns of an export.
 const maxExportAttrs = 100
 
-// ExportContacts streams the contacts as CSV for spreadsheets: UTF-8 with
-// a byte order mark, CRLF line ends, one column per custom attribute, and
-// every cell passed through importer.SafeCell so that a value such as
-// =HYPERLINK(...) is shown as text, never run as a formula. It returns the
-// number of contacts written.
+// ExportContacts streams the contacts as CSV (csvSink) or XLSX
+// (xlsxSink), one column per custom attribute: in CSV every cell passes
+// through importer.SafeCell so that a value such as =HYPERLINK(...) is
+// shown as text, never run as a formula; in XLSX every cell is text. It
+// returns the number of contacts written.
 func (t Tenant) ExportContacts(ctx context.Context, w io.Writer, spec ExportSpec) (int64, error) {
 	if err := t.check(); err != nil {
 		return 0, err
@@ -55,21 +151,19 @@ func (t Tenant) ExportContacts(ctx context.Context, w io.Writer, spec ExportSpec
 	if err != nil {
 		return 0, err
 	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	if _, err := bw.WriteString("\ufeff"); err != nil {
-		return 0, err
+	var sink exportSink
+	if spec.XLSX {
+		sink, err = newXLSXSink(w)
+	} else {
+		sink, err = newCSVSink(w, spec.Semicolon)
 	}
-	cw := csv.NewWriter(bw)
-	cw.UseCRLF = true
-	if spec.Semicolon {
-		cw.Comma = ';'
+	if err != nil {
+		return 0, err
 	}
 	rec := make([]string, 0, len(exportColumns)+len(keys))
 	rec = append(rec, exportColumns...)
-	for _, k := range keys {
-		rec = append(rec, importer.SafeCell(k))
-	}
-	if err := cw.Write(rec); err != nil {
+	rec = append(rec, keys...)
+	if err := sink.row(rec); err != nil {
 		return 0, err
 	}
 	var n, after int64
@@ -98,10 +192,7 @@ func (t Tenant) ExportContacts(ctx context.Context, w io.Writer, spec ExportSpec
 			for _, k := range keys {
 				rec = append(rec, c.Attrs[k])
 			}
-			for j := range rec {
-				rec[j] = importer.SafeCell(rec[j])
-			}
-			if err := cw.Write(rec); err != nil {
+			if err := sink.row(rec); err != nil {
 				return n, err
 			}
 			n++
@@ -111,11 +202,7 @@ func (t Tenant) ExportContacts(ctx context.Context, w io.Writer, spec ExportSpec
 			return n, err
 		}
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return n, err
-	}
-	return n, bw.Flush()
+	return n, sink.close()
 }
 
 func isoTime(t *time.Time) string {
