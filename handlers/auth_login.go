@@ -196,6 +196,10 @@ func (h *Handler) changePassword(c echo.Context) error {
 		p := web.NewPage(c, "account.title", "")
 		return web.Render(c, http.StatusUnprocessableEntity, views.AccountPage(p, f))
 	}
+	// A new session id: a cookie copied before the change stops working.
+	if err := h.s.RotateSession(c); err != nil {
+		return err
+	}
 	web.Flash(c, "success", t(c, "account.password_changed"))
 	return redirect(c, "/account")
 }

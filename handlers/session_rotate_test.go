@@ -5,23 +5,10 @@ import (
 	"testing"
 )
 
-// passwordChangeRotatesSession switches on TestPasswordChangeRotatesSession.
-//
-// TO ENABLE: the password-change handler (changePassword in auth_login.go)
-// must call, after DB.ChangePassword succeeds and before the flash:
-//
-//	if err := h.s.RotateSession(c); err != nil { return err }
-//
-// then set this to true. (web.Server.RotateSession is in web/session.go.)
-const passwordChangeRotatesSession = false
-
 // A password change gives the session a new id: the user stays logged
 // in, and a cookie copied before the change (a stolen or fixated one) no
 // longer works.
 func TestPasswordChangeRotatesSession(t *testing.T) {
-	if !passwordChangeRotatesSession {
-		t.Skip("DISABLED until auth_login.go's changePassword calls h.s.RotateSession(c): see passwordChangeRotatesSession")
-	}
 	a := newApp(t)
 	c := a.signup("Bäckerei Kraus", "anna@kraus.example")
 	c.primeCSRF("/account")
