@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -126,5 +127,56 @@ func TestAuditLogInSentences(t *testing.T) {
 	}
 	if none := admin.get("/admin/audit?business=nobody"); !none.Has(`[data-testid="audit-no-business"]`) {
 		t.Error("no word for a name no business has")
+	}
+}
+
+// TestFormsRedirectAndReload: an invitation redirects (303) to the team
+// page, which shows the flash and the one-time link once; the address a
+// refused form is shown at answers a GET (a reload) instead of 405.
+func TestFormsRedirectAndReload(t *testing.T) {
+	a := newApp(t)
+	owner := a.signup("Blumen Carl", "owner@carl.example")
+	owner.primeCSRF("/team")
+	p := owner.post("/team/invitations", vals("email", "nina@carl.example", "role", "staff"))
+	if p.Status != http.StatusSeeOther || p.Location != "/team" {
+		t.Fatalf("invitation: %d %q, want 303 to /team", p.Status, p.Location)
+	}
+	team := owner.get(p.Location)
+	if team.Status != http.StatusOK || !strings.Contains(team.Text(".flash-success"), "nina@carl.example") {
+		t.Errorf("team page after inviting: %d, flash %q", team.Status, team.Text(".flash-success"))
+	}
+	if link := team.Value(`[data-testid="invite-link"]`); !strings.Contains(link, "/invite/") {
+		t.Errorf("invitation link not shown: %q", link)
+	}
+	if again := owner.get("/team"); again.Has(`[data-testid="invite-link"]`) || again.Has(".flash-success") {
+		t.Error("the link or the flash is shown twice")
+	}
+
+	refused := owner.post("/team/invitations", vals("email", "not an address", "role", "staff"))
+	if refused.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("bad invitation: %d", refused.Status)
+	}
+	if r := owner.getRaw("/team/invitations"); r.Status == http.StatusMethodNotAllowed || r.Status >= 400 {
+		t.Errorf("reloading the invitation form's address: %d", r.Status)
+	} else if r.Status == http.StatusSeeOther && r.Location != "/team" {
+		t.Errorf("reload leads to %q", r.Location)
+	}
+
+	admin := a.admin()
+	completeProfile(t, owner)
+	reqID := submitRequest(t, a, owner, "owner@carl.example")
+	admin.primeCSRF(reviewPath(reqID))
+	if p := admin.post(reviewPath(reqID)+"/reject", vals("revision", "1", "reason", " ")); p.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("reject without reason: %d", p.Status)
+	}
+	r := admin.getRaw(reviewPath(reqID) + "/reject")
+	if r.Status == http.StatusMethodNotAllowed || r.Status >= 400 {
+		t.Fatalf("reloading the refused rejection: %d", r.Status)
+	}
+	if r.Status == http.StatusSeeOther && r.Location != reviewPath(reqID) {
+		t.Errorf("reload leads to %q", r.Location)
+	}
+	if back := admin.get(reviewPath(reqID)); back.Status != http.StatusOK {
+		t.Errorf("review page: %d", back.Status)
 	}
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -50,6 +51,22 @@ func (h *Handler) teamVM(c echo.Context, f *views.Form) (views.TeamVM, error) {
 	return vm, err
 }
 
+func init() {
+	registerArea("team", func(h *Handler) {
+		// The invitation form's address: a refused form is shown there,
+		// and reloading it (or opening it) leads back to the team page
+		// instead of "method not allowed".
+		h.s.Owner().GET("/team/invitations", h.teamFormReload)
+	})
+}
+
+// keyNewInvite holds the link of the invitation just made until the team
+// page after the redirect shows it, once. Sessions live in the database;
+// the cookie carries only their token.
+const keyNewInvite = "team_new_invite"
+
+func (h *Handler) teamFormReload(c echo.Context) error { return redirect(c, "/team") }
+
 func (h *Handler) showTeam(c echo.Context) error {
 	f := views.NewForm()
 	f.Values["role"] = string(models.RoleStaff)
@@ -57,11 +74,27 @@ func (h *Handler) showTeam(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if raw, _ := web.Session(c).Values[keyNewInvite].(string); raw != "" {
+		web.SetSessionValue(c, keyNewInvite, "")
+		var n newInvite
+		if json.Unmarshal([]byte(raw), &n) == nil && actor(c).IsOwner() {
+			vm.NewLink, vm.NewEmail, vm.Mailed = n.Link, n.Email, n.Mailed
+		}
+	}
 	return web.Render(c, http.StatusOK, views.TeamPage(web.NewPage(c, "team.title", "team"), vm))
 }
 
-// createInvitation shows the one-time link once (only its hash is kept)
-// and e-mails it when SMTP is configured.
+// newInvite is the invitation just made, shown once on the team page.
+type newInvite struct {
+	Link   string `json:"l"`
+	Email  string `json:"e"`
+	Mailed bool   `json:"m"`
+}
+
+// createInvitation makes an invitation and redirects to the team page,
+// which shows the one-time link once (only its hash is kept); the link is
+// e-mailed too when SMTP is configured. A refused form comes back at
+// this address, which a GET (a reload) turns into the team page.
 func (h *Handler) createInvitation(c echo.Context) error {
 	ctx := c.Request().Context()
 	a := actor(c)
@@ -81,23 +114,19 @@ func (h *Handler) createInvitation(c echo.Context) error {
 		}
 		return web.Render(c, http.StatusUnprocessableEntity, views.TeamPage(web.NewPage(c, "team.title", "team"), vm))
 	}
-	link := h.s.Config.BaseURL.String() + "/invite/" + token
-	vm, err := h.teamVM(c, views.NewForm())
-	if err != nil {
-		return err
-	}
-	vm.NewLink, vm.NewEmail = link, inv.Email
+	n := newInvite{Link: h.s.Config.BaseURL.String() + "/invite/" + token, Email: inv.Email}
 	if h.s.Mailer.Enabled() {
 		l := web.LocaleFrom(ctx)
-		if err := h.s.Mailer.Send(inv.Email, l.T("invite.mail_subject", a.Business.Name), l.T("invite.mail_body", a.User.Name, a.Business.Name, link)); err != nil {
+		if err := h.s.Mailer.Send(inv.Email, l.T("invite.mail_subject", a.Business.Name), l.T("invite.mail_body", a.User.Name, a.Business.Name, n.Link)); err != nil {
 			h.s.Log.Warn("invitation mail failed", "invitation", inv.ID, "error", err)
 		} else {
-			vm.Mailed = true
+			n.Mailed = true
 		}
 	}
-	p := web.NewPage(c, "team.title", "team")
-	p.Flashes = append(p.Flashes, views.Flash{Kind: "success", Text: t(c, "team.invited", inv.Email)})
-	return web.Render(c, http.StatusOK, views.TeamPage(p, vm))
+	b, _ := json.Marshal(n)
+	web.SetSessionValue(c, keyNewInvite, string(b))
+	web.Flash(c, "success", t(c, "team.invited", inv.Email))
+	return redirect(c, "/team")
 }
 
 func (h *Handler) revokeInvitation(c echo.Context) error {
