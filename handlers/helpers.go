@@ -49,14 +49,6 @@ func t(c echo.Context, key string, args ...any) string {
 
 func redirect(c echo.Context, to string) error { return c.Redirect(http.StatusSeeOther, to) }
 
-// safeNext keeps post-login redirects on this site.
-func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
-		return "/"
-	}
-	return next
-}
-
 func (h *Handler) tenant(c echo.Context) (models.Tenant, error) { return h.s.Tenant(c) }
 
 // fromPath loads the row named by the :id path parameter through the

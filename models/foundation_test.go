@@ -82,36 +82,6 @@ func TestSignUpValidation(t *testing.T) {
 	}
 }
 
-func TestThrottleLocksAfterRepeatedFailures(t *testing.T) {
-	db := dbtest.Open(t)
-	clock := dbtest.NewClock()
-	db.Now = clock.Now
-	ctx := context.Background()
-	for i := 0; i < 4; i++ {
-		if err := db.RecordLoginFailure(ctx, "acct:x"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := db.CheckThrottle(ctx, "acct:x"); err != nil {
-		t.Fatalf("locked after 4 failures: %v", err)
-	}
-	_ = db.RecordLoginFailure(ctx, "acct:x")
-	var te *models.ThrottleError
-	if err := db.CheckThrottle(ctx, "acct:x"); !errors.As(err, &te) {
-		t.Fatalf("not slowed after 5 failures: %v", err)
-	}
-	for i := 0; i < 5; i++ {
-		_ = db.RecordLoginFailure(ctx, "acct:x")
-	}
-	if err := db.CheckThrottle(ctx, "acct:x"); !errors.As(err, &te) || te.RetryAfterSeconds < 14*60 {
-		t.Fatalf("not locked for long after 10 failures: %v", err)
-	}
-	clock.Advance(16 * time.Minute)
-	if err := db.CheckThrottle(ctx, "acct:x"); err != nil {
-		t.Fatalf("still locked after the lock time: %v", err)
-	}
-}
-
 func TestConcurrentInvitationAcceptanceWorksOnce(t *testing.T) {
 	db := dbtest.Open(t)
 	ctx := context.Background()

@@ -195,31 +195,6 @@ func (db *DB) CreateAdmin(ctx context.Context, in NewUserInput) (*User, error) {
 	return u, err
 }
 
-// Authenticate checks credentials. It takes the same time whether or not
-// the address exists, and never says which part was wrong.
-func (db *DB) Authenticate(ctx context.Context, email, password string) (*User, error) {
-	u, err := db.UserByEmail(ctx, email)
-	if errors.Is(err, ErrNotFound) {
-		passwordMatches(password, dummyHash)
-		return nil, ErrInvalidLogin
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !passwordMatches(password, u.PasswordHash) {
-		return nil, ErrInvalidLogin
-	}
-	if u.SuspendedAt != nil {
-		return nil, ErrSuspended
-	}
-	now := db.Now()
-	u.LastLoginAt = &now
-	if err := db.WithContext(ctx).Model(u).Update("last_login_at", now).Error; err != nil {
-		return nil, err
-	}
-	return u, nil
-}
-
 // ChangePassword sets a new password after checking the current one, and
 // ends every other session of the user (keepSessionID stays).
 func (db *DB) ChangePassword(ctx context.Context, userID int64, current, next, keepSessionID string) error {
