@@ -429,7 +429,7 @@ func TestImportEndToEnd(t *testing.T) {
 			t.Errorf("%s = %q, want %s", name, got, want)
 		}
 	}
-	if got := page.Text(`[data-testid="import-messageable"]`); !strings.HasPrefix(got, "2 of the 2 contacts this import wrote can be messaged") {
+	if got := page.Text(`[data-testid="import-messageable"]`); got != "All 2 contacts this import wrote can be messaged (they opted in)." {
 		t.Errorf("messageable %q", got)
 	}
 	if got := page.Text(`[data-testid="consent-summary"]`); !strings.Contains(got, "In store") || !strings.Contains(got, "Owner of Laden") {
