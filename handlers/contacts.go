@@ -146,7 +146,7 @@ func languageOptions(c echo.Context, current string) []views.Option {
 	out := []views.Option{{Value: "", Label: t(c, "contacts.any")}}
 	found := current == ""
 	for _, code := range []string{"de", "en", "tr", "ar", "pl", "ru", "uk", "it", "fr", "es", "nl", "ro", "el", "hr", "fa"} {
-		out = append(out, views.Option{Value: code, Label: contactLanguageName(code)})
+		out = append(out, views.Option{Value: code, Label: views.LanguageNameIn(web.LocaleFrom(c.Request().Context()), code)})
 		found = found || code == current
 	}
 	if !found {

@@ -14,18 +14,6 @@ import (
 
 func contactIDText(id int64) string { return strconv.FormatInt(id, 10) }
 
-// contactLanguageName is a language's own name with its code: "Deutsch (de)".
-func contactLanguageName(code string) string {
-	tag, err := language.Parse(code)
-	if err != nil {
-		return code
-	}
-	if n := display.Self.Name(tag); n != "" {
-		return n + " (" + code + ")"
-	}
-	return code
-}
-
 // phoneCountryOptions lists every country with its calling code, by name:
 // "Germany (+49)".
 var phoneCountryOptions = sync.OnceValue(func() []views.Option {

@@ -11,7 +11,10 @@ import (
 // LanguageName names a contact's language code ("de", "UK") in the
 // viewer's language: "German", "Ukrainian". A code the library does not
 // know is shown as given.
-func LanguageName(p Page, code string) string {
+func LanguageName(p Page, code string) string { return LanguageNameIn(p.L, code) }
+
+// LanguageNameIn is LanguageName for locale l (English when nil).
+func LanguageNameIn(l *i18n.Locale, code string) string {
 	code = strings.TrimSpace(code)
 	if code == "" {
 		return ""
@@ -21,8 +24,8 @@ func LanguageName(p Page, code string) string {
 		return code
 	}
 	viewer := language.English
-	if p.L != nil {
-		if v, err := language.Parse(p.L.Tag); err == nil {
+	if l != nil {
+		if v, err := language.Parse(l.Tag); err == nil {
 			viewer = v
 		}
 	}
