@@ -96,10 +96,8 @@ func (h *Handler) auditLog(c echo.Context) error {
 	if f.BusinessName != "" && len(events) == 0 && f.BeforeID == 0 {
 		vm.NoBusiness = true
 	}
-	if businesses, err := h.s.DB.ListBusinesses(ctx, "", 200); err == nil {
-		for _, b := range businesses {
-			vm.BusinessNames = append(vm.BusinessNames, b.Name)
-		}
+	if vm.BusinessNames, err = h.s.DB.BusinessNames(ctx, 200); err != nil {
+		return err
 	}
 	if len(events) == f.Limit {
 		q := url.Values{"action": {f.Action}, "business": {bizText}, "before": {strconv.FormatInt(events[len(events)-1].ID, 10)}}

@@ -115,6 +115,14 @@ func (db *DB) ListBusinesses(ctx context.Context, q string, limit int) ([]Busine
 	return out, tx.Scan(&out).Error
 }
 
+// BusinessNames lists up to limit business names, newest first: the
+// choices of a filter by business (one narrow query, no counts).
+func (db *DB) BusinessNames(ctx context.Context, limit int) ([]string, error) {
+	var names []string
+	err := db.WithContext(ctx).Table("businesses").Order("id DESC").Limit(limit).Pluck("name", &names).Error
+	return names, err
+}
+
 // businessesNamed gives the ids, newest first, of up to limit businesses
 // whose name contains q with accents and case folded ("cafe" finds Café).
 // The names are folded in Go (foldSearch, as the contact search), the same
