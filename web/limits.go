@@ -3,7 +3,6 @@ package web
 import (
 	"crypto/subtle"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/optline/optline/i18n"
 	"github.com/optline/optline/views"
 )
 
@@ -95,7 +95,7 @@ func (s *Server) limitMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 		page := isPagePath(r.URL.Path)
 		if page {
 			if name, bad := badField(r.URL.Query()); bad {
-				return s.refuse(c, http.StatusBadRequest, "error.bad_request.title", badTextMessage(name))
+				return s.refuse(c, http.StatusBadRequest, "error.bad_request.title", "error.bad_text", strconv.Quote(name))
 			}
 		}
 		if limit, ok := s.uploads[c.Path()]; ok && r.Method == http.MethodPost && isMultipart(r) {
@@ -109,11 +109,10 @@ func (s *Server) limitMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		if r.ContentLength > SmallBodyBytes {
-			return s.refuse(c, http.StatusRequestEntityTooLarge, "error.too_large.title", tooLargeText)
+			return s.refuse(c, http.StatusRequestEntityTooLarge, "error.too_large.title", "error.too_large.small")
 		}
 		if isMultipart(r) {
-			return s.refuse(c, http.StatusUnsupportedMediaType, "error.bad_request.title",
-				"This address does not accept file uploads or multipart forms. Nothing was saved.")
+			return s.refuse(c, http.StatusUnsupportedMediaType, "error.bad_request.title", "error.no_upload")
 		}
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, SmallBodyBytes)
 		if !page {
@@ -124,20 +123,14 @@ func (s *Server) limitMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if err := r.ParseForm(); err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				return s.refuse(c, http.StatusRequestEntityTooLarge, "error.too_large.title", tooLargeText)
+				return s.refuse(c, http.StatusRequestEntityTooLarge, "error.too_large.title", "error.too_large.small")
 			}
 		}
 		if name, bad := badField(r.PostForm); bad {
-			return s.refuse(c, http.StatusBadRequest, "error.bad_request.title", badTextMessage(name))
+			return s.refuse(c, http.StatusBadRequest, "error.bad_request.title", "error.bad_text", strconv.Quote(name))
 		}
 		return next(c)
 	}
-}
-
-const tooLargeText = "The request is larger than this page accepts (1 MB). Nothing was saved."
-
-func badTextMessage(field string) string {
-	return fmt.Sprintf("The request contained a character we cannot accept (a NUL byte or invalid text) in field %s. Nothing was changed.", strconv.Quote(field))
 }
 
 // badField is the first field (by name) whose name or a value is not
@@ -164,11 +157,16 @@ func badField(v url.Values) (string, bool) {
 func cleanText(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
 
 // refuse answers with the error page and a precise text.
-func (s *Server) refuse(c echo.Context, status int, titleKey, text string) error {
+func (s *Server) refuse(c echo.Context, status int, titleKey, textKey string, args ...any) error {
 	if c.Request().Method == http.MethodHead {
 		return c.NoContent(status)
 	}
-	return Render(c, status, views.ErrorPage(basePage(c, titleKey), status, text))
+	// The limits run before the page middleware has chosen the locale.
+	if _, ok := c.Request().Context().Value(localeKey).(*i18n.Locale); !ok {
+		setCtx(c, localeKey, i18n.Match(c.Request().Header.Get("Accept-Language")))
+	}
+	p := basePage(c, titleKey)
+	return Render(c, status, views.ErrorPage(p, status, p.L.T(textKey, args...)))
 }
 
 // checkUploadCSRF reads an upload's first part, which must be the _csrf

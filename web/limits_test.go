@@ -7,10 +7,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/optline/optline/i18n"
 )
 
 func TestBadField(t *testing.T) {
@@ -30,7 +33,7 @@ func TestBadField(t *testing.T) {
 			t.Errorf("%v: got %q %v", tc.v, field, bad)
 		}
 	}
-	if m := badTextMessage("e\x00"); !strings.Contains(m, `"e\x00"`) {
+	if m := i18n.Default.T("error.bad_text", strconv.Quote("e\x00")); !strings.Contains(m, `"e\x00"`) {
 		t.Errorf("message does not quote the name: %q", m)
 	}
 }
