@@ -97,6 +97,5 @@ func markDemoImported(tx *gorm.DB, biz *Business, imp *Import, consentAt, at tim
 		imp.ID, at, biz.ID, updated).Error; err != nil {
 		return fmt.Errorf("demo import updates: %w", err)
 	}
-	return tx.Exec(`UPDATE imports SET messageable = (SELECT COUNT(*) FROM contacts c WHERE c.business_id = ? AND c.import_id = ? AND c.consent_state = ?)
-		WHERE id = ?`, biz.ID, imp.ID, ConsentOptedIn, imp.ID).Error
+	return tx.Exec(`UPDATE imports SET messageable = `+messageableOfImport+` WHERE id = ?`, biz.ID, imp.ID, ConsentOptedIn, imp.ID).Error
 }

@@ -143,6 +143,10 @@ func cleanCells(cells []string) []string {
 	return out
 }
 
+// messageableOfImport counts the opted-in contacts an import wrote (args:
+// business, import, ConsentOptedIn); stored once when the import finishes.
+const messageableOfImport = `(SELECT COUNT(*) FROM contacts c WHERE c.business_id = ? AND c.import_id = ? AND c.consent_state = ?)`
+
 // FinishImport ends a queued or running import: done (the whole file was
 // read; rows_total becomes the exact count) or failed with a message for
 // the user. A cancelled import stays cancelled.
@@ -156,8 +160,7 @@ func (t Tenant) FinishImport(ctx context.Context, id int64, status, message stri
 		upd["rows_total"] = gorm.Expr("rows_done")
 		upd["bytes_done"] = gorm.Expr("bytes_total")
 		// One pass over the book's contacts of this import, once.
-		upd["messageable"] = gorm.Expr(`(SELECT COUNT(*) FROM contacts c WHERE c.business_id = ? AND c.import_id = ? AND c.consent_state = ?)`,
-			t.businessID, id, ConsentOptedIn)
+		upd["messageable"] = gorm.Expr(messageableOfImport, t.businessID, id, ConsentOptedIn)
 	}
 	return t.Scoped(ctx).Model(&Import{}).Where("id = ? AND status IN ?", id, []string{ImportQueued, ImportRunning}).Updates(upd).Error
 }
