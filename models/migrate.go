@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -16,9 +14,9 @@ import (
 	"gorm.io/gorm"
 )
 
-// A migration is one versioned schema step. Each runs in its own
+// A Migration is one versioned schema step. Each runs in its own
 // transaction and is recorded in schema_migrations, on both databases.
-type migration struct {
+type Migration struct {
 	Version int
 	Name    string
 	// SQL is DDL written once for both databases; see expandDDL for the
@@ -28,33 +26,12 @@ type migration struct {
 	Func func(tx *gorm.DB, d Dialect) error
 }
 
-var (
-	migrationsMu sync.Mutex
-	migrations   []migration
-)
-
-// register adds a migration; files call it from init so that each area
-// keeps its schema beside its models. Versions must be unique.
-func register(m migration) {
-	migrationsMu.Lock()
-	defer migrationsMu.Unlock()
-	for _, o := range migrations {
-		if o.Version == m.Version {
-			panic(fmt.Sprintf("models: migration version %d registered twice (%s, %s)", m.Version, o.Name, m.Name))
-		}
-	}
-	migrations = append(migrations, m)
-	sort.Slice(migrations, func(i, j int) bool { return migrations[i].Version < migrations[j].Version })
-}
-
 // ErrSchemaTooNew is returned when the database was migrated by a newer
 // Optline than this binary.
 var ErrSchemaTooNew = errors.New("database schema is newer than this version of Optline knows")
 
 // LatestVersion is the newest schema version this binary knows.
 func LatestVersion() int {
-	migrationsMu.Lock()
-	defer migrationsMu.Unlock()
 	if len(migrations) == 0 {
 		return 0
 	}
@@ -98,10 +75,7 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
 	if current > latest {
 		return fmt.Errorf("%w: database is at version %d, this binary knows up to %d", ErrSchemaTooNew, current, latest)
 	}
-	migrationsMu.Lock()
-	todo := append([]migration(nil), migrations...)
-	migrationsMu.Unlock()
-	for _, m := range todo {
+	for _, m := range migrations {
 		if m.Version <= current {
 			continue
 		}
@@ -219,3 +193,6 @@ func splitSQL(s string) []string {
 	}
 	return out
 }
+
+// Migrations lists the schema steps in the order they run.
+func Migrations() []Migration { return append([]Migration(nil), migrations...) }

@@ -1,7 +1,6 @@
 package models
 
-func init() {
-	register(migration{Version: 1, Name: "foundation: users, businesses, sessions, invitations, audit", SQL: `
+const schema0001 = `
 CREATE TABLE users (
 	id {{id}},
 	email TEXT NOT NULL,
@@ -86,5 +85,4 @@ CREATE TABLE audit_events (
 );
 CREATE INDEX audit_events_at_idx ON audit_events (at);
 CREATE INDEX audit_events_business_idx ON audit_events (business_id, at);
-`})
-}
+`

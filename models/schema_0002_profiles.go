@@ -1,7 +1,6 @@
 package models
 
-func init() {
-	register(migration{Version: 2, Name: "profiles: business profiles, verification requests and documents", SQL: `
+const schema0002 = `
 CREATE TABLE business_profiles (
 	id {{id}},
 	business_id {{bigint}} NOT NULL REFERENCES businesses(id) ON DELETE CASCADE,
@@ -78,5 +77,4 @@ CREATE TABLE verification_request_documents (
 	document_id {{bigint}} NOT NULL REFERENCES verification_documents(id) ON DELETE CASCADE,
 	PRIMARY KEY (request_id, document_id)
 );
-`})
-}
+`

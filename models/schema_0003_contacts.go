@@ -38,8 +38,7 @@ package models
 //   - segments: saved tag rules.
 //   - contact_import_batches: a ledger of applied import batches, so a
 //     batch replayed after a restart is not applied twice.
-func init() {
-	register(migration{Version: 3, Name: "contacts: contacts, tags, consent events, suppressions, segments", SQL: `
+const schema0003 = `
 CREATE TABLE contacts (
 	id {{id}},
 	business_id {{bigint}} NOT NULL,
@@ -125,5 +124,4 @@ CREATE TABLE contact_import_batches (
 	applied_at {{ts}} NOT NULL,
 	PRIMARY KEY (business_id, import_id, first_row)
 );
-`})
-}
+`

@@ -10,8 +10,7 @@ package models
 //   - import_row_errors: the rejected rows, keyed by (import, row), so a
 //     batch replayed after a restart cannot add a row twice. The error
 //     report is written from this table on demand.
-func init() {
-	register(migration{Version: 4, Name: "imports: contact imports and their rejected rows", SQL: `
+const schema0004 = `
 CREATE TABLE imports (
 	id {{id}},
 	business_id {{bigint}} NOT NULL REFERENCES businesses(id) ON DELETE CASCADE,
@@ -64,5 +63,4 @@ CREATE TABLE import_row_errors (
 	raw TEXT NOT NULL DEFAULT '[]',
 	PRIMARY KEY (import_id, row_num)
 );
-`})
-}
+`

@@ -14,10 +14,8 @@ package models
 //     Sorting a book of a million people by name is rarely what anyone
 //     needs (search finds a person, filters find a group); the list keeps
 //     its orders by date added.
-func init() {
-	register(migration{Version: 5, Name: "contacts: drop the national-number and name-sort indexes", SQL: `
+const schema0005 = `
 DROP INDEX IF EXISTS contacts_national_idx;
 DROP INDEX IF EXISTS contacts_name_idx;
 ALTER TABLE contacts DROP COLUMN name_key;
-`})
-}
+`

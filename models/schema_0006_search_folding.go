@@ -10,9 +10,6 @@ import (
 // as ss) and carries the e-mail's domain as a word of its own. The text is
 // made in Go, so the stored rows are rewritten here, a page of ids at a
 // time; rows whose text is already current are not touched.
-func init() {
-	register(migration{Version: 6, Name: "contacts: accent-folded search text with e-mail domains", Func: refoldContactSearch})
-}
 
 func refoldContactSearch(tx *gorm.DB, _ Dialect) error {
 	type row struct {

@@ -4,8 +4,6 @@ package models
 // messaged (opted in), counted once when it finishes, so its result says
 // so without walking the book on every view. Imports finished before this
 // version show no such figure (NULL).
-func init() {
-	register(migration{Version: 7, Name: "imports: messageable contacts of a finished import", SQL: `
+const schema0007 = `
 ALTER TABLE imports ADD COLUMN messageable {{bigint}};
-`})
-}
+`

@@ -1,0 +1,15 @@
+package models
+
+// migrations is every schema step, oldest first: the whole history of the
+// schema in one place. A new step is appended here with the next version
+// and its DDL (or Go function) in a schema_NNNN_<what>.go file beside it.
+// A released step is never edited: databases in the field have run it.
+var migrations = []Migration{
+	{Version: 1, Name: "foundation: users, businesses, sessions, invitations, audit", SQL: schema0001},
+	{Version: 2, Name: "profiles: business profiles, verification requests and documents", SQL: schema0002},
+	{Version: 3, Name: "contacts: contacts, tags, consent events, suppressions, segments", SQL: schema0003},
+	{Version: 4, Name: "imports: contact imports and their rejected rows", SQL: schema0004},
+	{Version: 5, Name: "contacts: drop the national-number and name-sort indexes", SQL: schema0005},
+	{Version: 6, Name: "contacts: accent-folded search text with e-mail domains", Func: refoldContactSearch},
+	{Version: 7, Name: "imports: messageable contacts of a finished import", SQL: schema0007},
+}
