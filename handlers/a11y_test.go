@@ -62,6 +62,7 @@ func checkA11y(t *testing.T, name string, p *page) {
 }
 
 func TestFoundationPagesAccessible(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.ensureAdmin()
 	anon := a.client()

@@ -16,6 +16,7 @@ import (
 // TestSafeNext: known open-redirect bypasses fall back to "/"; same-site
 // paths are kept as they are.
 func TestSafeNext(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{"//evil.example", "/"},
 		{"/\\evil.example", "/"},
@@ -66,6 +67,7 @@ func TestSafeNext(t *testing.T) {
 // TestLoginNextCannotLeaveTheSite: /login?next=/%09/evil.example, through
 // the form and the router, lands on a local path.
 func TestLoginNextCannotLeaveTheSite(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.signup("Next Hardening", "nexthard@example.com").post("/logout", nil)
 	c := a.client()
@@ -103,6 +105,7 @@ func trustLoopbackProxy(cfg *web.Config) {
 // for one account from one address: at most the limit get 401, the rest
 // 429 with Retry-After.
 func TestParallelWrongPasswordsAreThrottled(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.signup("Parallel Ltd", "parallel@example.com").post("/logout", nil)
 	c := a.client()
@@ -150,6 +153,7 @@ func TestParallelWrongPasswordsAreThrottled(t *testing.T) {
 // TestStrangerCannotLockOutOwner: a stranger's wrong guesses from address
 // A spend A's budget, not the owner's: the owner logs in from address B.
 func TestStrangerCannotLockOutOwner(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, trustLoopbackProxy)
 	a.signup("Owner Ltd", "owner-b@example.com").post("/logout", nil)
 	stranger := a.client()

@@ -7,6 +7,7 @@ import (
 )
 
 func TestSignupLandsOnDashboard(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Bäckerei Kraus", "anna@kraus.example")
 	p := c.get("/")

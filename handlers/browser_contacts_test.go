@@ -19,17 +19,23 @@ import (
 // waitText polls the text of sel until it contains want.
 func waitText(t *testing.T, ctx context.Context, sel, want string) string {
 	t.Helper()
+	// The browser itself waits (on each animation frame) until the element
+	// shows the text; the page's own script updates it.
+	// A poll does not outlive a navigation (the progress page moves on to
+	// the result): then it starts again on the new page.
+	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.innerText.includes(%q) })()`, sel, want)
 	deadline := time.Now().Add(30 * time.Second)
-	for {
-		got, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err == nil && strings.Contains(got, want) {
-			return got
+	var err error
+	for time.Now().Before(deadline) {
+		if _, err = chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(time.Until(deadline)))); err == nil {
+			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %q, want %q (%v)", sel, got, want, err)
-		}
-		time.Sleep(150 * time.Millisecond)
 	}
+	got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel), chromedp.AtLeast(0)))
+	if err != nil {
+		t.Fatalf("%s: %q, want %q (%v)", sel, got, want, err)
+	}
+	return got
 }
 
 // submitAndWait clicks a submit button and waits for the next page's

@@ -13,6 +13,7 @@ import (
 // their "+", formula-like names stay text without the CSV's apostrophe,
 // and the filter applies (issue 8, item 13).
 func TestContactsExportXLSX(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Laden", "owner@laden.example")
 	tn := a.tenantOf("owner@laden.example")

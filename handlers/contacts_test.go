@@ -65,6 +65,7 @@ func seedContacts(t *testing.T, tn models.Tenant, n int) []int64 {
 func contactPath(id int64, suffix string) string { return fmt.Sprintf("/contacts/%d%s", id, suffix) }
 
 func TestContactsNavAndEmptyBook(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Laden", "owner@laden.example")
 	p := c.get("/contacts")
@@ -87,6 +88,7 @@ func TestContactsNavAndEmptyBook(t *testing.T) {
 }
 
 func TestAddContactErrors(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Laden", "owner@laden.example")
 	c.primeCSRF("/contacts/new")
@@ -170,6 +172,7 @@ func TestAddContactErrors(t *testing.T) {
 }
 
 func TestContactPageActions(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Laden", "owner@laden.example")
 	tn := a.tenantOf("owner@laden.example")
@@ -245,6 +248,7 @@ func TestContactPageActions(t *testing.T) {
 }
 
 func TestBulkActionsThroughTheList(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Laden", "owner@laden.example")
 	tn := a.tenantOf("owner@laden.example")
@@ -324,6 +328,7 @@ func TestBulkActionsThroughTheList(t *testing.T) {
 }
 
 func TestContactListPagingSortAndSearch(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Laden", "owner@laden.example")
 	seedContacts(t, a.tenantOf("owner@laden.example"), 120)
@@ -373,6 +378,7 @@ func TestContactListPagingSortAndSearch(t *testing.T) {
 }
 
 func TestContactsIsolation(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ownerA := a.signup("A", "a@x.example")
 	ownerB := a.signup("B", "b@x.example")
@@ -426,6 +432,7 @@ func TestContactsIsolation(t *testing.T) {
 }
 
 func TestContactsExportCSV(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Laden", "owner@laden.example")
 	tn := a.tenantOf("owner@laden.example")
@@ -475,6 +482,7 @@ func TestContactsExportCSV(t *testing.T) {
 }
 
 func TestContactPagesAccessible(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Laden", "owner@laden.example")
 	tn := a.tenantOf("owner@laden.example")
@@ -505,6 +513,7 @@ func TestContactPagesAccessible(t *testing.T) {
 // and saves a good edit (found by search under the new name; the audit log
 // names the fields, not their values). The number is shown, not editable.
 func TestEditContact(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Laden", "owner@laden.example")
 	tn := a.tenantOf("owner@laden.example")
@@ -576,6 +585,7 @@ func TestEditContact(t *testing.T) {
 // TestErrorPageNavigation: an error page shows a member the same
 // navigation as every other page, without links to areas not built yet.
 func TestErrorPageNavigation(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Laden", "owner@laden.example")
 	p := c.get("/contacts/999999")

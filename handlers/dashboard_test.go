@@ -9,6 +9,7 @@ import (
 )
 
 func TestDashboardShowsProfileChecklistUntilComplete(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.signup("Check GmbH", "check@example.com")
 	p := owner.get("/")
@@ -21,6 +22,7 @@ func TestDashboardShowsProfileChecklistUntilComplete(t *testing.T) {
 }
 
 func TestAdminHomeCountsVerificationQueue(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	admin := a.admin()
 	p := admin.get("/admin")
@@ -47,6 +49,7 @@ func TestAdminHomeCountsVerificationQueue(t *testing.T) {
 }
 
 func TestContactSectionsLinkTheImportArea(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.signup("Tabs GmbH", "tabs@example.com")
 	p := owner.get("/contacts")
@@ -66,6 +69,7 @@ func TestContactSectionsLinkTheImportArea(t *testing.T) {
 // dashboard says so instead of "Before you can request…"; a verified
 // business is not told to complete its profile (issue 8, item 14).
 func TestDashboardFollowsTheVerificationState(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.signup("Stand GmbH", "stand@example.com")
 	tn := a.tenantOf("stand@example.com")

@@ -96,6 +96,7 @@ func TestMultipartToFormRouteRefusedWithoutTempFiles(t *testing.T) {
 // TestMultipartToMemberRouteRefused: POST /contacts (a form route) takes
 // no multipart body even from a logged-in member with a valid token.
 func TestMultipartToMemberRouteRefused(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Laden", "owner@laden.example")
 	c.primeCSRF("/contacts/new")
@@ -115,6 +116,7 @@ func TestMultipartToMemberRouteRefused(t *testing.T) {
 // TestLargeFormRefused: a 2 MB url-encoded body is refused with 413,
 // announced or streamed.
 func TestLargeFormRefused(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.ensureAdmin()
 	c := a.client()
@@ -141,6 +143,7 @@ func TestLargeFormRefused(t *testing.T) {
 // or form value gives 400 and a message naming the field, never a 500
 // (PostgreSQL refuses both in text).
 func TestNULAndInvalidUTF8Refused(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.signup("Laden", "owner@laden.example")
 	adm := a.admin()
@@ -186,6 +189,7 @@ func TestNULAndInvalidUTF8Refused(t *testing.T) {
 // first field, not in the URL; a token in the query string, or the field
 // after the file, is refused before the file is stored.
 func TestUploadTokenInBodyOnly(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Laden", "owner@laden.example")
 	p := c.get("/contacts/imports/new")
@@ -233,6 +237,7 @@ func TestUploadTokenInBodyOnly(t *testing.T) {
 // TestExportQueryErrorIsAnErrorPage: when the export's query fails the
 // answer is the error page, not a 200 with an empty CSV file.
 func TestExportQueryErrorIsAnErrorPage(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Laden", "owner@laden.example")
 	if p := c.getRaw("/contacts/export"); p.Status != http.StatusOK || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/csv") {

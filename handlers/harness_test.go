@@ -93,6 +93,12 @@ func newApp(t testing.TB, opts ...appOption) *app {
 	}
 	a := &app{t: t, db: db, clock: clock, mail: &fakeMailer{}, logs: &logBuffer{}, console: &logBuffer{}}
 	log := slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// A failing test shows what the portal logged meanwhile.
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("portal log:\n%s", a.logs.String())
+		}
+	})
 	a.srv = web.New(cfg, db, log, web.Options{Now: clock.Now, Mailer: a.mail, Console: a.console})
 	a.queue, err = jobs.New(db, dbtest.Quiet, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Poll: 100 * time.Millisecond,
 		Register: func(w *river.Workers) {

@@ -26,6 +26,7 @@ func forgedPNG(t *testing.T, w, h uint32) []byte {
 }
 
 func TestImageBombPhotoRefused(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Bäckerei Kraus", "anna@kraus.example")
 	c.primeCSRF("/profile")

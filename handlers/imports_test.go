@@ -83,6 +83,7 @@ func win1252(t testing.TB, s string) []byte {
 // TestImportUploadRefusals: every file that cannot be imported is refused
 // on the page with what is wrong (422), and nothing stays stored.
 func TestImportUploadRefusals(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Laden", "owner@laden.example")
 	c.primeCSRF("/contacts/imports/new")
@@ -149,6 +150,7 @@ func TestImportUploadRefusals(t *testing.T) {
 // with 413 before the body is read; one that turns out too large while
 // streaming is refused too; no file is left either way.
 func TestImportUploadTooLarge(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, func(c *web.Config) { c.MaxUploadBytes = 64 << 10 })
 	c := a.signup("Laden", "owner@laden.example")
 	c.primeCSRF("/contacts/imports/new")
@@ -197,6 +199,7 @@ func TestImportUploadTooLarge(t *testing.T) {
 // TestImportUploadNeedsCSRF: an upload without the token is refused
 // (403) and stores nothing.
 func TestImportUploadNeedsCSRF(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Laden", "owner@laden.example")
 	c.primeCSRF("/contacts/imports/new")
@@ -220,6 +223,7 @@ func TestImportUploadNeedsCSRF(t *testing.T) {
 // to the mapping page, which says so; starting without choosing one is
 // refused next to the columns.
 func TestImportNoPhoneColumn(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Laden", "owner@laden.example")
 	c.primeCSRF("/contacts/imports/new")
@@ -247,6 +251,7 @@ func TestImportNoPhoneColumn(t *testing.T) {
 // TestImportMappingValidation: problems are shown next to their fields
 // with every choice kept.
 func TestImportMappingValidation(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Laden", "owner@laden.example")
 	c.primeCSRF("/contacts/imports/new")
@@ -370,7 +375,10 @@ type progressJSON struct {
 
 func waitImported(t *testing.T, c *client, path string) progressJSON {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	// Listen before the first look, so a job ending in between is seen.
+	ended, stop := c.a.queue.Finished()
+	defer stop()
+	timeout := time.After(60 * time.Second)
 	for {
 		p := c.get(path + "/progress")
 		var pr progressJSON
@@ -380,16 +388,18 @@ func waitImported(t *testing.T, c *client, path string) progressJSON {
 		if pr.Finished {
 			return pr
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-ended: // a slice or the whole import ended: look again
+		case <-timeout:
 			t.Fatalf("import not finished: %+v", pr)
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 
 // TestImportEndToEnd: upload, preview, start, the job runs, the result
 // and the error report.
 func TestImportEndToEnd(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.startJobs()
 	c := a.signup("Laden", "owner@laden.example")
@@ -505,6 +515,7 @@ func actorBusiness(t *testing.T, a *app, email string) int64 {
 // TestImportIsolation: every import URL of business B answers 404 to A,
 // and changes nothing.
 func TestImportIsolation(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.signup("B", "owner@b.example")
 	path := startImport(t, owner)
@@ -544,6 +555,7 @@ func TestImportIsolation(t *testing.T) {
 // over a minute says it is resuming after a restart; the page has its
 // polling script and a live region.
 func TestImportProgressResuming(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Laden", "owner@laden.example")
 	path := startImport(t, c)
@@ -573,6 +585,7 @@ func TestImportProgressResuming(t *testing.T) {
 // import page: history (empty and not), upload (also with errors),
 // mapping (also with errors), progress and result.
 func TestImportPagesAccessible(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.startJobs()
 	c := a.signup("Laden", "owner@laden.example")

@@ -19,6 +19,7 @@ import (
 // request may fail with 500, and after the scan (POSTs included, with a
 // valid CSRF token) A's rows are exactly as before.
 func TestCrossTenantScan(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("long scan")
 	}

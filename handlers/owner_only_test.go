@@ -17,6 +17,7 @@ import (
 // denies them (403 and an access.denied audit entry), see no links to
 // them, and owners and administrators keep them.
 func TestLegalAndVerificationAreOwnersOnly(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	admin := a.admin()
 	owner := a.signup("Bäckerei Kraus", "anna@kraus.example")

@@ -9,6 +9,7 @@ import (
 // revalidated on every use (304 while unchanged), and once logged out the
 // revalidation is refused, so the photo is not kept for a day.
 func TestPhotoRevalidatesAndLogoutEndsIt(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Bäckerei Kraus", "anna@kraus.example")
 	c.primeCSRF("/profile")

@@ -18,6 +18,7 @@ import (
 // TestCountsAndLanguagesInWords: a count of one is singular, and a
 // contact's language is named, not shown as a raw code.
 func TestCountsAndLanguagesInWords(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Laden", "owner@laden.example")
 	tn := a.tenantOf("owner@laden.example")
@@ -60,6 +61,7 @@ func TestCountsAndLanguagesInWords(t *testing.T) {
 // naming the target, newest first (the demo's history is back-dated, so
 // ids are not time order), and filters by a business's name.
 func TestAuditLogInSentences(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	admin := a.admin()
 	ctx := context.Background()
@@ -134,6 +136,7 @@ func TestAuditLogInSentences(t *testing.T) {
 // page, which shows the flash and the one-time link once; the address a
 // refused form is shown at answers a GET (a reload) instead of 405.
 func TestFormsRedirectAndReload(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.signup("Blumen Carl", "owner@carl.example")
 	owner.primeCSRF("/team")

@@ -93,6 +93,7 @@ func businessOf(t *testing.T, a *app, email string) (*models.Business, models.Te
 }
 
 func TestProfilePageShowsChecklistPreviewAndNav(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Bäckerei Kraus", "anna@kraus.example")
 	p := c.get("/profile")
@@ -125,6 +126,7 @@ func TestProfilePageShowsChecklistPreviewAndNav(t *testing.T) {
 }
 
 func TestProfileErrorMessages(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Bäckerei Kraus", "anna@kraus.example")
 	c.primeCSRF("/profile")
@@ -188,6 +190,7 @@ func TestProfileErrorMessages(t *testing.T) {
 }
 
 func TestProfileSaveAndExtraFieldsIgnored(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.signup("Blumen Meier", "meier@example.com")
 	c := a.signup("Bäckerei Kraus", "anna@kraus.example")
@@ -220,6 +223,7 @@ func TestProfileSaveAndExtraFieldsIgnored(t *testing.T) {
 }
 
 func TestDisplayNameIsShownAsText(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Bäckerei Kraus", "anna@kraus.example")
 	c.primeCSRF("/profile")
@@ -237,6 +241,7 @@ func TestDisplayNameIsShownAsText(t *testing.T) {
 }
 
 func TestStaffReadOnlyUnlessAllowed(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.signup("Bäckerei Kraus", "anna@kraus.example")
 	staff := a.staff(owner, "jonas@kraus.example")
@@ -289,6 +294,7 @@ func TestStaffReadOnlyUnlessAllowed(t *testing.T) {
 }
 
 func TestLegalErrorMessages(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Bäckerei Kraus", "anna@kraus.example")
 	c.primeCSRF("/profile/legal")

@@ -34,6 +34,7 @@ func (a *app) withCookie(ck *http.Cookie) *client {
 }
 
 func TestLoginRotatesSessionAndOldCookieDies(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.signup("Rot GmbH", "rot@example.com").post("/logout", nil)
 	c := a.client()
@@ -58,6 +59,7 @@ func TestLoginRotatesSessionAndOldCookieDies(t *testing.T) {
 }
 
 func TestLogoutKillsReplayedCookie(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Replay AG", "replay@example.com")
 	ck := sessionCookie(c)
@@ -71,6 +73,7 @@ func TestLogoutKillsReplayedCookie(t *testing.T) {
 }
 
 func TestIdleAndAbsoluteTimeouts(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Idle KG", "idle@example.com")
 	a.clock.Advance(29 * time.Minute)
@@ -97,6 +100,7 @@ func TestIdleAndAbsoluteTimeouts(t *testing.T) {
 }
 
 func TestPasswordChangeEndsOtherSessions(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c1 := a.signup("Pass OHG", "pass@example.com")
 	c2 := a.client()
@@ -119,6 +123,7 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 }
 
 func TestPasswordChangeErrors(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Err GmbH", "err@example.com")
 	c.primeCSRF("/account")
@@ -135,6 +140,7 @@ func TestPasswordChangeErrors(t *testing.T) {
 }
 
 func TestMemberRemovalAndSuspensionEndSessions(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.signup("Team SE", "owner@team.example")
 	staff := a.staff(owner, "staff@team.example")
@@ -179,6 +185,7 @@ func TestMemberRemovalAndSuspensionEndSessions(t *testing.T) {
 }
 
 func TestLoginThrottling(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.signup("Brute Ltd", "brute@example.com").post("/logout", nil)
 	c := a.client()
@@ -209,6 +216,7 @@ func TestLoginThrottling(t *testing.T) {
 }
 
 func TestLoginErrorDoesNotRevealWhichPartWasWrong(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.signup("Leak GmbH", "leak@example.com").post("/logout", nil)
 	c := a.client()
@@ -220,6 +228,7 @@ func TestLoginErrorDoesNotRevealWhichPartWasWrong(t *testing.T) {
 }
 
 func TestCookieFlags(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.ensureAdmin()
 	p := a.client().getRaw("/login")
@@ -244,6 +253,7 @@ func TestCookieFlags(t *testing.T) {
 }
 
 func TestPasswordLengthRules(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.ensureAdmin()
 	cases := []struct {
@@ -277,6 +287,7 @@ func TestPasswordLengthRules(t *testing.T) {
 }
 
 func TestCSRFRequired(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.signup("Csrf GmbH", "csrf@example.com")
 	owner.get("/team")
@@ -312,6 +323,7 @@ func TestCSRFRequired(t *testing.T) {
 }
 
 func TestSecurityHeadersOnEveryPage(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.signup("Head AG", "head@example.com")
 	for _, path := range []string{"/", "/team", "/account", "/nope"} {
@@ -345,6 +357,7 @@ func TestSecurityHeadersOnEveryPage(t *testing.T) {
 }
 
 func TestExtraFormFieldsIgnored(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.ensureAdmin()
 	c := a.client()
@@ -366,6 +379,7 @@ func TestExtraFormFieldsIgnored(t *testing.T) {
 }
 
 func TestPanicGivesPlain500AndServerLives(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.srv.Echo.GET("/boom", func(echo.Context) error { panic("secret SQL: SELECT password_hash") })
 	c := a.signup("Panic Inc", "panic@example.com")
@@ -385,6 +399,7 @@ func TestPanicGivesPlain500AndServerLives(t *testing.T) {
 }
 
 func TestStaffCannotReachOwnerOrAdminRoutes(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.signup("Roles GmbH", "owner@roles.example")
 	staff := a.staff(owner, "staff@roles.example")
@@ -409,6 +424,7 @@ func TestStaffCannotReachOwnerOrAdminRoutes(t *testing.T) {
 }
 
 func TestTenantIsolationTeam(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ownerA := a.signup("Alpha", "owner@alpha.example")
 	a.staff(ownerA, "staff@alpha.example")
@@ -446,6 +462,7 @@ func TestTenantIsolationTeam(t *testing.T) {
 }
 
 func TestLastOwnerCannotBeRemovedOrDemoted(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.signup("Solo", "solo@example.com")
 	u, _ := a.db.UserByEmail(context.Background(), "solo@example.com")
@@ -458,6 +475,7 @@ func TestLastOwnerCannotBeRemovedOrDemoted(t *testing.T) {
 }
 
 func TestInvitationWorksOnce(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.signup("Once", "owner@once.example")
 	owner.primeCSRF("/team")
@@ -491,6 +509,7 @@ func TestInvitationWorksOnce(t *testing.T) {
 }
 
 func TestSetupNeedsConsoleToken(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.client()
 	if p := c.getRaw("/team"); p.Status != http.StatusSeeOther || p.Location != "/setup" {
@@ -529,6 +548,7 @@ func TestSetupNeedsConsoleToken(t *testing.T) {
 }
 
 func TestHealthAndReadiness(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.client()
 	if p := c.getRaw("/healthz"); p.Status != http.StatusOK {
@@ -544,6 +564,7 @@ func TestHealthAndReadiness(t *testing.T) {
 }
 
 func TestUnsafeNextIgnored(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.signup("Next", "next@example.com").post("/logout", nil)
 	c := a.client()
@@ -557,6 +578,7 @@ func TestUnsafeNextIgnored(t *testing.T) {
 func itoa(n int64) string { return strconvFormat(n) }
 
 func TestLogsCarryNoSecrets(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.signup("Logs GmbH", "logs@example.com")
 	ck := sessionCookie(owner)
@@ -579,6 +601,7 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 }
 
 func TestClientAddressFromTrustedProxyOnly(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, func(c *web.Config) {
 		_, n, _ := net.ParseCIDR("127.0.0.1/32")
 		c.TrustedProxies = append(c.TrustedProxies, n)
@@ -607,6 +630,7 @@ func TestClientAddressFromTrustedProxyOnly(t *testing.T) {
 // form still works, a tampered cookie is a new session, and an idle one
 // times out like a stored one.
 func TestVisitorsStoreNoSessionRows(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.signup("Laden", "owner@laden.example")
 	rows := func() (n int64) {

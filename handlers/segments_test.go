@@ -12,6 +12,7 @@ import (
 )
 
 func TestSegmentFormErrorsCountAndCRUD(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Laden", "owner@laden.example")
 	tn := a.tenantOf("owner@laden.example")

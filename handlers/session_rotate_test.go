@@ -9,6 +9,7 @@ import (
 // in, and a cookie copied before the change (a stolen or fixated one) no
 // longer works.
 func TestPasswordChangeRotatesSession(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Bäckerei Kraus", "anna@kraus.example")
 	c.primeCSRF("/account")

@@ -83,6 +83,7 @@ func secondAdmin(t *testing.T, a *app, email string) *client {
 func reviewPath(id int64) string { return "/admin/verification/" + strconv.FormatInt(id, 10) }
 
 func TestVerificationErrorMessages(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Bäckerei Kraus", "anna@kraus.example")
 	c.primeCSRF("/verification")
@@ -123,6 +124,7 @@ func TestVerificationErrorMessages(t *testing.T) {
 }
 
 func TestDocumentUploads(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.signup("Bäckerei Kraus", "anna@kraus.example")
 	c.primeCSRF("/verification")
@@ -188,6 +190,7 @@ func TestDocumentUploads(t *testing.T) {
 }
 
 func TestVerificationTenantIsolationAndRoles(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	admin := a.admin()
 	owner := a.signup("Bäckerei Kraus", "anna@kraus.example")
@@ -248,6 +251,7 @@ func TestVerificationTenantIsolationAndRoles(t *testing.T) {
 var refileDate = regexp.MustCompile(`from (\d{1,2} \w{3} \d{4})`)
 
 func TestAdminReviewRejectResubmitApprove(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	admin := a.admin()
 	owner := a.signup("Bäckerei Kraus", "anna@kraus.example")
@@ -356,6 +360,7 @@ func TestAdminReviewRejectResubmitApprove(t *testing.T) {
 }
 
 func TestRejectForFixAndReverifyOnRename(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	admin := a.admin()
 	owner := a.signup("Bäckerei Kraus", "anna@kraus.example")
@@ -408,6 +413,7 @@ func TestRejectForFixAndReverifyOnRename(t *testing.T) {
 }
 
 func TestConcurrentAdminDecisions(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ada := a.admin()
 	owner := a.signup("Bäckerei Kraus", "anna@kraus.example")
@@ -465,6 +471,7 @@ func TestConcurrentAdminDecisions(t *testing.T) {
 }
 
 func TestDecisionOnChangedRequestIsStopped(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	admin := a.admin()
 	owner := a.signup("Bäckerei Kraus", "anna@kraus.example")
@@ -489,6 +496,7 @@ func TestDecisionOnChangedRequestIsStopped(t *testing.T) {
 }
 
 func TestDemoQueueIsLivedIn(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	admin := a.admin()
 	if _, err := models.LoadDemo(context.Background(), a.db); err != nil {

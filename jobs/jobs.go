@@ -24,6 +24,7 @@ type Queue struct {
 	insert func(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 	start  func(ctx context.Context) error
 	stop   func(ctx context.Context) error
+	events func(kinds ...river.EventKind) (<-chan *river.Event, func())
 	log    *slog.Logger
 }
 
@@ -91,13 +92,13 @@ func New(db *models.DB, log *slog.Logger, cfg Config) (*Queue, error) {
 		if err != nil {
 			return nil, fmt.Errorf("job queue: %w", err)
 		}
-		q.insert, q.start, q.stop = c.Insert, c.Start, c.Stop
+		q.insert, q.start, q.stop, q.events = c.Insert, c.Start, c.Stop, c.Subscribe
 	default:
 		c, err := river.NewClient(riversqlite.New(db.SQL), rc)
 		if err != nil {
 			return nil, fmt.Errorf("job queue: %w", err)
 		}
-		q.insert, q.start, q.stop = c.Insert, c.Start, c.Stop
+		q.insert, q.start, q.stop, q.events = c.Insert, c.Start, c.Stop, c.Subscribe
 	}
 	return q, nil
 }
@@ -109,6 +110,12 @@ func (q *Queue) Insert(ctx context.Context, args river.JobArgs, opts *river.Inse
 		return 0, err
 	}
 	return res.Job.ID, nil
+}
+
+// Finished reports each job that ends (completed, failed, cancelled or
+// snoozed) until stop is called; tests wait on it instead of sleeping.
+func (q *Queue) Finished() (events <-chan *river.Event, stop func()) {
+	return q.events(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled, river.EventKindJobSnoozed)
 }
 
 // Start begins working jobs.

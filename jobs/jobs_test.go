@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/jobs"
 	"github.com/optline/optline/models"
@@ -36,6 +38,8 @@ func TestCleanupJobExpiresSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	done, stop := q.Finished()
+	defer stop()
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if err := q.Start(runCtx); err != nil {
@@ -46,16 +50,17 @@ func TestCleanupJobExpiresSessions(t *testing.T) {
 		defer c()
 		_ = q.Stop(stopCtx)
 	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		_, err := db.SessionByID(ctx, "old")
-		if errors.Is(err, models.ErrNotFound) {
-			break
+	timeout := time.After(20 * time.Second)
+	for cleaned := false; !cleaned; {
+		select {
+		case ev := <-done:
+			cleaned = ev.Job.Kind == (jobs.CleanupArgs{}).Kind() && ev.Kind == river.EventKindJobCompleted
+		case <-timeout:
+			t.Fatal("the cleanup job never completed")
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("cleanup job never removed the expired session")
-		}
-		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := db.SessionByID(ctx, "old"); !errors.Is(err, models.ErrNotFound) {
+		t.Fatalf("cleanup job kept the expired session: %v", err)
 	}
 	if _, err := db.SessionByID(ctx, "fresh"); err != nil {
 		t.Fatalf("fresh session removed: %v", err)

@@ -9,6 +9,7 @@ import (
 // The administrators' business search folds accents and case: "cafe"
 // finds Café (issue 8, item 11), on both databases.
 func TestBusinessSearchFoldsAccents(t *testing.T) {
+	t.Parallel()
 	db, _ := ctDB(t)
 	for _, name := range []string{"Café Rosa", "Bäckerei König", "Cafeteria Nord", "Blumen 100%"} {
 		ctTenant(t, db, name)

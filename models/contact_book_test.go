@@ -48,6 +48,7 @@ func names(cs []models.Contact) []string {
 }
 
 func TestKeysetPaginationBothWays(t *testing.T) {
+	t.Parallel()
 	db, _ := ctDB(t)
 	tn := ctTenant(t, db, "A")
 	seedBook(t, tn, 23)
@@ -93,6 +94,7 @@ func TestKeysetPaginationBothWays(t *testing.T) {
 }
 
 func TestSortAllowList(t *testing.T) {
+	t.Parallel()
 	db, _ := ctDB(t)
 	tn := ctTenant(t, db, "A")
 	seedBook(t, tn, 4)
@@ -126,6 +128,7 @@ func TestSortAllowList(t *testing.T) {
 }
 
 func TestSearchAndFilters(t *testing.T) {
+	t.Parallel()
 	db, _ := ctDB(t)
 	tn := ctTenant(t, db, "A")
 	ctx := context.Background()
@@ -208,6 +211,7 @@ func TestSearchAndFilters(t *testing.T) {
 }
 
 func TestSegmentCountsMessageableOnly(t *testing.T) {
+	t.Parallel()
 	db, _ := ctDB(t)
 	tn := ctTenant(t, db, "A")
 	seedBook(t, tn, 30) // consent for i%5 != 0
@@ -279,6 +283,7 @@ func TestSegmentCountsMessageableOnly(t *testing.T) {
 }
 
 func TestSegmentValidation(t *testing.T) {
+	t.Parallel()
 	db, _ := ctDB(t)
 	tn := ctTenant(t, db, "A")
 	ctx := context.Background()
@@ -315,6 +320,7 @@ func TestSegmentValidation(t *testing.T) {
 }
 
 func TestBulkActionsOnSelectionAndFilter(t *testing.T) {
+	t.Parallel()
 	db, _ := ctDB(t)
 	tn := ctTenant(t, db, "A")
 	other := ctTenant(t, db, "B")
@@ -388,6 +394,7 @@ func TestBulkActionsOnSelectionAndFilter(t *testing.T) {
 }
 
 func TestOptOutPhoneWithoutContactAndRepeat(t *testing.T) {
+	t.Parallel()
 	db, clock := ctDB(t)
 	tn := ctTenant(t, db, "A")
 	ctx := context.Background()
@@ -440,6 +447,7 @@ func TestOptOutPhoneWithoutContactAndRepeat(t *testing.T) {
 }
 
 func TestDeleteContactKeepsSuppression(t *testing.T) {
+	t.Parallel()
 	db, _ := ctDB(t)
 	tn := ctTenant(t, db, "A")
 	ctx := context.Background()
@@ -482,6 +490,7 @@ func TestDeleteContactKeepsSuppression(t *testing.T) {
 }
 
 func TestExportNeutralisesFormulas(t *testing.T) {
+	t.Parallel()
 	db, _ := ctDB(t)
 	tn := ctTenant(t, db, "A")
 	ctx := context.Background()
@@ -544,6 +553,7 @@ func TestExportNeutralisesFormulas(t *testing.T) {
 }
 
 func TestZeroTenantIsRefused(t *testing.T) {
+	t.Parallel()
 	var zero models.Tenant
 	ctx := context.Background()
 	checks := map[string]error{}
@@ -569,6 +579,7 @@ func TestZeroTenantIsRefused(t *testing.T) {
 // typed nationally or internationally, with filters, and only in its own
 // book: a national number of a country only another book has finds nothing.
 func TestNumberSearchRangesStayInTenant(t *testing.T) {
+	t.Parallel()
 	db, _ := ctDB(t)
 	a, b := ctTenant(t, db, "A"), ctTenant(t, db, "B")
 	ctx := context.Background()
@@ -618,6 +629,7 @@ func TestNumberSearchRangesStayInTenant(t *testing.T) {
 // filter, kept in memory between loads) shows every change of tags at once,
 // whichever way it was made, and never another business's tags.
 func TestTagListFollowsWrites(t *testing.T) {
+	t.Parallel()
 	db, _ := ctDB(t)
 	tn, other := ctTenant(t, db, "A"), ctTenant(t, db, "B")
 	ctx := context.Background()
@@ -669,6 +681,7 @@ func TestTagListFollowsWrites(t *testing.T) {
 // field at once and nothing is saved; another business's contact is not
 // found; a good edit updates what search matches.
 func TestUpdateContactRules(t *testing.T) {
+	t.Parallel()
 	db, _ := ctDB(t)
 	tn, other := ctTenant(t, db, "A"), ctTenant(t, db, "B")
 	ctx := context.Background()
@@ -710,6 +723,7 @@ func TestUpdateContactRules(t *testing.T) {
 // without folding or e-mail domains) are found by folded terms after the
 // upgrade.
 func TestSearchFoldingMigration(t *testing.T) {
+	t.Parallel()
 	db, _ := ctDB(t)
 	tn := ctTenant(t, db, "A")
 	ctx := context.Background()

@@ -243,6 +243,7 @@ func contactOf(t *testing.T, tn models.Tenant, phone string) *models.Contact {
 }
 
 func TestImportBatchPolicyUpdate(t *testing.T) {
+	t.Parallel()
 	db, clock := ctDB(t)
 	tn, r1, r2 := importScenario(t, db, clock, models.DuplicateUpdate)
 	if got, want := counts(r1), "imported=2 updated=2 skipped=0 suppressed=3 duplicates=1 errors=1"; got != want {
@@ -303,6 +304,7 @@ func TestImportBatchPolicyUpdate(t *testing.T) {
 }
 
 func TestImportBatchPolicySkip(t *testing.T) {
+	t.Parallel()
 	db, clock := ctDB(t)
 	tn, r1, r2 := importScenario(t, db, clock, models.DuplicateSkip)
 	if got, want := counts(r1), "imported=2 updated=0 skipped=3 suppressed=2 duplicates=1 errors=1"; got != want {
@@ -330,6 +332,7 @@ func TestImportBatchPolicySkip(t *testing.T) {
 // TestImportBatchSQLiteAndPostgresAgree runs the scenario on both
 // databases and compares the whole resulting contact book.
 func TestImportBatchSQLiteAndPostgresAgree(t *testing.T) {
+	t.Parallel()
 	if dbtest.Dialect() != models.Postgres {
 		t.Skip("needs TEST_DATABASE_URL")
 	}

@@ -6,6 +6,7 @@ import (
 )
 
 func TestDollarArgs(t *testing.T) {
+	t.Parallel()
 	q, args := dollarArgs("a = ? AND t IN ? AND u IN ? AND b = ? LIMIT ?", []any{int64(1), []string{"x", "y"}, []string{}, []byte("raw"), 5})
 	if want := "a = $1 AND t IN ($2,$3) AND u IN (NULL) AND b = $4 LIMIT $5"; q != want {
 		t.Errorf("sql = %q, want %q", q, want)

@@ -16,6 +16,7 @@ import (
 // contacts through the primary key; the plain forms of both read the
 // whole book by contacts_page_idx instead, for every batch.
 func TestImportLookupsIgnoreStaleStatistics(t *testing.T) {
+	t.Parallel()
 	db, _ := ctOpen(t, models.Postgres)
 	ctx := context.Background()
 	tn := ctTenant(t, db, "Big book")

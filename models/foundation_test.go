@@ -12,6 +12,7 @@ import (
 )
 
 func TestTenantRefusesZeroBusiness(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	if _, err := db.Tenant(0); !errors.Is(err, models.ErrNoTenant) {
 		t.Fatalf("Tenant(0) = %v", err)
@@ -25,6 +26,7 @@ func TestTenantRefusesZeroBusiness(t *testing.T) {
 }
 
 func TestMigrateIsIdempotentAndKeepsRows(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	ctx := context.Background()
 	if _, _, err := db.SignUp(ctx, models.SignUpInput{BusinessName: "Keep", NewUserInput: models.NewUserInput{Name: "K", Email: "k@example.com", Password: "long enough pw"}}); err != nil {
@@ -43,6 +45,7 @@ func TestMigrateIsIdempotentAndKeepsRows(t *testing.T) {
 }
 
 func TestRefusesNewerSchema(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	ctx := context.Background()
 	if err := db.WithContext(ctx).Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'from the future', ?)`, models.LatestVersion()+1, time.Now()).Error; err != nil {
@@ -54,6 +57,7 @@ func TestRefusesNewerSchema(t *testing.T) {
 }
 
 func TestSignUpValidation(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	ctx := context.Background()
 	_, _, err := db.SignUp(ctx, models.SignUpInput{BusinessName: "", NewUserInput: models.NewUserInput{Name: "x\u202ey", Email: "not-an-email", Password: "short"}})
@@ -83,6 +87,7 @@ func TestSignUpValidation(t *testing.T) {
 }
 
 func TestConcurrentInvitationAcceptanceWorksOnce(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	ctx := context.Background()
 	u, b, err := db.SignUp(ctx, models.SignUpInput{BusinessName: "Race", NewUserInput: models.NewUserInput{Name: "R", Email: "r@example.com", Password: "long enough pw"}})
@@ -119,6 +124,7 @@ func TestConcurrentInvitationAcceptanceWorksOnce(t *testing.T) {
 }
 
 func TestAuditFilterWithUnderscore(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	ctx := context.Background()
 	for _, a := range []string{"member.role_changed", "member.removed", "memberXrole_changed"} {

@@ -22,6 +22,7 @@ func newImport(t *testing.T, tn models.Tenant, headers ...string) *models.Import
 }
 
 func TestImportPlanCheck(t *testing.T) {
+	t.Parallel()
 	db, clock := ctDB(t)
 	tn := ctTenant(t, db, "Laden")
 	imp := newImport(t, tn, "Telefon", "Name", "Handy", "Notiz", "Notiz 2")
@@ -65,6 +66,7 @@ func TestImportPlanCheck(t *testing.T) {
 }
 
 func TestImportQueueOnceAndIsolation(t *testing.T) {
+	t.Parallel()
 	db, _ := ctDB(t)
 	ctx := context.Background()
 	a := ctTenant(t, db, "A")
@@ -100,6 +102,7 @@ func TestImportQueueOnceAndIsolation(t *testing.T) {
 }
 
 func TestImportCheckpointAndRowErrors(t *testing.T) {
+	t.Parallel()
 	db, _ := ctDB(t)
 	ctx := context.Background()
 	tn := ctTenant(t, db, "Laden")
@@ -140,6 +143,7 @@ func TestImportCheckpointAndRowErrors(t *testing.T) {
 }
 
 func TestImportDemo(t *testing.T) {
+	t.Parallel()
 	db, _ := ctDB(t)
 	ctx := context.Background()
 	if _, err := models.LoadDemo(ctx, db); err != nil {

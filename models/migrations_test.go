@@ -13,6 +13,7 @@ import (
 )
 
 func TestMigrationVersionsRunOneToLatest(t *testing.T) {
+	t.Parallel()
 	for i, m := range models.Migrations() {
 		if m.Version != i+1 {
 			t.Fatalf("migration %d (%q) is at position %d: versions must run 1, 2, 3… without gaps", m.Version, m.Name, i+1)
@@ -26,6 +27,7 @@ func TestMigrationVersionsRunOneToLatest(t *testing.T) {
 // A data folder made by the release of 2026-12-03 (schema 7, the demo
 // business loaded) opens with this binary, upgrades, and keeps its rows.
 func TestReleaseDataFolderUpgradesAndKeepsRows(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "optline.db")
 	unzip(t, "testdata/release-2026-12-03.db.gz", path)

@@ -21,7 +21,19 @@ const (
 
 // argonParams follow the argon2id RFC 9106 second recommended option,
 // sized for a 2-core server: 64 MiB, 1 pass, 2 lanes.
-var argonParams = &argon2id.Params{Memory: 64 * 1024, Iterations: 1, Parallelism: 2, SaltLength: 16, KeyLength: 32}
+var defaultArgonParams = argon2id.Params{Memory: 64 * 1024, Iterations: 1, Parallelism: 2, SaltLength: 16, KeyLength: 32}
+
+// argonParams makes new hashes; only test suites change it (UseTestHashing).
+var argonParams = &defaultArgonParams
+
+// UseTestHashing makes new password hashes cheap (64 KiB, one lane) for a
+// test binary, which hashes hundreds of passwords; a hash records its
+// parameters, so comparing still works either way. Call it before any
+// test runs (dbtest.Main does); the portal never calls it.
+func UseTestHashing() {
+	argonParams = &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+	dummyHash, _ = argon2id.CreateHash("optline-timing-equaliser", argonParams)
+}
 
 // HashWait is how long a request waits for a free hashing slot before it
 // is refused with a ThrottleError (429, Retry-After: HashRetryAfter).

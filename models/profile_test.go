@@ -95,6 +95,7 @@ func problem(err error, field string) string {
 }
 
 func TestProfileDefaults(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	p, err := f.tn.Profile(context.Background())
 	if err != nil {
@@ -106,6 +107,7 @@ func TestProfileDefaults(t *testing.T) {
 }
 
 func TestProfileFieldRules(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	long := func(n int) string { return strings.Repeat("ä", n) }
@@ -177,6 +179,7 @@ func TestProfileFieldRules(t *testing.T) {
 }
 
 func TestProfileReportsAllProblemsAtOnce(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	in := models.ProfileInput{DisplayName: "Shop", About: "", Email: "x", Website1: "javascript:alert(1)", Vertical: "NOPE", Phone: "12"}
 	_, err := f.tn.SaveProfile(context.Background(), f.owner, models.RoleOwner, in, "")
@@ -192,6 +195,7 @@ func TestProfileReportsAllProblemsAtOnce(t *testing.T) {
 }
 
 func TestSaveProfileStoresNormalisedValuesAndAudits(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	in := validProfile()
@@ -224,6 +228,7 @@ func TestSaveProfileStoresNormalisedValuesAndAudits(t *testing.T) {
 }
 
 func TestPhoneUsesBusinessCountry(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	if _, err := f.tn.SaveLegal(ctx, f.owner, validLegal(), ""); err != nil {
@@ -244,6 +249,7 @@ func TestPhoneUsesBusinessCountry(t *testing.T) {
 }
 
 func TestStaffEditsOnlyWhenAllowed(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	if _, err := f.tn.SaveProfile(ctx, f.owner, models.RoleStaff, validProfile(), ""); !errors.Is(err, models.ErrForbidden) {
@@ -265,6 +271,7 @@ func TestStaffEditsOnlyWhenAllowed(t *testing.T) {
 }
 
 func TestLegalRules(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	cases := []struct {
@@ -343,6 +350,7 @@ func jpegOf(w, h int) []byte {
 }
 
 func TestCheckPhoto(t *testing.T) {
+	t.Parallel()
 	var gifBuf bytes.Buffer
 	_ = gif.Encode(&gifBuf, image.NewPaletted(image.Rect(0, 0, 256, 256), color.Palette{color.Black, color.White}), nil)
 	big := append(pngOf(200, 200), make([]byte, models.PhotoMaxBytes)...)
@@ -396,6 +404,7 @@ func equalArgs(a, b []any) bool {
 }
 
 func TestSetPhotoReturnsReplacedKey(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	info := models.PhotoInfo{ContentType: "image/png", Px: 256, Size: 100}
@@ -415,6 +424,7 @@ func TestSetPhotoReturnsReplacedKey(t *testing.T) {
 }
 
 func TestChecklist(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	cl, err := f.tn.ProfileChecklist(ctx)

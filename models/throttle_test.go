@@ -16,6 +16,7 @@ import (
 // TestLoginReservationCannotBeRaced: forty parallel attempts for one
 // account from one address; exactly the limit are let through.
 func TestLoginReservationCannotBeRaced(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	db.Now = dbtest.NewClock().Now
 	ctx := context.Background()
@@ -47,6 +48,7 @@ func TestLoginReservationCannotBeRaced(t *testing.T) {
 // owner's account; the owner, from address B, still logs in, after the
 // account-wide delay.
 func TestStrangerCannotLockOutOwner(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	clock := dbtest.NewClock()
 	db.Now = clock.Now
@@ -81,6 +83,7 @@ func TestStrangerCannotLockOutOwner(t *testing.T) {
 
 // TestAccountDelayGrowsAndIsCapped: the account-wide rule never refuses.
 func TestAccountDelayGrowsAndIsCapped(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	db.Now = dbtest.NewClock().Now
 	ctx := context.Background()
@@ -106,6 +109,7 @@ func TestAccountDelayGrowsAndIsCapped(t *testing.T) {
 // TestAddressLimitAcrossAccounts: one address trying many accounts is
 // refused after LoginAddrLimit attempts.
 func TestAddressLimitAcrossAccounts(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	db.Now = dbtest.NewClock().Now
 	ctx := context.Background()
@@ -124,6 +128,7 @@ func TestAddressLimitAcrossAccounts(t *testing.T) {
 
 // TestIPv6CountsPerSlash64: rotating through one /64 gains nothing.
 func TestIPv6CountsPerSlash64(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	db.Now = dbtest.NewClock().Now
 	ctx := context.Background()
@@ -143,6 +148,7 @@ func TestIPv6CountsPerSlash64(t *testing.T) {
 // TestSuccessClearsPairCounter: nine failures, a success, and the next
 // nine failures are still allowed.
 func TestSuccessClearsPairCounter(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	db.Now = dbtest.NewClock().Now
 	ctx := context.Background()
@@ -165,6 +171,7 @@ func TestSuccessClearsPairCounter(t *testing.T) {
 // TestHashLimiterBoundsConcurrency: no more than the limit hold a slot at
 // once; beyond it callers wait, and give up with a ThrottleError.
 func TestHashLimiterBoundsConcurrency(t *testing.T) {
+	t.Parallel()
 	l := models.NewHashLimiter(3)
 	var now, peak atomic.Int32
 	var wg sync.WaitGroup

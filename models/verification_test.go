@@ -43,6 +43,7 @@ func (f *fixture) state(t *testing.T) string {
 }
 
 func TestSubmitNeedsCompleteProfile(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	_, err := f.tn.SubmitVerification(context.Background(), f.owner, validRequest(), "")
 	if got := problem(err, "checklist"); got != "verify.incomplete" {
@@ -54,6 +55,7 @@ func TestSubmitNeedsCompleteProfile(t *testing.T) {
 }
 
 func TestSubmitFieldRules(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	completeProfile(t, f, f.tn, f.owner)
 	ctx := context.Background()
@@ -104,6 +106,7 @@ func TestSubmitFieldRules(t *testing.T) {
 }
 
 func TestOneDocumentReplacesLinks(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	completeProfile(t, f, f.tn, f.owner)
 	ctx := context.Background()
@@ -124,6 +127,7 @@ func TestOneDocumentReplacesLinks(t *testing.T) {
 }
 
 func TestStateMachine(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	completeProfile(t, f, f.tn, f.owner)
 	admin := f.admin(t, "admin@optline.example")
@@ -162,6 +166,7 @@ func TestStateMachine(t *testing.T) {
 }
 
 func TestRejectNeedsReason(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	completeProfile(t, f, f.tn, f.owner)
 	admin := f.admin(t, "admin@optline.example")
@@ -178,6 +183,7 @@ func TestRejectNeedsReason(t *testing.T) {
 }
 
 func TestRefusedRequestRefilesAfter30Days(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	completeProfile(t, f, f.tn, f.owner)
 	admin := f.admin(t, "admin@optline.example")
@@ -222,6 +228,7 @@ func TestRefusedRequestRefilesAfter30Days(t *testing.T) {
 }
 
 func TestRejectForFixAllowsImmediateResubmission(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	completeProfile(t, f, f.tn, f.owner)
 	admin := f.admin(t, "admin@optline.example")
@@ -236,6 +243,7 @@ func TestRejectForFixAllowsImmediateResubmission(t *testing.T) {
 }
 
 func TestNameChangeSendsVerifiedBusinessBackToReview(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	completeProfile(t, f, f.tn, f.owner)
 	admin := f.admin(t, "admin@optline.example")
@@ -293,6 +301,7 @@ func TestNameChangeSendsVerifiedBusinessBackToReview(t *testing.T) {
 }
 
 func TestNameChangeWhilePendingStopsStaleDecision(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	completeProfile(t, f, f.tn, f.owner)
 	admin := f.admin(t, "admin@optline.example")
@@ -317,6 +326,7 @@ func TestNameChangeWhilePendingStopsStaleDecision(t *testing.T) {
 }
 
 func TestConcurrentDecisionsOneWins(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	completeProfile(t, f, f.tn, f.owner)
 	admins := []*models.User{f.admin(t, "a1@optline.example"), f.admin(t, "a2@optline.example")}
@@ -375,6 +385,7 @@ func TestConcurrentDecisionsOneWins(t *testing.T) {
 }
 
 func TestQueueOldestFirstWithCounts(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	admin := f.admin(t, "admin@optline.example")
@@ -412,6 +423,7 @@ func TestQueueOldestFirstWithCounts(t *testing.T) {
 }
 
 func TestDocumentsLimitRemovalAndIsolation(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	completeProfile(t, f, f.tn, f.owner)
@@ -454,6 +466,7 @@ func TestDocumentsLimitRemovalAndIsolation(t *testing.T) {
 }
 
 func TestCheckDocument(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		data []byte
@@ -483,6 +496,7 @@ func TestCheckDocument(t *testing.T) {
 }
 
 func TestNameRelates(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		display, legal string
 		want           bool
@@ -499,6 +513,7 @@ func TestNameRelates(t *testing.T) {
 }
 
 func TestDemoDataFillsQueue(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	if _, err := models.LoadDemo(ctx, f.db); err != nil {

@@ -11,6 +11,7 @@ import (
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 func TestConfigDefaults(t *testing.T) {
+	t.Parallel()
 	cfg, err := LoadConfig(nil, env(nil))
 	if err != nil {
 		t.Fatal(err)
@@ -24,6 +25,7 @@ func TestConfigDefaults(t *testing.T) {
 }
 
 func TestConfigFlagsOverrideEnv(t *testing.T) {
+	t.Parallel()
 	cfg, err := LoadConfig([]string{"-addr", "0.0.0.0:9000", "-demo"}, env(map[string]string{
 		"PORTAL_ADDR": "127.0.0.1:1", "PORTAL_BASE_URL": "https://portal.example.com/", "PORTAL_TRUSTED_PROXIES": "10.0.0.1, 192.168.0.0/16",
 	}))
@@ -36,6 +38,7 @@ func TestConfigFlagsOverrideEnv(t *testing.T) {
 }
 
 func TestConfigErrorsNameTheSetting(t *testing.T) {
+	t.Parallel()
 	_, err := LoadConfig(nil, env(map[string]string{"PORTAL_BASE_URL": "ftp://x", "SESSION_SECRET": "short", "PORTAL_TRUSTED_PROXIES": "nope",
 		"PORTAL_SESSION_IDLE": "forever", "PORTAL_LOG_FORMAT": "xml", "SMTP_HOST": "mail.example.com"}))
 	if err == nil {
@@ -49,6 +52,7 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 }
 
 func TestSessionSecretGeneratedOnceAndKept(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	c1 := Config{DataDir: dir}
 	if err := c1.EnsureSessionSecret(); err != nil {
@@ -69,6 +73,7 @@ func TestSessionSecretGeneratedOnceAndKept(t *testing.T) {
 
 // TestREADMEDocumentsEverySetting keeps the configuration table honest.
 func TestREADMEDocumentsEverySetting(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 )
 
 func TestBadField(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		v     url.Values
 		field string
@@ -39,6 +40,7 @@ func TestBadField(t *testing.T) {
 }
 
 func TestGatedBodyCannotBeRead(t *testing.T) {
+	t.Parallel()
 	r := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader("--b\r\n"))
 	r.Header.Set("Content-Type", "multipart/form-data; boundary=b")
 	r.Body = gatedBody{io.NopCloser(nil)}
@@ -50,6 +52,7 @@ func TestGatedBodyCannotBeRead(t *testing.T) {
 // TestLimitMiddlewareNonPage: routes that are not pages (webhooks) get
 // the small limit and no multipart either.
 func TestLimitMiddlewareNonPage(t *testing.T) {
+	t.Parallel()
 	e := echo.New()
 	s := &Server{Echo: e, uploads: map[string]int64{}}
 	reached := 0

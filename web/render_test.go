@@ -18,6 +18,7 @@ import (
 // and a component that fails halfway sends nothing, so the error handler
 // can still answer with an error page instead of half a page.
 func TestRenderSendsWholePages(t *testing.T) {
+	t.Parallel()
 	e := echo.New()
 	big := strings.Repeat("<p>Kunde</p>", 10000)
 	rec := httptest.NewRecorder()

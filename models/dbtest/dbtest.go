@@ -36,8 +36,10 @@ var (
 )
 
 // Main runs the package's tests and removes the PostgreSQL template
-// afterwards. Use it from TestMain: func TestMain(m *testing.M) { dbtest.Main(m) }.
+// afterwards. Passwords are hashed cheaply (models.UseTestHashing): the
+// suites log in hundreds of times. Use it from TestMain: func TestMain(m *testing.M) { dbtest.Main(m) }.
 func Main(m *testing.M) {
+	models.UseTestHashing()
 	code := m.Run()
 	if tplName != "" {
 		_ = adminExec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{tplName}.Sanitize()+" WITH (FORCE)")
