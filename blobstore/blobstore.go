@@ -68,6 +68,10 @@ type Local struct {
 	root string
 }
 
+// InDataDir is the portal's file store: <dataDir>/files, with photos,
+// documents and imports in their own folders. cmd/portal builds it once.
+func InDataDir(dataDir string) *Local { return NewLocal(filepath.Join(dataDir, "files")) }
+
 // NewLocal returns a store rooted at dir; the folder is created on the
 // first Put.
 func NewLocal(dir string) *Local { return &Local{root: dir} }

@@ -74,17 +74,6 @@ func (ph *profileHandler) adminReview(c echo.Context) error {
 	return web.Render(c, http.StatusOK, views.AdminReviewPage(web.NewPage(c, "review.queue_title", "admin"), vm))
 }
 
-func init() {
-	registerArea("review", func(h *Handler) {
-		// The decision forms' addresses: a refused rejection is shown at
-		// .../reject; reloading it (a GET) leads back to the review page
-		// instead of "method not allowed".
-		a := h.s.Admin()
-		a.GET("/admin/verification/:id/approve", reviewReload)
-		a.GET("/admin/verification/:id/reject", reviewReload)
-	})
-}
-
 // reviewReload sends a GET of a decision form's address to the review.
 func reviewReload(c echo.Context) error {
 	id, err := pathID(c, "id")

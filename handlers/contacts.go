@@ -16,36 +16,6 @@ import (
 // page with consent history, opt-out and erasure, manual entry, exports,
 // and segments. Every member (owner or staff) may use all of it; every
 // change of consent, every erasure, bulk action and export is audited.
-func init() {
-	registerArea("contacts", func(h *Handler) {
-		m := h.s.Member()
-		m.GET("/contacts", h.listContacts)
-		m.GET("/contacts/new", h.newContact)
-		m.POST("/contacts", h.createContact)
-		m.GET("/contacts/export", h.exportContacts)
-		m.POST("/contacts/bulk", h.bulkContacts)
-		m.GET("/contacts/:id", h.showContact)
-		m.GET("/contacts/:id/edit", h.editContact)
-		m.POST("/contacts/:id/edit", h.updateContact)
-		m.POST("/contacts/:id/tags", h.addContactTag)
-		m.POST("/contacts/:id/tags/remove", h.removeContactTag)
-		m.POST("/contacts/:id/consent", h.recordConsent)
-		m.GET("/contacts/:id/opt-out", h.confirmOptOut)
-		m.POST("/contacts/:id/opt-out", h.optOutContact)
-		m.GET("/contacts/:id/delete", h.confirmDeleteContact)
-		m.POST("/contacts/:id/delete", h.deleteContact)
-
-		m.GET("/segments", h.listSegments)
-		m.GET("/segments/new", h.newSegment)
-		m.POST("/segments", h.createSegment)
-		m.GET("/segments/count", h.countSegment)
-		m.GET("/segments/:id", h.editSegment)
-		m.POST("/segments/:id", h.updateSegment)
-		m.POST("/segments/:id/delete", h.deleteSegment)
-		m.GET("/segments/:id/export", h.exportSegment)
-	})
-}
-
 // recordedBy names the logged-in user in consent events.
 func recordedBy(c echo.Context) string { return "user:" + contactIDText(actor(c).User.ID) }
 

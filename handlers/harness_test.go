@@ -17,6 +17,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/riverqueue/river"
 
+	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/handlers"
 	"github.com/optline/optline/jobs"
@@ -100,14 +101,15 @@ func newApp(t testing.TB, opts ...appOption) *app {
 		}
 	})
 	a.srv = web.New(cfg, db, log, web.Options{Now: clock.Now, Mailer: a.mail, Console: a.console})
+	files := blobstore.InDataDir(cfg.DataDir)
 	a.queue, err = jobs.New(db, dbtest.Quiet, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Poll: 100 * time.Millisecond,
 		Register: func(w *river.Workers) {
-			a.imports = contactimport.Register(w, db, contactimport.FileStore(cfg.DataDir), log)
+			a.imports = contactimport.Register(w, db, files, log)
 		}})
 	if err != nil {
 		t.Fatalf("jobs: %v", err)
 	}
-	handlers.Register(a.srv, a.queue)
+	handlers.Register(a.srv, handlers.Deps{Jobs: a.queue, Files: files})
 	ts.Config.Handler = a.srv.Echo
 	ts.Start()
 	a.ts = ts

@@ -6,7 +6,6 @@ import (
 	"golang.org/x/text/language/display"
 
 	"github.com/optline/optline/blobstore"
-	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/models"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
@@ -19,22 +18,6 @@ import (
 type importsHandler struct {
 	*Handler
 	files blobstore.Store
-}
-
-func init() {
-	registerArea("imports", func(h *Handler) {
-		ih := &importsHandler{Handler: h, files: contactimport.FileStore(h.s.Config.DataDir)}
-		m := h.s.Member()
-		m.GET("/contacts/imports", ih.list)
-		m.GET("/contacts/imports/new", ih.showUpload)
-		m.POST("/contacts/imports", ih.upload)
-		m.GET("/contacts/imports/:id", ih.showProgress)
-		m.GET("/contacts/imports/:id/progress", ih.progressJSON)
-		m.GET("/contacts/imports/:id/mapping", ih.showMapping)
-		m.POST("/contacts/imports/:id/mapping", ih.submitMapping)
-		m.POST("/contacts/imports/:id/cancel", ih.cancel)
-		m.GET("/contacts/imports/:id/errors.csv", ih.errorReport)
-	})
 }
 
 // load returns the actor's business scope and the import named in the

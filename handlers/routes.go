@@ -4,39 +4,39 @@
 package handlers
 
 import (
-	"sort"
-
+	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/jobs"
 	"github.com/optline/optline/models"
 	"github.com/optline/optline/web"
 )
 
-// An area (profile, contacts, campaigns…) registers its routes from an
-// init function in its own file, so areas never edit a shared table.
-type area struct {
-	name     string
-	register func(h *Handler)
-}
-
-var areas []area
-
-func registerArea(name string, fn func(h *Handler)) {
-	areas = append(areas, area{name, fn})
-	sort.Slice(areas, func(i, j int) bool { return areas[i].name < areas[j].name })
+// Deps is what the handlers use beyond the server: built once, in
+// cmd/portal (and the same way by the test harness), and passed in.
+type Deps struct {
+	// Jobs enqueues background work (imports).
+	Jobs *jobs.Queue
+	// Files keeps uploads: photos, verification documents, import files.
+	Files blobstore.Store
 }
 
 // Handler carries what every handler needs.
 type Handler struct {
-	s    *web.Server
-	jobs *jobs.Queue
+	s     *web.Server
+	jobs  *jobs.Queue
+	files blobstore.Store
 }
 
-// Register adds every route to the server. Access levels are spelled out
-// per route; anything not registered as Public needs a logged-in user.
-func Register(s *web.Server, q *jobs.Queue) *Handler {
-	h := &Handler{s: s, jobs: q}
+// Register adds every route to the server: this is the whole route
+// table. Each route names its access level (anything not Public needs a
+// logged-in user; Member: staff and owners of a business; Owner: owners
+// only; Admin: platform administrators), so who may do what is read here.
+func Register(s *web.Server, d Deps) *Handler {
+	h := &Handler{s: s, jobs: d.Jobs, files: d.Files}
+	ih := &importsHandler{Handler: h, files: d.Files}
+	ph := &profileHandler{Handler: h, files: d.Files}
 	pub, any, member, owner, admin := s.Public(), s.LoggedIn(), s.Member(), s.Owner(), s.Admin()
 
+	// Accounts.
 	pub.GET("/setup", h.showSetup)
 	pub.POST("/setup", h.submitSetup)
 	pub.GET("/login", h.showLogin)
@@ -45,27 +45,86 @@ func Register(s *web.Server, q *jobs.Queue) *Handler {
 	pub.POST("/signup", h.submitSignup)
 	pub.GET("/invite/:token", h.showInvite)
 	pub.POST("/invite/:token", h.submitInvite)
-
 	any.GET("/", h.home)
 	any.POST("/logout", h.logout)
 	any.GET("/account", h.showAccount)
 	any.POST("/account/password", h.changePassword)
 
+	// Team.
 	member.GET("/team", h.showTeam)
 	owner.POST("/team/invitations", h.createInvitation)
+	// A refused invitation form is shown at its POST address; reloading
+	// it leads back to the team page instead of "method not allowed".
+	owner.GET("/team/invitations", h.teamFormReload)
 	owner.POST("/team/invitations/:id/revoke", h.revokeInvitation)
 	owner.POST("/team/members/:id/role", h.changeRole)
 	owner.POST("/team/members/:id/remove", h.removeMember)
 
+	// Business profile and verification.
+	member.GET("/profile", ph.showProfile)
+	member.POST("/profile", ph.saveProfile)
+	member.POST("/profile/photo", ph.uploadPhoto)
+	member.POST("/profile/photo/remove", ph.removePhoto)
+	any.GET("/profile/photo/:bid", ph.servePhoto) // members and administrators
+	owner.GET("/profile/legal", ph.showLegal)
+	owner.POST("/profile/legal", ph.saveLegal)
+	owner.POST("/profile/staff-access", ph.setStaffAccess)
+	owner.GET("/verification", ph.showVerification)
+	owner.POST("/verification", ph.submitVerification)
+	owner.POST("/verification/documents", ph.uploadDocument)
+	owner.POST("/verification/documents/:id/remove", ph.removeDocument)
+	any.GET("/verification/documents/:id", ph.serveDocument) // owners and administrators
+
+	// Contacts and segments.
+	member.GET("/contacts", h.listContacts)
+	member.GET("/contacts/new", h.newContact)
+	member.POST("/contacts", h.createContact)
+	member.GET("/contacts/export", h.exportContacts)
+	member.POST("/contacts/bulk", h.bulkContacts)
+	member.GET("/contacts/:id", h.showContact)
+	member.GET("/contacts/:id/edit", h.editContact)
+	member.POST("/contacts/:id/edit", h.updateContact)
+	member.POST("/contacts/:id/tags", h.addContactTag)
+	member.POST("/contacts/:id/tags/remove", h.removeContactTag)
+	member.POST("/contacts/:id/consent", h.recordConsent)
+	member.GET("/contacts/:id/opt-out", h.confirmOptOut)
+	member.POST("/contacts/:id/opt-out", h.optOutContact)
+	member.GET("/contacts/:id/delete", h.confirmDeleteContact)
+	member.POST("/contacts/:id/delete", h.deleteContact)
+	member.GET("/segments", h.listSegments)
+	member.GET("/segments/new", h.newSegment)
+	member.POST("/segments", h.createSegment)
+	member.GET("/segments/count", h.countSegment)
+	member.GET("/segments/:id", h.editSegment)
+	member.POST("/segments/:id", h.updateSegment)
+	member.POST("/segments/:id/delete", h.deleteSegment)
+	member.GET("/segments/:id/export", h.exportSegment)
+
+	// Contact imports.
+	member.GET("/contacts/imports", ih.list)
+	member.GET("/contacts/imports/new", ih.showUpload)
+	member.POST("/contacts/imports", ih.upload)
+	member.GET("/contacts/imports/:id", ih.showProgress)
+	member.GET("/contacts/imports/:id/progress", ih.progressJSON)
+	member.GET("/contacts/imports/:id/mapping", ih.showMapping)
+	member.POST("/contacts/imports/:id/mapping", ih.submitMapping)
+	member.POST("/contacts/imports/:id/cancel", ih.cancel)
+	member.GET("/contacts/imports/:id/errors.csv", ih.errorReport)
+
+	// Platform administration.
 	admin.GET("/admin", h.adminHome)
 	admin.GET("/admin/businesses", h.adminBusinesses)
 	admin.POST("/admin/businesses/:id/suspend", h.suspendBusiness)
 	admin.POST("/admin/businesses/:id/reinstate", h.reinstateBusiness)
 	admin.GET("/admin/audit", h.auditLog)
-
-	for _, a := range areas {
-		a.register(h)
-	}
+	admin.GET("/admin/verification", ph.adminQueue)
+	admin.GET("/admin/verification/:id", ph.adminReview)
+	admin.POST("/admin/verification/:id/approve", ph.approveRequest)
+	admin.POST("/admin/verification/:id/reject", ph.rejectRequest)
+	// A refused rejection is shown at its POST address; reloading it
+	// leads back to the review page.
+	admin.GET("/admin/verification/:id/approve", reviewReload)
+	admin.GET("/admin/verification/:id/reject", reviewReload)
 
 	// Only these routes take multipart bodies, each with its own limit;
 	// every other route is capped at web.SmallBodyBytes and refuses

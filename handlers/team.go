@@ -51,15 +51,6 @@ func (h *Handler) teamVM(c echo.Context, f *views.Form) (views.TeamVM, error) {
 	return vm, err
 }
 
-func init() {
-	registerArea("team", func(h *Handler) {
-		// The invitation form's address: a refused form is shown there,
-		// and reloading it (or opening it) leads back to the team page
-		// instead of "method not allowed".
-		h.s.Owner().GET("/team/invitations", h.teamFormReload)
-	})
-}
-
 // keyNewInvite holds the link of the invitation just made until the team
 // page after the redirect shows it, once. Sessions live in the database;
 // the cookie carries only their token.

@@ -61,12 +61,9 @@ func (ph *profileHandler) verificationVM(c echo.Context, f, docForm *views.Form)
 	return vm, nil
 }
 
-// showVerification is the business's verification page (owners only:
-// staff are denied like on any owner-only route).
+// showVerification is the business's verification page (an owner-only
+// route).
 func (ph *profileHandler) showVerification(c echo.Context) error {
-	if !actor(c).IsOwner() {
-		return ph.denied(c)
-	}
 	vm, err := ph.verificationVM(c, nil, nil)
 	if err != nil {
 		return err

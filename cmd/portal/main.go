@@ -18,6 +18,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/handlers"
 	"github.com/optline/optline/jobs"
@@ -63,7 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	var imports *contactimport.Engine
-	files := contactimport.FileStore(cfg.DataDir)
+	files := blobstore.InDataDir(cfg.DataDir)
 	queue, err := jobs.New(db, log, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Files: files,
 		Register: func(w *river.Workers) {
 			imports = contactimport.Register(w, db, files, log)
@@ -77,7 +78,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	srv := web.New(cfg, db, log, web.Options{Console: stdout})
-	handlers.Register(srv, queue)
+	handlers.Register(srv, handlers.Deps{Jobs: queue, Files: files})
 
 	if cfg.Demo {
 		creds, err := models.LoadDemo(ctx, db)
