@@ -91,6 +91,12 @@ func TestDashboardFollowsTheVerificationState(t *testing.T) {
 	if got := p.Text(`[data-testid="dashboard-next"]`); !strings.Contains(got, "being reviewed") || !p.Has(`[data-testid="dashboard-next"] a[href="/verification"]`) {
 		t.Errorf("pending: next step %q", got)
 	}
+	// Staff may not open the owners' verification page, so they get no
+	// link to it, only the news.
+	staff := a.staff(owner, "helper@stand.example")
+	if p := staff.get("/"); !strings.Contains(p.Text(`[data-testid="dashboard-next"]`), "being reviewed") || p.Has(`a[href="/verification"]`) {
+		t.Errorf("pending, staff: next step %q, link to /verification %v", p.Text(`[data-testid="dashboard-next"]`), p.Has(`a[href="/verification"]`))
+	}
 	set(models.VerificationVerified)
 	p = owner.get("/")
 	if p.Has(`[data-testid="profile-checklist"]`) || strings.Contains(p.Text("main"), "Complete your profile") {

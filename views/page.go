@@ -22,9 +22,6 @@ type Page struct {
 	Business *models.Business
 	Role     models.Role
 	Flashes  []Flash
-	// Routes lists the GET routes the server has, so navigation shows
-	// only areas that exist.
-	Routes map[string]bool
 }
 
 // Flash is a one-time message shown at the top of the next page.

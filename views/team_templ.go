@@ -135,7 +135,7 @@ func DashboardPage(p Page, vm DashboardVM) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			switch {
-			case vm.Verification == models.VerificationPending && p.Routes["/verification"]:
+			case vm.Verification == models.VerificationPending && p.IsOwner():
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<p data-testid=\"dashboard-next\"><a href=\"/verification\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -171,7 +171,7 @@ func DashboardPage(p Page, vm DashboardVM) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-			case vm.Verification == models.VerificationVerified && p.Routes["/profile"]:
+			case vm.Verification == models.VerificationVerified:
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<p data-testid=\"dashboard-next\"><a href=\"/profile\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -189,7 +189,7 @@ func DashboardPage(p Page, vm DashboardVM) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-			case p.Routes["/profile"]:
+			default:
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<p data-testid=\"dashboard-next\"><a href=\"/profile\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

@@ -29,29 +29,11 @@ func basePage(c echo.Context, titleKey string) views.Page {
 	a := ActorFrom(ctx)
 	l := LocaleFrom(ctx)
 	p := views.Page{Title: l.T(titleKey), L: l, CSRF: CSRFToken(c), Nonce: NonceFrom(ctx),
-		User: a.User, Business: a.Business, Path: c.Request().URL.Path, Routes: getRoutes(c.Echo())}
+		User: a.User, Business: a.Business, Path: c.Request().URL.Path}
 	if a.Membership != nil {
 		p.Role = a.Membership.Role
 	}
 	return p
-}
-
-var routeSets sync.Map // *echo.Echo -> map[string]bool
-
-// getRoutes returns the set of registered GET paths (computed once; all
-// routes are registered before serving).
-func getRoutes(e *echo.Echo) map[string]bool {
-	if m, ok := routeSets.Load(e); ok {
-		return m.(map[string]bool)
-	}
-	m := map[string]bool{}
-	for _, r := range e.Routes() {
-		if r.Method == http.MethodGet {
-			m[r.Path] = true
-		}
-	}
-	routeSets.Store(e, m)
-	return m
 }
 
 // Render writes a templ component as an HTML response.
