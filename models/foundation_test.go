@@ -140,3 +140,34 @@ func TestAuditFilterWithUnderscore(t *testing.T) {
 		t.Fatalf("filter by member.role_ = %+v", evs)
 	}
 }
+
+// A tenant from Tenant.Tx sees and writes inside the transaction, and
+// everything it did is gone when fn fails.
+func TestTenantTxBindsQueriesToTheTransaction(t *testing.T) {
+	t.Parallel()
+	db := dbtest.Open(t)
+	ctx := context.Background()
+	_, biz, err := db.SignUp(ctx, models.SignUpInput{BusinessName: "Tx", NewUserInput: models.NewUserInput{Name: "T", Email: "tx@example.com", Password: "long enough pw"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn, _ := db.Tenant(biz.ID)
+	boom := errors.New("boom")
+	err = tn.Tx(ctx, func(tx models.Tenant) error {
+		if err := tx.Gorm(ctx).Table("businesses").Where("id = ?", biz.ID).Update("name", "Renamed").Error; err != nil {
+			return err
+		}
+		var name string
+		if err := tx.Gorm(ctx).Table("businesses").Where("id = ?", biz.ID).Select("name").Scan(&name).Error; err != nil || name != "Renamed" {
+			t.Errorf("inside the transaction the tenant reads %q (%v)", name, err)
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Tx = %v", err)
+	}
+	b, err := tn.Business(ctx)
+	if err != nil || b.Name != "Tx" {
+		t.Fatalf("after rollback the business is %+v (%v)", b, err)
+	}
+}

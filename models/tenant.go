@@ -15,6 +15,9 @@ import (
 type Tenant struct {
 	db         *DB
 	businessID int64
+	// tx, when set, is the transaction every query of this tenant runs in
+	// (see Tenant.Tx).
+	tx *gorm.DB
 }
 
 // Tenant returns the scope for businessID, or ErrNoTenant for id <= 0.
@@ -33,7 +36,8 @@ func (t Tenant) BusinessID() int64 { return t.businessID }
 func (t Tenant) DB() *DB { return t.db }
 
 // Scoped starts a query on table (or model) limited to this business. The
-// table must have a business_id column.
+// table must have a business_id column. In a tenant from Tenant.Tx the
+// query runs in that transaction.
 func (t Tenant) Scoped(ctx context.Context) *gorm.DB {
 	if t.businessID <= 0 || t.db == nil {
 		// A zero Tenant is a programming error; fail the query loudly.
@@ -41,7 +45,42 @@ func (t Tenant) Scoped(ctx context.Context) *gorm.DB {
 		_ = g.AddError(ErrNoTenant)
 		return g
 	}
-	return t.db.WithContext(ctx).Where("business_id = ?", t.businessID)
+	return t.Gorm(ctx).Where("business_id = ?", t.businessID)
+}
+
+// Gorm is an unscoped handle for queries that add the business condition
+// themselves (joins, tables reached through a scoped parent); inside
+// Tenant.Tx it is the transaction.
+func (t Tenant) Gorm(ctx context.Context) *gorm.DB {
+	if t.tx != nil {
+		return t.tx.WithContext(ctx)
+	}
+	return t.dbOrPanic().WithContext(ctx)
+}
+
+// Tx runs fn in one transaction with a tenant bound to it: everything fn
+// does through that tenant, in any domain package, commits or rolls back
+// together, and stays scoped to this business. Inside a transaction it
+// joins the outer one.
+func (t Tenant) Tx(ctx context.Context, fn func(tx Tenant) error) error {
+	if t.tx != nil {
+		return fn(t)
+	}
+	return t.dbOrPanic().Tx(ctx, func(tx *gorm.DB) error {
+		bound := t
+		bound.tx = tx
+		return fn(bound)
+	})
+}
+
+// InTx reports whether the tenant is bound to a transaction, and which.
+func (t Tenant) InTx() (*gorm.DB, bool) { return t.tx, t.tx != nil }
+
+// WithTx binds the tenant to a transaction begun elsewhere (a whole-platform
+// operation that also writes one business's rows).
+func (t Tenant) WithTx(tx *gorm.DB) Tenant {
+	t.tx = tx
+	return t
 }
 
 // ScopedTx is Scoped inside a transaction.
