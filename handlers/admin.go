@@ -10,6 +10,7 @@ import (
 
 	"github.com/optline/optline/i18n"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/profiles"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
@@ -19,7 +20,7 @@ func (h *Handler) adminHome(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	vc, err := h.s.DB.VerificationCounts(c.Request().Context())
+	vc, err := profiles.Counts(c.Request().Context(), h.s.DB)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/optline/optline/models/profiles"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
@@ -13,11 +14,11 @@ import (
 // day's counts.
 func (ph *profileHandler) adminQueue(c echo.Context) error {
 	ctx := c.Request().Context()
-	counts, err := ph.s.DB.VerificationCounts(ctx)
+	counts, err := profiles.Counts(ctx, ph.s.DB)
 	if err != nil {
 		return err
 	}
-	items, err := ph.s.DB.VerificationQueue(ctx, 200)
+	items, err := profiles.Queue(ctx, ph.s.DB, 200)
 	if err != nil {
 		return err
 	}

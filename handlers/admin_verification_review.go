@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/profiles"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
@@ -18,7 +18,7 @@ import (
 func (ph *profileHandler) reviewVM(c echo.Context, id int64, f *views.Form) (views.AdminReviewVM, error) {
 	ctx := c.Request().Context()
 	db := ph.s.DB
-	r, err := db.VerificationRequestByID(ctx, id)
+	r, err := profiles.RequestByID(ctx, db, id)
 	if err != nil {
 		return views.AdminReviewVM{}, err
 	}
@@ -29,35 +29,35 @@ func (ph *profileHandler) reviewVM(c echo.Context, id int64, f *views.Form) (vie
 	if vm.Business, err = db.BusinessByID(ctx, r.BusinessID); err != nil {
 		return vm, err
 	}
-	if vm.Profile, err = db.ProfileOf(ctx, r.BusinessID); err != nil {
+	if vm.Profile, err = profiles.Of(ctx, db, r.BusinessID); err != nil {
 		return vm, err
 	}
-	if vm.Documents, err = db.RequestDocuments(ctx, r.ID); err != nil {
+	if vm.Documents, err = profiles.RequestDocuments(ctx, db, r.ID); err != nil {
 		return vm, err
 	}
-	if vm.Previous, err = db.PreviousDecision(ctx, r); err != nil {
+	if vm.Previous, err = profiles.PreviousDecision(ctx, db, r); err != nil {
 		return vm, err
 	}
 	if vm.Previous != nil {
-		prevDocs, err := db.RequestDocuments(ctx, vm.Previous.ID)
+		prevDocs, err := profiles.RequestDocuments(ctx, db, vm.Previous.ID)
 		if err != nil {
 			return vm, err
 		}
-		vm.Diff = models.DiffRequests(vm.Previous, r, prevDocs, vm.Documents)
+		vm.Diff = profiles.DiffRequests(vm.Previous, r, prevDocs, vm.Documents)
 	}
 	tn, err := db.Tenant(r.BusinessID)
 	if err != nil {
 		return vm, err
 	}
-	if vm.History, err = tn.VerificationRequests(ctx); err != nil {
+	if vm.History, err = profiles.VerificationRequests(ctx, tn); err != nil {
 		return vm, err
 	}
 	vm.PhotoURL = photoURL(vm.Profile)
-	vm.NameRelates = models.NameRelates(r.DisplayName, r.LegalName)
+	vm.NameRelates = profiles.NameRelates(r.DisplayName, r.LegalName)
 	vm.CountryName = countryName(c, r.Country)
 	vm.Vertical = t(c, "vertical."+vm.Profile.Vertical)
 	if vm.Profile.PhoneE164 != "" {
-		vm.Phone = models.FormatPhone(vm.Profile.PhoneE164)
+		vm.Phone = profiles.FormatPhone(vm.Profile.PhoneE164)
 	}
 	return vm, nil
 }
@@ -96,10 +96,10 @@ func (ph *profileHandler) decide(c echo.Context, approve bool) error {
 	}
 	f := formFrom(c, "reason", "refile", "revision")
 	rev, _ := strconv.Atoi(f.Value("revision"))
-	d := models.Decision{Approve: approve, Reason: f.Value("reason"), Revision: rev, FixNow: f.Value("refile") == "now"}
-	r, err := ph.s.DB.DecideVerification(c.Request().Context(), actor(c).User, id, d, c.RealIP())
+	d := profiles.Decision{Approve: approve, Reason: f.Value("reason"), Revision: rev, FixNow: f.Value("refile") == "now"}
+	r, err := profiles.Decide(c.Request().Context(), ph.s.DB, actor(c).User, id, d, c.RealIP())
 	back := "/admin/verification/" + strconv.FormatInt(id, 10)
-	var ad *models.AlreadyDecidedError
+	var ad *profiles.AlreadyDecidedError
 	switch {
 	case err == nil:
 		key := "review.approved_done"
@@ -112,7 +112,7 @@ func (ph *profileHandler) decide(c echo.Context, approve bool) error {
 		l := web.LocaleFrom(c.Request().Context())
 		web.Flash(c, "error", t(c, "review.already_decided", t(c, views.RequestStateKey(ad.State)), ad.By, l.DateTime(ad.At, nil)))
 		return redirect(c, back)
-	case errors.Is(err, models.ErrRequestChanged):
+	case errors.Is(err, profiles.ErrRequestChanged):
 		web.Flash(c, "error", t(c, "review.changed"))
 		return redirect(c, back)
 	}

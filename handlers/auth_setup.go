@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/demo"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
@@ -47,7 +48,7 @@ func (h *Handler) submitSetup(c echo.Context) error {
 	}
 	h.s.MarkSetupDone()
 	if f.Value("demo") == "1" {
-		creds, err := models.LoadDemo(ctx, h.s.DB)
+		creds, err := demo.Load(ctx, h.s.DB)
 		if err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/demo"
 )
 
 func TestDashboardShowsProfileChecklistUntilComplete(t *testing.T) {
@@ -36,7 +37,7 @@ func TestAdminHomeCountsVerificationQueue(t *testing.T) {
 		t.Error("no decided-today figure")
 	}
 	// The demo business has a request waiting.
-	if _, err := models.LoadDemo(context.Background(), a.db); err != nil {
+	if _, err := demo.Load(context.Background(), a.db); err != nil {
 		t.Fatal(err)
 	}
 	p = admin.get("/admin")

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"path/filepath"
 	"testing"
+
+	"github.com/optline/optline/models/profiles"
 )
 
 // forgedPNG is a valid 1×1 PNG whose IHDR claims w × h pixels, with the
@@ -53,7 +55,7 @@ func TestImageBombPhotoRefused(t *testing.T) {
 		t.Errorf("%d files stored after the bombs", n)
 	}
 	_, tn := businessOf(t, a, "anna@kraus.example")
-	if prof, _ := tn.Profile(context.Background()); prof.HasPhoto() {
+	if prof, _ := profiles.Get(context.Background(), tn); prof.HasPhoto() {
 		t.Errorf("a bomb became the photo: %+v", prof)
 	}
 	// A normal photo, and one at the limit, still work.
@@ -62,7 +64,7 @@ func TestImageBombPhotoRefused(t *testing.T) {
 			t.Fatalf("%d px photo: %d %s", px, p.Status, p.Text(`[data-testid="error-photo"]`))
 		}
 	}
-	if prof, _ := tn.Profile(context.Background()); !prof.HasPhoto() || prof.PhotoPx != 4096 {
+	if prof, _ := profiles.Get(context.Background(), tn); !prof.HasPhoto() || prof.PhotoPx != 4096 {
 		t.Errorf("photo after a normal upload: %+v", prof)
 	}
 	if n := countFiles(t, files); n != 1 {

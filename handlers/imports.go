@@ -7,6 +7,7 @@ import (
 
 	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/profiles"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
@@ -30,7 +31,7 @@ func (ih *importsHandler) load(c echo.Context) (models.Tenant, *models.Import, e
 // the importer knows, else Germany.
 func defaultRegion(c echo.Context, tn models.Tenant) (region, zone string) {
 	region, zone = "DE", "UTC"
-	prof, err := tn.Profile(c.Request().Context())
+	prof, err := profiles.Get(c.Request().Context(), tn)
 	if err != nil {
 		return region, zone
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/demo"
 )
 
 // TestCrossTenantScan is a generic guard over every route with a path
@@ -26,10 +27,10 @@ func TestCrossTenantScan(t *testing.T) {
 	a := newApp(t)
 	a.ensureAdmin()
 	ctx := context.Background()
-	if _, err := models.LoadDemo(ctx, a.db); err != nil {
+	if _, err := demo.Load(ctx, a.db); err != nil {
 		t.Fatalf("demo: %v", err)
 	}
-	owner, err := a.db.UserByEmail(ctx, models.DemoOwnerEmail)
+	owner, err := a.db.UserByEmail(ctx, demo.OwnerEmail)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/profiles"
 )
 
 // TestLegalAndVerificationAreOwnersOnly: the legal details, the
@@ -27,7 +28,7 @@ func TestLegalAndVerificationAreOwnersOnly(t *testing.T) {
 		t.Fatalf("owner upload: %d", p.Status)
 	}
 	b, tn := businessOf(t, a, "anna@kraus.example")
-	docs, _ := tn.CurrentDocuments(context.Background())
+	docs, _ := profiles.CurrentDocuments(context.Background(), tn)
 	if len(docs) != 1 {
 		t.Fatalf("%d documents", len(docs))
 	}
@@ -66,7 +67,7 @@ func TestLegalAndVerificationAreOwnersOnly(t *testing.T) {
 	if len(ev) < denied {
 		t.Errorf("%d access.denied entries, want %d", len(ev), denied)
 	}
-	if d, err := tn.Document(context.Background(), docs[0].ID); err != nil || d.RemovedAt != nil {
+	if d, err := profiles.Document(context.Background(), tn, docs[0].ID); err != nil || d.RemovedAt != nil {
 		t.Errorf("document after staff removal: %+v %v", d, err)
 	}
 

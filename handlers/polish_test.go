@@ -13,6 +13,7 @@ import (
 
 	"github.com/optline/optline/importer"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/demo"
 )
 
 // TestCountsAndLanguagesInWords: a count of one is singular, and a
@@ -65,7 +66,7 @@ func TestAuditLogInSentences(t *testing.T) {
 	a := newApp(t)
 	admin := a.admin()
 	ctx := context.Background()
-	if _, err := models.LoadDemo(ctx, a.db); err != nil {
+	if _, err := demo.Load(ctx, a.db); err != nil {
 		t.Fatal(err)
 	}
 	a.clock.Advance(time.Minute)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/profiles"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
@@ -24,7 +25,7 @@ type profileHandler struct {
 var profileFields = []string{"display_name", "about", "description", "vertical", "address", "email", "website1", "website2", "phone", "confirm_reverify"}
 
 // profileForm fills a form with the saved profile.
-func profileForm(b *models.Business, p *models.Profile) *views.Form {
+func profileForm(b *models.Business, p *profiles.Profile) *views.Form {
 	f := views.NewForm()
 	f.Values["display_name"] = b.Name
 	f.Values["about"] = p.About
@@ -35,14 +36,14 @@ func profileForm(b *models.Business, p *models.Profile) *views.Form {
 	f.Values["website1"] = p.Website1
 	f.Values["website2"] = p.Website2
 	if p.PhoneE164 != "" {
-		f.Values["phone"] = models.FormatPhone(p.PhoneE164)
+		f.Values["phone"] = profiles.FormatPhone(p.PhoneE164)
 	}
 	return f
 }
 
 // photoURL is the tenant-checked address of a business's photo; the
 // version makes browsers fetch a new photo after a change.
-func photoURL(p *models.Profile) string {
+func photoURL(p *profiles.Profile) string {
 	if !p.HasPhoto() || p.PhotoUpdatedAt == nil {
 		return ""
 	}
@@ -61,11 +62,11 @@ func (ph *profileHandler) profileVM(c echo.Context, f, photoForm *views.Form) (v
 	if err != nil {
 		return views.ProfileVM{}, err
 	}
-	prof, err := tn.Profile(ctx)
+	prof, err := profiles.Get(ctx, tn)
 	if err != nil {
 		return views.ProfileVM{}, err
 	}
-	cl := models.ChecklistOf(b, prof)
+	cl := profiles.ChecklistOf(b, prof)
 	if f == nil {
 		f = profileForm(b, prof)
 	}
@@ -88,8 +89,8 @@ func previewOf(c echo.Context, f *views.Form, photo string, verified bool) views
 	if vert := f.Value("vertical"); vert != "" && vert != "UNDEFINED" {
 		v.Category = t(c, "vertical."+vert)
 	}
-	if e164, err := models.NormalizePhone("phone", v.Phone, "ZZ"); err == nil && e164 != "" {
-		v.Phone = models.FormatPhone(e164)
+	if e164, err := profiles.NormalizePhone("phone", v.Phone, "ZZ"); err == nil && e164 != "" {
+		v.Phone = profiles.FormatPhone(e164)
 	}
 	for _, w := range []string{f.Value("website1"), f.Value("website2")} {
 		if w != "" {
@@ -117,10 +118,10 @@ func (ph *profileHandler) saveProfile(c echo.Context) error {
 		return err
 	}
 	f := formFrom(c, profileFields...)
-	in := models.ProfileInput{DisplayName: f.Value("display_name"), About: f.Value("about"), Description: f.Value("description"),
+	in := profiles.ProfileInput{DisplayName: f.Value("display_name"), About: f.Value("about"), Description: f.Value("description"),
 		Vertical: f.Value("vertical"), Address: f.Value("address"), Email: f.Value("email"), Website1: f.Value("website1"),
 		Website2: f.Value("website2"), Phone: f.Value("phone"), ConfirmReverify: f.Value("confirm_reverify") == "1"}
-	res, err := tn.SaveProfile(c.Request().Context(), a.User, a.Membership.Role, in, c.RealIP())
+	res, err := profiles.Save(c.Request().Context(), tn, a.User, a.Membership.Role, in, c.RealIP())
 	if errors.Is(err, models.ErrForbidden) {
 		return ph.denied(c)
 	}
@@ -139,7 +140,7 @@ func (ph *profileHandler) saveProfile(c echo.Context) error {
 	return redirect(c, "/profile")
 }
 
-func flashSave(c echo.Context, res models.SaveResult, okKey string) {
+func flashSave(c echo.Context, res profiles.SaveResult, okKey string) {
 	switch {
 	case res.Reverify:
 		web.Flash(c, "info", t(c, "profile.saved_reverify"))

@@ -5,14 +5,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/profiles"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
 
 var legalFields = []string{"legal_name", "registered_address", "country", "vat_id", "billing_email", "time_zone", "currency", "confirm_reverify"}
 
-func legalForm(p *models.Profile) *views.Form {
+func legalForm(p *profiles.Profile) *views.Form {
 	f := views.NewForm()
 	f.Values["legal_name"] = p.LegalName
 	f.Values["registered_address"] = p.RegisteredAddress
@@ -34,7 +34,7 @@ func (ph *profileHandler) legalVM(c echo.Context, f *views.Form) (views.LegalVM,
 	if err != nil {
 		return views.LegalVM{}, err
 	}
-	prof, err := tn.Profile(ctx)
+	prof, err := profiles.Get(ctx, tn)
 	if err != nil {
 		return views.LegalVM{}, err
 	}
@@ -64,10 +64,10 @@ func (ph *profileHandler) saveLegal(c echo.Context) error {
 		return err
 	}
 	f := formFrom(c, legalFields...)
-	in := models.LegalInput{LegalName: f.Value("legal_name"), RegisteredAddress: f.Value("registered_address"), Country: f.Value("country"),
+	in := profiles.LegalInput{LegalName: f.Value("legal_name"), RegisteredAddress: f.Value("registered_address"), Country: f.Value("country"),
 		VATID: f.Value("vat_id"), BillingEmail: f.Value("billing_email"), TimeZone: f.Value("time_zone"), Currency: f.Value("currency"),
 		ConfirmReverify: f.Value("confirm_reverify") == "1"}
-	res, err := tn.SaveLegal(c.Request().Context(), actor(c).User, in, c.RealIP())
+	res, err := profiles.SaveLegal(c.Request().Context(), tn, actor(c).User, in, c.RealIP())
 	if err != nil {
 		if err := web.FormErrors(c, f, err); err != nil {
 			return err
@@ -90,7 +90,7 @@ func (ph *profileHandler) setStaffAccess(c echo.Context) error {
 		return err
 	}
 	allow := c.FormValue("staff_can_edit") == "1"
-	if err := tn.SetStaffCanEdit(c.Request().Context(), actor(c).User, allow, c.RealIP()); err != nil {
+	if err := profiles.SetStaffCanEdit(c.Request().Context(), tn, actor(c).User, allow, c.RealIP()); err != nil {
 		return err
 	}
 	if allow {

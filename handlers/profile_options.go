@@ -10,13 +10,14 @@ import (
 	"golang.org/x/text/language/display"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/profiles"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
 
 func verticalOptions(c echo.Context) []views.Option {
-	out := make([]views.Option, 0, len(models.Verticals))
-	for _, v := range models.Verticals {
+	out := make([]views.Option, 0, len(profiles.Verticals))
+	for _, v := range profiles.Verticals {
 		out = append(out, views.Option{Value: v, Label: t(c, "vertical."+v)})
 	}
 	return out
@@ -83,8 +84,8 @@ func sortedRegions(tag language.Tag, keep func(string) bool, label func(display.
 }
 
 func currencyOptions(c echo.Context) []views.Option {
-	out := make([]views.Option, 0, len(models.Currencies))
-	for _, code := range models.Currencies {
+	out := make([]views.Option, 0, len(profiles.Currencies))
+	for _, code := range profiles.Currencies {
 		out = append(out, views.Option{Value: code, Label: code + " – " + t(c, "currency."+code)})
 	}
 	return out

@@ -13,13 +13,14 @@ import (
 
 	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/profiles"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
 
 // uploadPhoto replaces the profile photo after checking its bytes: JPEG
 // or PNG, square, 192 to 4096 px a side, at most 5 MB. The dimensions
-// come from the header (models.CheckPhoto), so an image bomb is refused
+// come from the header (profiles.CheckPhoto), so an image bomb is refused
 // before any pixel is decoded. A refused photo comes back on the profile
 // page with the precise reason.
 func (ph *profileHandler) uploadPhoto(c echo.Context) error {
@@ -29,23 +30,23 @@ func (ph *profileHandler) uploadPhoto(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	prof, err := tn.Profile(ctx)
+	prof, err := profiles.Get(ctx, tn)
 	if err != nil {
 		return err
 	}
 	if !prof.CanEdit(a.Membership.Role) {
 		return ph.denied(c)
 	}
-	up, err := readUpload(c, "photo", models.PhotoMaxBytes)
+	up, err := readUpload(c, "photo", profiles.PhotoMaxBytes)
 	switch {
 	case errors.Is(err, errTooLarge):
-		return ph.photoRefused(c, http.StatusRequestEntityTooLarge, t(c, "photo.too_large", models.PhotoMaxBytes>>20))
+		return ph.photoRefused(c, http.StatusRequestEntityTooLarge, t(c, "photo.too_large", profiles.PhotoMaxBytes>>20))
 	case errors.Is(err, errNoFile):
 		return ph.photoRefused(c, http.StatusUnprocessableEntity, t(c, "photo.missing"))
 	case err != nil:
 		return echo.NewHTTPError(http.StatusBadRequest)
 	}
-	info, err := models.CheckPhoto("photo", up.Data)
+	info, err := profiles.CheckPhoto("photo", up.Data)
 	if v, ok := models.AsValidation(err); ok {
 		return ph.photoRefused(c, http.StatusUnprocessableEntity, t(c, v.Problems[0].Key, v.Problems[0].Args...))
 	}
@@ -53,7 +54,7 @@ func (ph *profileHandler) uploadPhoto(c echo.Context) error {
 	if _, err := ph.files.Put(ctx, key, bytes.NewReader(up.Data)); err != nil {
 		return err
 	}
-	old, err := tn.SetPhoto(ctx, a.User, a.Membership.Role, key, info, c.RealIP())
+	old, err := profiles.SetPhoto(ctx, tn, a.User, a.Membership.Role, key, info, c.RealIP())
 	if err != nil {
 		_ = ph.files.Delete(ctx, key)
 		if errors.Is(err, models.ErrForbidden) {
@@ -95,7 +96,7 @@ func (ph *profileHandler) removePhoto(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	old, err := tn.RemovePhoto(c.Request().Context(), a.User, a.Membership.Role, c.RealIP())
+	old, err := profiles.RemovePhoto(c.Request().Context(), tn, a.User, a.Membership.Role, c.RealIP())
 	if errors.Is(err, models.ErrForbidden) {
 		return ph.denied(c)
 	}
@@ -124,7 +125,7 @@ func (ph *profileHandler) servePhoto(c echo.Context) error {
 	if !a.IsAdmin() && a.BusinessID() != bid {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
-	prof, err := ph.s.DB.ProfileOf(c.Request().Context(), bid)
+	prof, err := profiles.Of(c.Request().Context(), ph.s.DB, bid)
 	if err != nil {
 		return err
 	}
@@ -135,7 +136,7 @@ func (ph *profileHandler) servePhoto(c echo.Context) error {
 	if prof.PhotoUpdatedAt != nil {
 		modified = *prof.PhotoUpdatedAt
 	}
-	name := "profile-photo" + models.PhotoInfo{ContentType: prof.PhotoType}.Ext()
+	name := "profile-photo" + profiles.PhotoInfo{ContentType: prof.PhotoType}.Ext()
 	// http.ServeContent (in serveBlob) answers If-None-Match against this.
 	sum := sha256.Sum256([]byte(prof.PhotoKey))
 	c.Response().Header().Set("ETag", `"`+hex.EncodeToString(sum[:12])+`"`)

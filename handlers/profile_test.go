@@ -18,6 +18,7 @@ import (
 
 	"github.com/optline/optline/i18n"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/profiles"
 )
 
 // upload posts one file as multipart/form-data, with the CSRF token as
@@ -213,7 +214,7 @@ func TestProfileSaveAndExtraFieldsIgnored(t *testing.T) {
 		t.Errorf("phone shown as %q", v)
 	}
 	b, tn := businessOf(t, a, "anna@kraus.example")
-	prof, _ := tn.Profile(context.Background())
+	prof, _ := profiles.Get(context.Background(), tn)
 	if b.VerificationState != models.VerificationUnverified || b.Status != models.BusinessActive || prof.StaffCanEdit || prof.PhoneE164 != "+4930901820" {
 		t.Errorf("business %+v, profile %+v", b, prof)
 	}
@@ -280,7 +281,7 @@ func TestStaffReadOnlyUnlessAllowed(t *testing.T) {
 	if p := staff.post("/profile", profileValues()); p.Status != http.StatusSeeOther {
 		t.Fatalf("allowed staff save: %d %s", p.Status, p.Text(".error"))
 	}
-	if prof, _ := tn.Profile(context.Background()); prof.About != "Fresh bread every morning." {
+	if prof, _ := profiles.Get(context.Background(), tn); prof.About != "Fresh bread every morning." {
 		t.Errorf("staff save not stored: %+v", prof)
 	}
 	// Legal details stay with owners.

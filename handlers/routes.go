@@ -6,7 +6,7 @@ package handlers
 import (
 	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/jobs"
-	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/profiles"
 	"github.com/optline/optline/web"
 )
 
@@ -130,7 +130,7 @@ func Register(s *web.Server, d Deps) *Handler {
 	// every other route is capped at web.SmallBodyBytes and refuses
 	// multipart (no temporary files). Their forms send _csrf first.
 	s.AllowUpload("/contacts/imports", s.Config.MaxUploadBytes)
-	s.AllowUpload("/profile/photo", models.PhotoMaxBytes)
-	s.AllowUpload("/verification/documents", models.DocumentMaxBytes)
+	s.AllowUpload("/profile/photo", profiles.PhotoMaxBytes)
+	s.AllowUpload("/verification/documents", profiles.DocumentMaxBytes)
 	return h
 }

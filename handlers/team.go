@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/profiles"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
@@ -26,7 +27,7 @@ func (h *Handler) dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	checklist, err := tn.ProfileChecklist(ctx)
+	checklist, err := profiles.LoadChecklist(ctx, tn)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/profiles"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
@@ -26,7 +27,7 @@ func (ph *profileHandler) verificationVM(c echo.Context, f, docForm *views.Form)
 	if err != nil {
 		return views.VerificationVM{}, err
 	}
-	prof, err := tn.Profile(ctx)
+	prof, err := profiles.Get(ctx, tn)
 	if err != nil {
 		return views.VerificationVM{}, err
 	}
@@ -34,11 +35,11 @@ func (ph *profileHandler) verificationVM(c echo.Context, f, docForm *views.Form)
 	if vm.DocForm == nil {
 		vm.DocForm = views.NewForm()
 	}
-	vm.Checklist = models.ChecklistOf(b, prof)
-	if vm.History, err = tn.VerificationRequests(ctx); err != nil {
+	vm.Checklist = profiles.ChecklistOf(b, prof)
+	if vm.History, err = profiles.VerificationRequests(ctx, tn); err != nil {
 		return vm, err
 	}
-	if vm.Documents, err = tn.CurrentDocuments(ctx); err != nil {
+	if vm.Documents, err = profiles.CurrentDocuments(ctx, tn); err != nil {
 		return vm, err
 	}
 	if len(vm.History) > 0 {
@@ -78,18 +79,18 @@ func (ph *profileHandler) submitVerification(c echo.Context) error {
 		return err
 	}
 	f := formFrom(c, requestFields...)
-	in := models.VerificationInput{RegistrationNumber: f.Value("registration_number"), Website: f.Value("website"),
+	in := profiles.VerificationInput{RegistrationNumber: f.Value("registration_number"), Website: f.Value("website"),
 		Country: f.Value("country"), Links: f.Value("links"), FurtherInfo: f.Value("further_info")}
-	_, err = tn.SubmitVerification(c.Request().Context(), actor(c).User, in, c.RealIP())
-	var re *models.RefileError
+	_, err = profiles.SubmitVerification(c.Request().Context(), tn, actor(c).User, in, c.RealIP())
+	var re *profiles.RefileError
 	switch {
 	case err == nil:
 		web.Flash(c, "success", t(c, "verify.submitted"))
 		return redirect(c, "/verification")
-	case errors.Is(err, models.ErrRequestPending):
+	case errors.Is(err, profiles.ErrRequestPending):
 		web.Flash(c, "error", t(c, "verify.pending_exists"))
 		return redirect(c, "/verification")
-	case errors.Is(err, models.ErrAlreadyVerified):
+	case errors.Is(err, profiles.ErrAlreadyVerified):
 		web.Flash(c, "error", t(c, "verify.already_verified"))
 		return redirect(c, "/verification")
 	case errors.As(err, &re):

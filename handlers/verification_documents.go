@@ -12,6 +12,7 @@ import (
 
 	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/profiles"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
@@ -24,23 +25,23 @@ func (ph *profileHandler) uploadDocument(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	docs, err := tn.CurrentDocuments(ctx)
+	docs, err := profiles.CurrentDocuments(ctx, tn)
 	if err != nil {
 		return err
 	}
-	if len(docs) >= models.MaxDocuments {
-		return ph.documentRefused(c, http.StatusUnprocessableEntity, t(c, "doc.too_many", models.MaxDocuments))
+	if len(docs) >= profiles.MaxDocuments {
+		return ph.documentRefused(c, http.StatusUnprocessableEntity, t(c, "doc.too_many", profiles.MaxDocuments))
 	}
-	up, err := readUpload(c, "document", models.DocumentMaxBytes)
+	up, err := readUpload(c, "document", profiles.DocumentMaxBytes)
 	switch {
 	case errors.Is(err, errTooLarge):
-		return ph.documentRefused(c, http.StatusRequestEntityTooLarge, t(c, "doc.too_large", models.DocumentMaxBytes>>20))
+		return ph.documentRefused(c, http.StatusRequestEntityTooLarge, t(c, "doc.too_large", profiles.DocumentMaxBytes>>20))
 	case errors.Is(err, errNoFile):
 		return ph.documentRefused(c, http.StatusUnprocessableEntity, t(c, "doc.missing"))
 	case err != nil:
 		return echo.NewHTTPError(http.StatusBadRequest)
 	}
-	ct, ext, err := models.CheckDocument("document", up.Data)
+	ct, ext, err := profiles.CheckDocument("document", up.Data)
 	if v, ok := models.AsValidation(err); ok {
 		return ph.documentRefused(c, http.StatusUnprocessableEntity, t(c, v.Problems[0].Key, v.Problems[0].Args...))
 	}
@@ -49,8 +50,8 @@ func (ph *profileHandler) uploadDocument(c echo.Context) error {
 		return err
 	}
 	sum := sha256.Sum256(up.Data)
-	name := models.SafeFileName(up.Name, ext)
-	d, err := tn.AddDocument(ctx, actor(c).User, key, name, ct, int64(len(up.Data)), hex.EncodeToString(sum[:]), c.RealIP())
+	name := profiles.SafeFileName(up.Name, ext)
+	d, err := profiles.AddDocument(ctx, tn, actor(c).User, key, name, ct, int64(len(up.Data)), hex.EncodeToString(sum[:]), c.RealIP())
 	if err != nil {
 		_ = ph.files.Delete(ctx, key)
 		if v, ok := models.AsValidation(err); ok {
@@ -79,7 +80,7 @@ func (ph *profileHandler) removeDocument(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	key, err := tn.RemoveDocument(c.Request().Context(), actor(c).User, id, c.RealIP())
+	key, err := profiles.RemoveDocument(c.Request().Context(), tn, actor(c).User, id, c.RealIP())
 	if err != nil {
 		return err
 	}
@@ -98,10 +99,10 @@ func (ph *profileHandler) serveDocument(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	a := actor(c)
-	var d *models.VerificationDocument
+	var d *profiles.VerificationDocument
 	switch {
 	case a.IsAdmin():
-		d, err = ph.s.DB.DocumentByID(ctx, id)
+		d, err = profiles.DocumentByID(ctx, ph.s.DB, id)
 	case a.Membership != nil && !a.IsOwner():
 		return ph.denied(c)
 	case a.Membership != nil:
@@ -109,7 +110,7 @@ func (ph *profileHandler) serveDocument(c echo.Context) error {
 		if terr != nil {
 			return terr
 		}
-		d, err = tn.Document(ctx, id)
+		d, err = profiles.Document(ctx, tn, id)
 	default:
 		return echo.NewHTTPError(http.StatusNotFound)
 	}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/demo"
+	"github.com/optline/optline/models/profiles"
 )
 
 func pdfDoc() []byte {
@@ -57,7 +59,7 @@ func submitRequest(t *testing.T, a *app, c *client, email string) int64 {
 		t.Fatalf("submit: %d %s", p.Status, p.Doc.Find(".error").Text())
 	}
 	_, tn := businessOf(t, a, email)
-	r, err := tn.LatestVerificationRequest(context.Background())
+	r, err := profiles.LatestRequest(context.Background(), tn)
 	if err != nil || r == nil {
 		t.Fatalf("no request: %v", err)
 	}
@@ -155,7 +157,7 @@ func TestDocumentUploads(t *testing.T) {
 		t.Fatalf("pdf: %d", p.Status)
 	}
 	_, tn := businessOf(t, a, "anna@kraus.example")
-	docs, _ := tn.CurrentDocuments(context.Background())
+	docs, _ := profiles.CurrentDocuments(context.Background(), tn)
 	if len(docs) != 2 || docs[0].ContentType != "image/png" || docs[0].Name != "register.png" || docs[1].Name != "Gewerbe Anmeldung.pdf" {
 		t.Fatalf("documents %+v", docs)
 	}
@@ -200,7 +202,7 @@ func TestVerificationTenantIsolationAndRoles(t *testing.T) {
 	owner.primeCSRF("/verification")
 	owner.upload("/verification/documents", "document", "register.pdf", pdfDoc())
 	_, tn := businessOf(t, a, "anna@kraus.example")
-	docs, _ := tn.CurrentDocuments(context.Background())
+	docs, _ := profiles.CurrentDocuments(context.Background(), tn)
 	docURL := "/verification/documents/" + strconv.FormatInt(docs[0].ID, 10)
 	reqID := submitRequest(t, a, owner, "anna@kraus.example")
 
@@ -211,7 +213,7 @@ func TestVerificationTenantIsolationAndRoles(t *testing.T) {
 	if p := intruder.post(docURL+"/remove", nil); p.Status != http.StatusNotFound {
 		t.Errorf("other business remove document: %d", p.Status)
 	}
-	if d, err := tn.Document(context.Background(), docs[0].ID); err != nil || d.RemovedAt != nil {
+	if d, err := profiles.Document(context.Background(), tn, docs[0].ID); err != nil || d.RemovedAt != nil {
 		t.Errorf("document after foreign removal: %+v %v", d, err)
 	}
 	for _, path := range []string{"/admin/verification", reviewPath(reqID)} {
@@ -322,7 +324,7 @@ func TestAdminReviewRejectResubmitApprove(t *testing.T) {
 		t.Fatalf("resubmit: %d %s", p.Status, p.Doc.Find(".error").Text())
 	}
 	_, tn := businessOf(t, a, "anna@kraus.example")
-	second, _ := tn.LatestVerificationRequest(context.Background())
+	second, _ := profiles.LatestRequest(context.Background(), tn)
 	admin = a.client()
 	admin.login("admin@example.com", testPassword)
 	r = admin.get(reviewPath(second.ID))
@@ -499,7 +501,7 @@ func TestDemoQueueIsLivedIn(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	admin := a.admin()
-	if _, err := models.LoadDemo(context.Background(), a.db); err != nil {
+	if _, err := demo.Load(context.Background(), a.db); err != nil {
 		t.Fatal(err)
 	}
 	q := admin.get("/admin/verification")

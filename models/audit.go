@@ -44,7 +44,9 @@ func nullID(id int64) *int64 {
 	return &id
 }
 
-func writeAudit(tx *gorm.DB, now time.Time, e AuditEntry) error {
+// WriteAudit records e in the audit log inside tx (domain packages call
+// it in the transaction of the change they record).
+func WriteAudit(tx *gorm.DB, now time.Time, e AuditEntry) error {
 	detail := e.Detail
 	if e.Previous != "" {
 		if detail != "" {
@@ -58,7 +60,7 @@ func writeAudit(tx *gorm.DB, now time.Time, e AuditEntry) error {
 
 // Audit records an event outside any other transaction.
 func (db *DB) Audit(ctx context.Context, e AuditEntry) error {
-	return writeAudit(db.WithContext(ctx), db.Now(), e)
+	return WriteAudit(db.WithContext(ctx), db.Now(), e)
 }
 
 // AuditFilter narrows the audit log.

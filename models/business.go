@@ -60,7 +60,7 @@ func (db *DB) SignUp(ctx context.Context, in SignUpInput) (*User, *Business, err
 	var b *Business
 	err := db.Tx(ctx, func(tx *gorm.DB) error {
 		var err error
-		if u, err = db.newUser(tx, in.NewUserInput, false); err != nil {
+		if u, err = db.NewUserTx(tx, in.NewUserInput, false); err != nil {
 			return err
 		}
 		now := db.Now()
@@ -71,7 +71,7 @@ func (db *DB) SignUp(ctx context.Context, in SignUpInput) (*User, *Business, err
 		if err := tx.Create(&Membership{BusinessID: b.ID, UserID: u.ID, Role: RoleOwner, CreatedAt: now}).Error; err != nil {
 			return err
 		}
-		return writeAudit(tx, now, AuditEntry{ActorID: u.ID, ActorEmail: u.Email, BusinessID: b.ID, Action: "business.signed_up", TargetType: "business", TargetID: itoa(b.ID)})
+		return WriteAudit(tx, now, AuditEntry{ActorID: u.ID, ActorEmail: u.Email, BusinessID: b.ID, Action: "business.signed_up", TargetType: "business", TargetID: itoa(b.ID)})
 	})
 	if err != nil {
 		return nil, nil, err
@@ -188,7 +188,7 @@ func (db *DB) SetBusinessSuspended(ctx context.Context, actor *User, businessID 
 				return err
 			}
 		}
-		return writeAudit(tx, now, AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: businessID, Action: action,
+		return WriteAudit(tx, now, AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: businessID, Action: action,
 			TargetType: "business", TargetID: itoa(businessID), Detail: strings.TrimSpace(reason), IP: ip, Previous: b.Status})
 	})
 }

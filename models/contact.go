@@ -218,7 +218,7 @@ func checkTag(field, tag string) error {
 		return Invalid(field, "field.invalid_text")
 	case utf8.RuneCountInString(tag) > maxTagRunes:
 		return Invalid(field, "field.too_long", maxTagRunes)
-	case hasControlChars(tag) || strings.ContainsAny(tag, ",;|"):
+	case HasControlChars(tag) || strings.ContainsAny(tag, ",;|"):
 		return Invalid(field, "tag.invalid")
 	}
 	return nil

@@ -9,8 +9,6 @@ import (
 	"gorm.io/gorm"
 )
 
-func init() { registerDemo("contacts", seedDemoContacts) }
-
 // demoPeople are the demo café's customers: mostly German mobile numbers,
 // some from neighbouring countries and further away.
 var demoPeople = []struct {
@@ -50,7 +48,9 @@ var demoPeople = []struct {
 
 var demoWording = "Ja, ich möchte Angebote und Neuigkeiten vom Café Sonnenschein per WhatsApp erhalten. Abmelden jederzeit mit STOP."
 
-func seedDemoContacts(ctx context.Context, db *DB, tx *gorm.DB, biz *Business, owner *User) error {
+// SeedDemoContacts adds the demo book to the demo business inside tx (the
+// demo loader's transaction; demo.Load forgets the cached tags after it).
+func SeedDemoContacts(ctx context.Context, db *DB, tx *gorm.DB, biz *Business, owner *User) error {
 	now := db.Now()
 	sources := []string{"in_store", "web_form", "checkout", "paper", "chat"}
 	by := "user:" + itoa(owner.ID)

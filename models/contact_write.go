@@ -73,7 +73,7 @@ func (in ConsentInput) check(v *ValidationError, now time.Time) time.Time {
 }
 
 func hasControlCharsMultiline(s string) bool {
-	return hasControlChars(strings.NewReplacer("\r", "", "\n", "").Replace(s))
+	return HasControlChars(strings.NewReplacer("\r", "", "\n", "").Replace(s))
 }
 
 // ContactInput is the manual "Add contact" form.
@@ -107,7 +107,7 @@ func checkOptionalText(v *ValidationError, field, s string, max int) {
 		v.Add(field, "field.invalid_text")
 	case utf8.RuneCountInString(s) > max:
 		v.Add(field, "field.too_long", max)
-	case hasControlChars(s):
+	case HasControlChars(s):
 		v.Add(field, "field.control_chars")
 	}
 }

@@ -298,7 +298,7 @@ func (t Tenant) CancelImport(ctx context.Context, id int64, by *User) (string, e
 		if by != nil {
 			e.ActorID, e.ActorEmail = by.ID, by.Email
 		}
-		return writeAudit(tx, now, e)
+		return WriteAudit(tx, now, e)
 	})
 	return before, err
 }

@@ -10,8 +10,6 @@ import (
 	"github.com/optline/optline/importer"
 )
 
-func init() { registerDemo("imports", seedImportDemo) }
-
 // demoImported and demoUpdated are the demo people (indexes into
 // demoPeople) that the demo import added and updated: the import's counts
 // and its "contacts of this import" link show exactly them, as the real
@@ -21,13 +19,13 @@ var (
 	demoUpdated  = []int{2, 3}
 )
 
-// seedImportDemo adds a finished import to the demo business's history:
+// SeedDemoImport adds a finished import to the demo business's history:
 // a German Excel file with a few rejected rows, a repeated number and a
 // blank row, which added and updated some of the demo contacts (seeded
-// before it: seeders run in name order). Its error report is written from
+// before it: the demo loader runs the contact seeder first). Its error report is written from
 // the stored rows on demand; the uploaded file itself is not kept after an
 // import ends.
-func seedImportDemo(_ context.Context, db *DB, tx *gorm.DB, biz *Business, owner *User) error {
+func SeedDemoImport(_ context.Context, db *DB, tx *gorm.DB, biz *Business, owner *User) error {
 	started := db.Now().Add(-6 * 24 * time.Hour).Truncate(time.Minute)
 	finished := started.Add(4 * time.Second)
 	consentAt := time.Date(2025, 11, 1, 0, 0, 0, 0, time.UTC)
@@ -62,7 +60,7 @@ func seedImportDemo(_ context.Context, db *DB, tx *gorm.DB, biz *Business, owner
 	}
 	// The owner's consent declaration is logged as the real confirmation
 	// (QueueImport) logs it.
-	if err := writeAudit(tx, started, AuditEntry{ActorID: owner.ID, ActorEmail: owner.Email, BusinessID: biz.ID, Action: "import.queued",
+	if err := WriteAudit(tx, started, AuditEntry{ActorID: owner.ID, ActorEmail: owner.Email, BusinessID: biz.ID, Action: "import.queued",
 		TargetType: "import", TargetID: itoa(imp.ID),
 		Detail: fmt.Sprintf("consent: %s (%s, %s, confirmed)", ConsentFromDeclaration, imp.ConsentSource, consentAt.Format("2006-01-02"))}); err != nil {
 		return err

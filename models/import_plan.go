@@ -256,7 +256,7 @@ func (t Tenant) QueueImport(ctx context.Context, id int64, c Checked, by *User, 
 		if by != nil {
 			e.ActorID, e.ActorEmail = by.ID, by.Email
 		}
-		if err := writeAudit(tx, now, e); err != nil {
+		if err := WriteAudit(tx, now, e); err != nil {
 			return err
 		}
 		return t.ScopedTx(tx.Session(&gorm.Session{NewDB: true})).First(&imp, "id = ?", id).Error

@@ -9,6 +9,7 @@ import (
 
 	"github.com/optline/optline/importer"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/demo"
 )
 
 func newImport(t *testing.T, tn models.Tenant, headers ...string) *models.Import {
@@ -146,10 +147,10 @@ func TestImportDemo(t *testing.T) {
 	t.Parallel()
 	db, _ := ctDB(t)
 	ctx := context.Background()
-	if _, err := models.LoadDemo(ctx, db); err != nil {
+	if _, err := demo.Load(ctx, db); err != nil {
 		t.Fatal(err)
 	}
-	u, err := db.UserByEmail(ctx, models.DemoOwnerEmail)
+	u, err := db.UserByEmail(ctx, demo.OwnerEmail)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/optline/optline/models"
 	"github.com/optline/optline/models/dbtest"
+	"github.com/optline/optline/models/demo"
 )
 
 func TestMigrationVersionsRunOneToLatest(t *testing.T) {
@@ -52,7 +53,7 @@ func TestReleaseDataFolderUpgradesAndKeepsRows(t *testing.T) {
 			t.Errorf("%s: %d rows before the upgrade, %d after", table, n, after[table])
 		}
 	}
-	owner, err := db.UserByEmail(ctx, models.DemoOwnerEmail)
+	owner, err := db.UserByEmail(ctx, demo.OwnerEmail)
 	if err != nil {
 		t.Fatalf("demo owner lost: %v", err)
 	}

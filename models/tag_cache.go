@@ -89,3 +89,7 @@ func (c *tagLists) entry(biz int64) *tagListEntry {
 	}
 	return e
 }
+
+// ForgetTags drops every business's cached tag list (after rows were
+// written outside the contact functions, as the demo loader does).
+func (db *DB) ForgetTags() { db.tags.reset() }

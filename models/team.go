@@ -76,7 +76,7 @@ func (t Tenant) Invite(ctx context.Context, actor *User, email string, role Role
 		if err := tx.Create(inv).Error; err != nil {
 			return err
 		}
-		return writeAudit(tx, now, AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID,
+		return WriteAudit(tx, now, AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID,
 			Action: "member.invited", TargetType: "invitation", TargetID: itoa(inv.ID), Detail: email + " as " + string(role), IP: ip})
 	})
 	if err != nil {
@@ -99,7 +99,7 @@ func (t Tenant) RevokeInvitation(ctx context.Context, actor *User, id int64, ip 
 		if err := t.ScopedTx(tx).Model(&Invitation{}).Where("id = ?", id).Update("revoked_at", now).Error; err != nil {
 			return err
 		}
-		return writeAudit(tx, now, AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID,
+		return WriteAudit(tx, now, AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID,
 			Action: "member.invitation_revoked", TargetType: "invitation", TargetID: itoa(id), Detail: inv.Email, IP: ip})
 	})
 }
@@ -152,13 +152,13 @@ func (db *DB) AcceptInvitation(ctx context.Context, token string, in NewUserInpu
 			return ErrNotFound
 		}
 		in.Email = inv.Email
-		if u, err = db.newUser(tx, in, false); err != nil {
+		if u, err = db.NewUserTx(tx, in, false); err != nil {
 			return err
 		}
 		if err := tx.Create(&Membership{BusinessID: inv.BusinessID, UserID: u.ID, Role: inv.Role, CreatedAt: now}).Error; err != nil {
 			return err
 		}
-		return writeAudit(tx, now, AuditEntry{ActorID: u.ID, ActorEmail: u.Email, BusinessID: inv.BusinessID,
+		return WriteAudit(tx, now, AuditEntry{ActorID: u.ID, ActorEmail: u.Email, BusinessID: inv.BusinessID,
 			Action: "member.joined", TargetType: "user", TargetID: itoa(u.ID), Detail: string(inv.Role)})
 	})
 	return u, err
@@ -212,7 +212,7 @@ func (t Tenant) SetRole(ctx context.Context, actor *User, membershipID int64, ro
 		if err := t.ScopedTx(tx).Model(&Membership{}).Where("id = ?", m.ID).Update("role", role).Error; err != nil {
 			return err
 		}
-		return writeAudit(tx, t.db.Now(), AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID,
+		return WriteAudit(tx, t.db.Now(), AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID,
 			Action: "member.role_changed", TargetType: "user", TargetID: itoa(m.UserID), Detail: m.User.Email + " to " + string(role), Previous: string(m.Role), IP: ip})
 	})
 }
@@ -239,7 +239,7 @@ func (t Tenant) RemoveMember(ctx context.Context, actor *User, membershipID int6
 		if err := tx.Where("id = ? AND is_admin = ?", m.UserID, false).Delete(&User{}).Error; err != nil {
 			return err
 		}
-		return writeAudit(tx, t.db.Now(), AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID,
+		return WriteAudit(tx, t.db.Now(), AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID,
 			Action: "member.removed", TargetType: "user", TargetID: itoa(m.UserID), Detail: m.User.Email, Previous: string(m.Role), IP: ip})
 	})
 }

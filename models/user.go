@@ -77,15 +77,15 @@ func CheckName(field, s string, max int) error {
 		return Invalid(field, "field.invalid_text")
 	case utf8.RuneCountInString(s) > max:
 		return Invalid(field, "field.too_long", max)
-	case hasControlChars(s):
+	case HasControlChars(s):
 		return Invalid(field, "field.control_chars")
 	}
 	return nil
 }
 
-// hasControlChars finds NUL and other C0 controls and the bidi override
+// HasControlChars finds NUL and other C0 controls and the bidi override
 // characters that can disguise text.
-func hasControlChars(s string) bool {
+func HasControlChars(s string) bool {
 	for _, r := range s {
 		if (r < 0x20 && r != '\t') || r == 0x7f || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
 			return true
@@ -146,7 +146,9 @@ func (in NewUserInput) validate(v *ValidationError) {
 	v.Merge(CheckPasswordRules("password", in.Password))
 }
 
-func (db *DB) newUser(tx *gorm.DB, in NewUserInput, admin bool) (*User, error) {
+// NewUserTx creates a user inside tx after checking in's rules (sign-up,
+// set-up, invitations and the demo loader share it).
+func (db *DB) NewUserTx(tx *gorm.DB, in NewUserInput, admin bool) (*User, error) {
 	hash, err := HashPassword(in.Password)
 	if err != nil {
 		return nil, err
@@ -186,11 +188,11 @@ func (db *DB) CreateAdmin(ctx context.Context, in NewUserInput) (*User, error) {
 			return ErrConflict
 		}
 		var err error
-		u, err = db.newUser(tx, in, true)
+		u, err = db.NewUserTx(tx, in, true)
 		if err != nil {
 			return err
 		}
-		return writeAudit(tx, db.Now(), AuditEntry{ActorID: u.ID, ActorEmail: u.Email, Action: "admin.created", TargetType: "user", TargetID: itoa(u.ID)})
+		return WriteAudit(tx, db.Now(), AuditEntry{ActorID: u.ID, ActorEmail: u.Email, Action: "admin.created", TargetType: "user", TargetID: itoa(u.ID)})
 	})
 	return u, err
 }
@@ -223,6 +225,6 @@ func (db *DB) ChangePassword(ctx context.Context, userID int64, current, next, k
 		if err := tx.Where("user_id = ? AND id <> ?", userID, keepSessionID).Delete(&Session{}).Error; err != nil {
 			return err
 		}
-		return writeAudit(tx, now, AuditEntry{ActorID: u.ID, ActorEmail: u.Email, Action: "user.password_changed", TargetType: "user", TargetID: itoa(u.ID)})
+		return WriteAudit(tx, now, AuditEntry{ActorID: u.ID, ActorEmail: u.Email, Action: "user.password_changed", TargetType: "user", TargetID: itoa(u.ID)})
 	})
 }

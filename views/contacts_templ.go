@@ -6,15 +6,16 @@ package views
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import "github.com/a-h/templ"
-import templruntime "github.com/a-h/templ/runtime"
-
 import (
-	"github.com/nyaruka/phonenumbers"
-	"github.com/optline/optline/importer"
-	"github.com/optline/optline/models"
 	"strconv"
 	"strings"
+
+	"github.com/a-h/templ"
+	templruntime "github.com/a-h/templ/runtime"
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/optline/optline/importer"
+	"github.com/optline/optline/models"
 )
 
 // ContactFilterVM is the list filter as typed, to fill the filter form

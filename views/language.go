@@ -1,8 +1,9 @@
 package views
 
 import (
-	"github.com/optline/optline/i18n"
 	"strings"
+
+	"github.com/optline/optline/i18n"
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"

@@ -23,6 +23,7 @@ import (
 	"github.com/optline/optline/handlers"
 	"github.com/optline/optline/jobs"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/demo"
 	"github.com/optline/optline/web"
 )
 
@@ -81,7 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	handlers.Register(srv, handlers.Deps{Jobs: queue, Files: files})
 
 	if cfg.Demo {
-		creds, err := models.LoadDemo(ctx, db)
+		creds, err := demo.Load(ctx, db)
 		if err != nil {
 			return fmt.Errorf("load demo data: %w", err)
 		}

@@ -1,14 +1,17 @@
-package models
+package profiles
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+
+	"github.com/optline/optline/models"
 )
 
 // Decision is an administrator's verdict on one request. Revision is the
@@ -37,13 +40,13 @@ func (e *AlreadyDecidedError) Error() string {
 // administrator opened it.
 var ErrRequestChanged = errors.New("the request changed while it was being reviewed")
 
-// DecideVerification approves or rejects a pending request. Two decisions
+// Decide approves or rejects a pending request. Two decisions
 // racing on one request: the conditional update lets exactly one through;
 // the other gets an AlreadyDecidedError naming the winner.
-func (db *DB) DecideVerification(ctx context.Context, actor *User, id int64, d Decision, ip string) (*VerificationRequest, error) {
+func Decide(ctx context.Context, db *models.DB, actor *models.User, id int64, d Decision, ip string) (*VerificationRequest, error) {
 	d.Reason = cleanText(d.Reason)
 	if !d.Approve {
-		v := &ValidationError{}
+		v := &models.ValidationError{}
 		if d.Reason == "" {
 			v.Add("reason", "review.reason.required")
 		} else {
@@ -56,10 +59,10 @@ func (db *DB) DecideVerification(ctx context.Context, actor *User, id int64, d D
 	var out VerificationRequest
 	err := db.Tx(ctx, func(tx *gorm.DB) error {
 		now := db.Now()
-		state, bizState := RequestRejected, VerificationRejected
+		state, bizState := RequestRejected, models.VerificationRejected
 		upd := map[string]any{"decided_at": now, "decided_by_id": actor.ID, "decided_by_email": actor.Email, "updated_at": now}
 		if d.Approve {
-			state, bizState = RequestApproved, VerificationVerified
+			state, bizState = RequestApproved, models.VerificationVerified
 			upd["reason"] = ""
 		} else {
 			upd["reason"] = d.Reason
@@ -77,7 +80,7 @@ func (db *DB) DecideVerification(ctx context.Context, actor *User, id int64, d D
 		if err := tx.First(&cur, "id = ?", id).Error; err != nil {
 			return err
 		}
-		var b Business
+		var b models.Business
 		if err := tx.First(&b, "id = ?", cur.BusinessID).Error; err != nil {
 			return err
 		}
@@ -87,7 +90,7 @@ func (db *DB) DecideVerification(ctx context.Context, actor *User, id int64, d D
 		}
 		if err := tx.First(&out, "id = ?", id).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return ErrNotFound
+				return models.ErrNotFound
 			}
 			return err
 		}
@@ -97,7 +100,7 @@ func (db *DB) DecideVerification(ctx context.Context, actor *User, id int64, d D
 			}
 			return ErrRequestChanged
 		}
-		if err := tx.Model(&Business{}).Where("id = ?", b.ID).
+		if err := tx.Model(&models.Business{}).Where("id = ?", b.ID).
 			Updates(map[string]any{"verification_state": bizState, "updated_at": now}).Error; err != nil {
 			return err
 		}
@@ -108,8 +111,8 @@ func (db *DB) DecideVerification(ctx context.Context, actor *User, id int64, d D
 				detail += " (re-filing from " + now.Add(RefileWait).Format(time.DateOnly) + ")"
 			}
 		}
-		return writeAudit(tx, now, AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: b.ID,
-			Action: verificationAction + state, TargetType: "verification_request", TargetID: itoa(id),
+		return models.WriteAudit(tx, now, models.AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: b.ID,
+			Action: verificationAction + state, TargetType: "verification_request", TargetID: strconv.FormatInt(id, 10),
 			Detail: detail, Previous: "request pending, business " + b.VerificationState, IP: ip})
 	})
 	if err != nil {
@@ -124,8 +127,8 @@ type QueueItem struct {
 	BusinessName string
 }
 
-// VerificationQueue lists pending requests, oldest first.
-func (db *DB) VerificationQueue(ctx context.Context, limit int) ([]QueueItem, error) {
+// Queue lists pending requests, oldest first.
+func Queue(ctx context.Context, db *models.DB, limit int) ([]QueueItem, error) {
 	var out []QueueItem
 	err := db.WithContext(ctx).Table("verification_requests r").Select("r.*, b.name AS business_name").
 		Joins("JOIN businesses b ON b.id = r.business_id").Where("r.state = ?", RequestPending).
@@ -145,8 +148,8 @@ type VerificationCounts struct {
 // DecidedToday is approvals plus rejections today.
 func (c VerificationCounts) DecidedToday() int64 { return c.ApprovedToday + c.RejectedToday }
 
-// VerificationCounts counts pending requests and today's decisions.
-func (db *DB) VerificationCounts(ctx context.Context) (VerificationCounts, error) {
+// Counts counts pending requests and today's decisions.
+func Counts(ctx context.Context, db *models.DB) (VerificationCounts, error) {
 	var c VerificationCounts
 	g := db.WithContext(ctx)
 	if err := g.Model(&VerificationRequest{}).Where("state = ?", RequestPending).Count(&c.Pending).Error; err != nil {
@@ -169,19 +172,19 @@ func (db *DB) VerificationCounts(ctx context.Context) (VerificationCounts, error
 	return c, nil
 }
 
-// VerificationRequestByID loads any request (administrators).
-func (db *DB) VerificationRequestByID(ctx context.Context, id int64) (*VerificationRequest, error) {
+// RequestByID loads any request (administrators).
+func RequestByID(ctx context.Context, db *models.DB, id int64) (*VerificationRequest, error) {
 	var r VerificationRequest
 	err := db.WithContext(ctx).First(&r, "id = ?", id).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNotFound
+		return nil, models.ErrNotFound
 	}
 	return &r, err
 }
 
 // PreviousDecision is the business's last decided request before r, nil
 // for a first request.
-func (db *DB) PreviousDecision(ctx context.Context, r *VerificationRequest) (*VerificationRequest, error) {
+func PreviousDecision(ctx context.Context, db *models.DB, r *VerificationRequest) (*VerificationRequest, error) {
 	var p VerificationRequest
 	err := db.WithContext(ctx).Where("business_id = ? AND id < ? AND state <> ?", r.BusinessID, r.ID, RequestPending).
 		Order("id DESC").Limit(1).Find(&p).Error

@@ -1,4 +1,4 @@
-package models
+package profiles
 
 import (
 	"net/url"
@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
+
+	"github.com/optline/optline/models"
 )
 
 // The platform's profile limits (PRODUCT.md), in characters.
@@ -48,7 +50,7 @@ func cleanText(s string) string {
 // checkText adds a problem when s is not clean text or longer than max
 // characters. Keys are prefix+".too_long" (args: max, actual) and the
 // shared field.invalid_text / field.control_chars.
-func checkText(v *ValidationError, field, prefix, s string, max int, multiline bool) bool {
+func checkText(v *models.ValidationError, field, prefix, s string, max int, multiline bool) bool {
 	switch {
 	case !utf8.ValidString(s):
 		v.Add(field, "field.invalid_text")
@@ -66,7 +68,7 @@ func hasBadChars(s string, multiline bool) bool {
 	if multiline {
 		s = strings.ReplaceAll(s, "\n", "")
 	}
-	return hasControlChars(s)
+	return models.HasControlChars(s)
 }
 
 // Words that may not make up a display name on their own.
@@ -93,7 +95,7 @@ var (
 // characters, no generic words alone, no "official"/"verified", no web
 // addresses.
 func CheckDisplayName(field, s string) error {
-	v := &ValidationError{}
+	v := &models.ValidationError{}
 	s = cleanLine(s)
 	n := utf8.RuneCountInString(s)
 	switch {
@@ -101,7 +103,7 @@ func CheckDisplayName(field, s string) error {
 		v.Add(field, "profile.display_name.required")
 	case !utf8.ValidString(s):
 		v.Add(field, "field.invalid_text")
-	case hasControlChars(s):
+	case models.HasControlChars(s):
 		v.Add(field, "field.control_chars")
 	case n < DisplayNameMin || n > DisplayNameMax:
 		v.Add(field, "profile.display_name.length", DisplayNameMin, DisplayNameMax, n)
@@ -135,22 +137,22 @@ func CheckDisplayName(field, s string) error {
 func CheckWebsite(field, s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if n := utf8.RuneCountInString(s); n > WebsiteMax {
-		return s, Invalid(field, "profile.website.too_long", WebsiteMax, n)
+		return s, models.Invalid(field, "profile.website.too_long", WebsiteMax, n)
 	}
 	lower := strings.ToLower(s)
 	if !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") {
-		return s, Invalid(field, "profile.website.scheme")
+		return s, models.Invalid(field, "profile.website.scheme")
 	}
 	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || strings.ContainsAny(s, " \t\n<>\"") || hasControlChars(s) {
-		return s, Invalid(field, "profile.website.invalid")
+	if err != nil || u.Host == "" || strings.ContainsAny(s, " \t\n<>\"") || models.HasControlChars(s) {
+		return s, models.Invalid(field, "profile.website.invalid")
 	}
 	if u.User != nil {
-		return s, Invalid(field, "profile.website.credentials")
+		return s, models.Invalid(field, "profile.website.credentials")
 	}
 	host := u.Hostname()
 	if !strings.Contains(host, ".") || strings.HasSuffix(host, ".") || strings.HasPrefix(host, ".") {
-		return s, Invalid(field, "profile.website.invalid")
+		return s, models.Invalid(field, "profile.website.invalid")
 	}
 	return s, nil
 }
@@ -166,16 +168,16 @@ func NormalizePhone(field, s, region string) (string, error) {
 		s = "+" + s[2:]
 	}
 	if !strings.HasPrefix(s, "+") && region == "" {
-		return s, Invalid(field, "profile.phone.need_country")
+		return s, models.Invalid(field, "profile.phone.need_country")
 	}
 	for _, r := range s {
 		if !unicode.IsDigit(r) && !strings.ContainsRune("+ ()-./", r) {
-			return s, Invalid(field, "profile.phone.invalid")
+			return s, models.Invalid(field, "profile.phone.invalid")
 		}
 	}
 	num, err := phonenumbers.Parse(s, strings.ToUpper(region))
 	if err != nil || !phonenumbers.IsValidNumber(num) {
-		return s, Invalid(field, "profile.phone.invalid")
+		return s, models.Invalid(field, "profile.phone.invalid")
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), nil
 }
@@ -190,8 +192,8 @@ func FormatPhone(e164 string) string {
 }
 
 // normalize cleans and checks every field, collecting all problems.
-func (in ProfileInput) normalize(country string) (ProfileInput, *ValidationError) {
-	v := &ValidationError{}
+func (in ProfileInput) normalize(country string) (ProfileInput, *models.ValidationError) {
+	v := &models.ValidationError{}
 	in.DisplayName = cleanLine(in.DisplayName)
 	v.Merge(CheckDisplayName("display_name", in.DisplayName))
 	in.About = cleanLine(in.About)
@@ -214,10 +216,10 @@ func (in ProfileInput) normalize(country string) (ProfileInput, *ValidationError
 	if in.Email != "" {
 		if n := utf8.RuneCountInString(in.Email); n > ProfileEmailMax {
 			v.Add("email", "profile.email.too_long", ProfileEmailMax, n)
-		} else if CheckEmail("email", in.Email) != nil {
+		} else if models.CheckEmail("email", in.Email) != nil {
 			v.Add("email", "email.invalid")
 		} else {
-			in.Email = NormalizeEmail(in.Email)
+			in.Email = models.NormalizeEmail(in.Email)
 		}
 	}
 	for _, w := range []struct {

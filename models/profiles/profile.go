@@ -1,13 +1,16 @@
-package models
+package profiles
 
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/optline/optline/models"
 )
 
 // Profile is a business's messaging profile (what customers see in their
@@ -60,51 +63,51 @@ func (p *Profile) HasPhoto() bool { return p.PhotoKey != "" }
 
 // CanEdit reports whether a member with role may change the messaging
 // profile: owners always, staff when the owner allowed it.
-func (p *Profile) CanEdit(role Role) bool {
-	return role == RoleOwner || (role == RoleStaff && p.StaffCanEdit)
+func (p *Profile) CanEdit(role models.Role) bool {
+	return role == models.RoleOwner || (role == models.RoleStaff && p.StaffCanEdit)
 }
 
 func newProfile(businessID int64, now time.Time) *Profile {
 	return &Profile{BusinessID: businessID, Vertical: "UNDEFINED", TimeZone: "UTC", Currency: "EUR", CreatedAt: now, UpdatedAt: now}
 }
 
-// Profile loads the business's profile; a business that never saved one
+// Get loads the business's profile; a business that never saved one
 // gets the defaults (not stored until the first save).
-func (t Tenant) Profile(ctx context.Context) (*Profile, error) {
+func Get(ctx context.Context, t models.Tenant) (*Profile, error) {
 	var p Profile
 	err := t.Scoped(ctx).First(&p).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return newProfile(t.businessID, t.db.Now()), nil
+		return newProfile(t.BusinessID(), t.DB().Now()), nil
 	}
 	return &p, err
 }
 
-// ProfileOf loads any business's profile (administrators' review).
-func (db *DB) ProfileOf(ctx context.Context, businessID int64) (*Profile, error) {
+// Of loads any business's profile (administrators' review).
+func Of(ctx context.Context, db *models.DB, businessID int64) (*Profile, error) {
 	t, err := db.Tenant(businessID)
 	if err != nil {
 		return nil, err
 	}
-	return t.Profile(ctx)
+	return Get(ctx, t)
 }
 
 // lockProfile creates the profile row when missing and loads it, together
 // with the business row, locked for the rest of the transaction. Every
 // change to names, verification state or profile goes through it, so
 // those changes are serialised per business.
-func (t Tenant) lockProfile(tx *gorm.DB) (*Business, *Profile, error) {
-	if err := lockBusiness(tx, "?", t.businessID); err != nil {
+func lockProfile(t models.Tenant, tx *gorm.DB) (*models.Business, *Profile, error) {
+	if err := lockBusiness(tx, "?", t.BusinessID()); err != nil {
 		return nil, nil, err
 	}
-	var b Business
-	if err := tx.First(&b, "id = ?", t.businessID).Error; err != nil {
+	var b models.Business
+	if err := tx.First(&b, "id = ?", t.BusinessID()).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, nil, ErrNotFound
+			return nil, nil, models.ErrNotFound
 		}
 		return nil, nil, err
 	}
 	if err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "business_id"}}, DoNothing: true}).
-		Create(newProfile(t.businessID, t.db.Now())).Error; err != nil {
+		Create(newProfile(t.BusinessID(), t.DB().Now())).Error; err != nil {
 		return nil, nil, err
 	}
 	var p Profile
@@ -126,7 +129,7 @@ func lockBusiness(tx *gorm.DB, where string, args ...any) error {
 		return res.Error
 	}
 	if res.RowsAffected == 0 {
-		return ErrNotFound
+		return models.ErrNotFound
 	}
 	return nil
 }
@@ -162,11 +165,11 @@ type SaveResult struct {
 // business changes a reviewed name without confirming.
 const confirmKey = "profile.confirm_reverify.required"
 
-// SaveProfile validates and stores the messaging profile. Staff may save
+// Save validates and stores the messaging profile. Staff may save
 // only when the owner allowed it (ErrForbidden otherwise).
-func (t Tenant) SaveProfile(ctx context.Context, actor *User, role Role, in ProfileInput, ip string) (SaveResult, error) {
+func Save(ctx context.Context, t models.Tenant, actor *models.User, role models.Role, in ProfileInput, ip string) (SaveResult, error) {
 	var res SaveResult
-	cur, err := t.Profile(ctx)
+	cur, err := Get(ctx, t)
 	if err != nil {
 		return res, err
 	}
@@ -174,17 +177,17 @@ func (t Tenant) SaveProfile(ctx context.Context, actor *User, role Role, in Prof
 	if err := verr.Err(); err != nil {
 		return res, err
 	}
-	err = t.db.Tx(ctx, func(tx *gorm.DB) error {
-		b, p, err := t.lockProfile(tx)
+	err = t.DB().Tx(ctx, func(tx *gorm.DB) error {
+		b, p, err := lockProfile(t, tx)
 		if err != nil {
 			return err
 		}
 		if !p.CanEdit(role) {
-			return ErrForbidden
+			return models.ErrForbidden
 		}
 		renamed := in.DisplayName != b.Name
 		if renamed && b.Verified() && !in.ConfirmReverify {
-			return Invalid("confirm_reverify", confirmKey)
+			return models.Invalid("confirm_reverify", confirmKey)
 		}
 		upd := map[string]any{}
 		res.Changed = diffFields(upd, []fieldChange{
@@ -193,10 +196,10 @@ func (t Tenant) SaveProfile(ctx context.Context, actor *User, role Role, in Prof
 			{"email", p.Email, in.Email}, {"website1", p.Website1, in.Website1},
 			{"website2", p.Website2, in.Website2}, {"phone_e164", p.PhoneE164, in.Phone},
 		})
-		now := t.db.Now()
+		now := t.DB().Now()
 		if renamed {
 			res.Changed = append([]string{"display_name"}, res.Changed...)
-			if err := tx.Model(&Business{}).Where("id = ?", b.ID).Updates(map[string]any{"name": in.DisplayName, "updated_at": now}).Error; err != nil {
+			if err := tx.Model(&models.Business{}).Where("id = ?", b.ID).Updates(map[string]any{"name": in.DisplayName, "updated_at": now}).Error; err != nil {
 				return err
 			}
 		}
@@ -213,13 +216,13 @@ func (t Tenant) SaveProfile(ctx context.Context, actor *User, role Role, in Prof
 		if renamed {
 			prev = "name " + b.Name
 		}
-		if err := writeAudit(tx, now, AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID, Action: "profile.updated",
-			TargetType: "business", TargetID: itoa(t.businessID), Detail: strings.Join(res.Changed, ", "), Previous: prev, IP: ip}); err != nil {
+		if err := models.WriteAudit(tx, now, models.AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.BusinessID(), Action: "profile.updated",
+			TargetType: "business", TargetID: strconv.FormatInt(t.BusinessID(), 10), Detail: strings.Join(res.Changed, ", "), Previous: prev, IP: ip}); err != nil {
 			return err
 		}
 		if renamed {
 			p.UpdatedAt = now
-			res.Reverify, res.PendingUpdated, err = t.namesChanged(tx, b, p, in.DisplayName, p.LegalName, actor, ip)
+			res.Reverify, res.PendingUpdated, err = namesChanged(t, tx, b, p, in.DisplayName, p.LegalName, actor, ip)
 		}
 		return err
 	})
@@ -244,16 +247,16 @@ func diffFields(upd map[string]any, fields []fieldChange) []string {
 
 // SetStaffCanEdit lets the owner allow or forbid staff to edit the
 // messaging profile.
-func (t Tenant) SetStaffCanEdit(ctx context.Context, actor *User, allow bool, ip string) error {
-	return t.db.Tx(ctx, func(tx *gorm.DB) error {
-		_, p, err := t.lockProfile(tx)
+func SetStaffCanEdit(ctx context.Context, t models.Tenant, actor *models.User, allow bool, ip string) error {
+	return t.DB().Tx(ctx, func(tx *gorm.DB) error {
+		_, p, err := lockProfile(t, tx)
 		if err != nil {
 			return err
 		}
 		if p.StaffCanEdit == allow {
 			return nil
 		}
-		now := t.db.Now()
+		now := t.DB().Now()
 		if err := t.ScopedTx(tx).Model(&Profile{}).Where("id = ?", p.ID).Updates(map[string]any{"staff_can_edit": allow, "updated_at": now}).Error; err != nil {
 			return err
 		}
@@ -261,7 +264,7 @@ func (t Tenant) SetStaffCanEdit(ctx context.Context, actor *User, allow bool, ip
 		if allow {
 			detail = "staff may edit the profile"
 		}
-		return writeAudit(tx, now, AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID, Action: "profile.staff_access",
-			TargetType: "business", TargetID: itoa(t.businessID), Detail: detail, IP: ip})
+		return models.WriteAudit(tx, now, models.AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.BusinessID(), Action: "profile.staff_access",
+			TargetType: "business", TargetID: strconv.FormatInt(t.BusinessID(), 10), Detail: detail, IP: ip})
 	})
 }

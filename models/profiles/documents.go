@@ -1,4 +1,4 @@
-package models
+package profiles
 
 import (
 	"bytes"
@@ -6,11 +6,14 @@ import (
 	"errors"
 	"image"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
 	"gorm.io/gorm"
+
+	"github.com/optline/optline/models"
 )
 
 // VerificationDocument is one supporting document (trade register
@@ -44,28 +47,28 @@ func (requestDocument) TableName() string { return "verification_request_documen
 // document and returns its type and file extension.
 func CheckDocument(field string, data []byte) (contentType, ext string, err error) {
 	if len(data) == 0 {
-		return "", "", Invalid(field, "doc.empty")
+		return "", "", models.Invalid(field, "doc.empty")
 	}
 	if len(data) > DocumentMaxBytes {
-		return "", "", Invalid(field, "doc.too_large", DocumentMaxBytes>>20)
+		return "", "", models.Invalid(field, "doc.too_large", DocumentMaxBytes>>20)
 	}
 	ct := sniff(data)
 	switch ct {
 	case "application/pdf":
 		if !bytes.HasPrefix(data, []byte("%PDF-")) {
-			return "", "", Invalid(field, "doc.type", ct)
+			return "", "", models.Invalid(field, "doc.type", ct)
 		}
 		return ct, ".pdf", nil
 	case "image/jpeg", "image/png":
 		if _, format, err := image.DecodeConfig(bytes.NewReader(data)); err != nil || "image/"+format != ct {
-			return "", "", Invalid(field, "doc.corrupt", strings.TrimPrefix(ct, "image/"))
+			return "", "", models.Invalid(field, "doc.corrupt", strings.TrimPrefix(ct, "image/"))
 		}
 		if ct == "image/png" {
 			return ct, ".png", nil
 		}
 		return ct, ".jpg", nil
 	}
-	return "", "", Invalid(field, "doc.type", ct)
+	return "", "", models.Invalid(field, "doc.type", ct)
 }
 
 // SafeFileName makes an uploaded file's name fit for display and a
@@ -88,30 +91,30 @@ func SafeFileName(name, ext string) string {
 }
 
 // CurrentDocuments lists the documents that the next request will carry.
-func (t Tenant) CurrentDocuments(ctx context.Context) ([]VerificationDocument, error) {
+func CurrentDocuments(ctx context.Context, t models.Tenant) ([]VerificationDocument, error) {
 	var out []VerificationDocument
 	return out, t.Scoped(ctx).Where("removed_at IS NULL").Order("id").Find(&out).Error
 }
 
 // Document loads one of the business's documents (ErrNotFound for
 // another business's id).
-func (t Tenant) Document(ctx context.Context, id int64) (*VerificationDocument, error) {
+func Document(ctx context.Context, t models.Tenant, id int64) (*VerificationDocument, error) {
 	var d VerificationDocument
 	return &d, t.First(ctx, &d, id)
 }
 
 // DocumentByID loads any document (administrators).
-func (db *DB) DocumentByID(ctx context.Context, id int64) (*VerificationDocument, error) {
+func DocumentByID(ctx context.Context, db *models.DB, id int64) (*VerificationDocument, error) {
 	var d VerificationDocument
 	err := db.WithContext(ctx).First(&d, "id = ?", id).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNotFound
+		return nil, models.ErrNotFound
 	}
 	return &d, err
 }
 
 // RequestDocuments lists the documents a request was filed with.
-func (db *DB) RequestDocuments(ctx context.Context, requestID int64) ([]VerificationDocument, error) {
+func RequestDocuments(ctx context.Context, db *models.DB, requestID int64) ([]VerificationDocument, error) {
 	var out []VerificationDocument
 	err := db.WithContext(ctx).Where("id IN (SELECT document_id FROM verification_request_documents WHERE request_id = ?)", requestID).
 		Order("id").Find(&out).Error
@@ -120,10 +123,10 @@ func (db *DB) RequestDocuments(ctx context.Context, requestID int64) ([]Verifica
 
 // AddDocument records an uploaded document stored under key. At most
 // MaxDocuments are current at once.
-func (t Tenant) AddDocument(ctx context.Context, actor *User, key, name, contentType string, size int64, sum, ip string) (*VerificationDocument, error) {
+func AddDocument(ctx context.Context, t models.Tenant, actor *models.User, key, name, contentType string, size int64, sum, ip string) (*VerificationDocument, error) {
 	var d *VerificationDocument
-	err := t.db.Tx(ctx, func(tx *gorm.DB) error {
-		if _, _, err := t.lockProfile(tx); err != nil {
+	err := t.DB().Tx(ctx, func(tx *gorm.DB) error {
+		if _, _, err := lockProfile(t, tx); err != nil {
 			return err
 		}
 		var n int64
@@ -131,16 +134,16 @@ func (t Tenant) AddDocument(ctx context.Context, actor *User, key, name, content
 			return err
 		}
 		if n >= MaxDocuments {
-			return Invalid("document", "doc.too_many", MaxDocuments)
+			return models.Invalid("document", "doc.too_many", MaxDocuments)
 		}
-		now := t.db.Now()
-		d = &VerificationDocument{BusinessID: t.businessID, BlobKey: key, Name: name, ContentType: contentType, Size: size,
+		now := t.DB().Now()
+		d = &VerificationDocument{BusinessID: t.BusinessID(), BlobKey: key, Name: name, ContentType: contentType, Size: size,
 			SHA256: sum, UploadedByID: &actor.ID, CreatedAt: now}
 		if err := tx.Create(d).Error; err != nil {
 			return err
 		}
-		return writeAudit(tx, now, AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID,
-			Action: verificationAction + "document_added", TargetType: "verification_document", TargetID: itoa(d.ID),
+		return models.WriteAudit(tx, now, models.AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.BusinessID(),
+			Action: verificationAction + "document_added", TargetType: "verification_document", TargetID: strconv.FormatInt(d.ID, 10),
 			Detail: name + " (" + contentType + ")", IP: ip})
 	})
 	return d, err
@@ -149,13 +152,13 @@ func (t Tenant) AddDocument(ctx context.Context, actor *User, key, name, content
 // RemoveDocument takes a document out of the current set. When no request
 // refers to it, its row goes and its key is returned so the caller can
 // delete the file; otherwise the file stays for the request history.
-func (t Tenant) RemoveDocument(ctx context.Context, actor *User, id int64, ip string) (string, error) {
+func RemoveDocument(ctx context.Context, t models.Tenant, actor *models.User, id int64, ip string) (string, error) {
 	var key string
-	err := t.db.Tx(ctx, func(tx *gorm.DB) error {
+	err := t.DB().Tx(ctx, func(tx *gorm.DB) error {
 		var d VerificationDocument
 		if err := t.ScopedTx(tx).First(&d, "id = ?", id).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return ErrNotFound
+				return models.ErrNotFound
 			}
 			return err
 		}
@@ -166,7 +169,7 @@ func (t Tenant) RemoveDocument(ctx context.Context, actor *User, id int64, ip st
 		if err := tx.Model(&requestDocument{}).Where("document_id = ?", d.ID).Count(&refs).Error; err != nil {
 			return err
 		}
-		now := t.db.Now()
+		now := t.DB().Now()
 		if refs == 0 {
 			if err := t.ScopedTx(tx).Where("id = ?", d.ID).Delete(&VerificationDocument{}).Error; err != nil {
 				return err
@@ -175,8 +178,8 @@ func (t Tenant) RemoveDocument(ctx context.Context, actor *User, id int64, ip st
 		} else if err := t.ScopedTx(tx).Model(&VerificationDocument{}).Where("id = ?", d.ID).Update("removed_at", now).Error; err != nil {
 			return err
 		}
-		return writeAudit(tx, now, AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID,
-			Action: verificationAction + "document_removed", TargetType: "verification_document", TargetID: itoa(d.ID), Detail: d.Name, IP: ip})
+		return models.WriteAudit(tx, now, models.AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.BusinessID(),
+			Action: verificationAction + "document_removed", TargetType: "verification_document", TargetID: strconv.FormatInt(d.ID, 10), Detail: d.Name, IP: ip})
 	})
 	return key, err
 }

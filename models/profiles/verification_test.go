@@ -1,4 +1,4 @@
-package models_test
+package profiles_test
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/demo"
+	"github.com/optline/optline/models/profiles"
 )
 
 func fiveLinks() string {
@@ -20,13 +22,13 @@ func fiveLinks() string {
 	return strings.Join(l, "\n")
 }
 
-func validRequest() models.VerificationInput {
-	return models.VerificationInput{RegistrationNumber: "HRB 12345 B", Website: "https://kraus.example", Country: "DE", Links: fiveLinks()}
+func validRequest() profiles.VerificationInput {
+	return profiles.VerificationInput{RegistrationNumber: "HRB 12345 B", Website: "https://kraus.example", Country: "DE", Links: fiveLinks()}
 }
 
-func (f *fixture) submit(t *testing.T) *models.VerificationRequest {
+func (f *fixture) submit(t *testing.T) *profiles.VerificationRequest {
 	t.Helper()
-	r, err := f.tn.SubmitVerification(context.Background(), f.owner, validRequest(), "")
+	r, err := profiles.SubmitVerification(context.Background(), f.tn, f.owner, validRequest(), "")
 	if err != nil {
 		t.Fatalf("submit: %v", err)
 	}
@@ -45,7 +47,7 @@ func (f *fixture) state(t *testing.T) string {
 func TestSubmitNeedsCompleteProfile(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	_, err := f.tn.SubmitVerification(context.Background(), f.owner, validRequest(), "")
+	_, err := profiles.SubmitVerification(context.Background(), f.tn, f.owner, validRequest(), "")
 	if got := problem(err, "checklist"); got != "verify.incomplete" {
 		t.Fatalf("problem = %q (err %v)", got, err)
 	}
@@ -68,25 +70,25 @@ func TestSubmitFieldRules(t *testing.T) {
 	}
 	cases := []struct {
 		name, field, key string
-		edit             func(*models.VerificationInput)
+		edit             func(*profiles.VerificationInput)
 	}{
-		{"registration empty", "registration_number", "verify.registration.required", func(in *models.VerificationInput) { in.RegistrationNumber = " " }},
-		{"registration junk", "registration_number", "verify.registration.invalid", func(in *models.VerificationInput) { in.RegistrationNumber = "<b>12</b>" }},
-		{"registration long", "registration_number", "verify.registration.invalid", func(in *models.VerificationInput) { in.RegistrationNumber = strings.Repeat("1", 65) }},
-		{"website empty", "website", "verify.website.required", func(in *models.VerificationInput) { in.Website = "" }},
-		{"website javascript", "website", "profile.website.scheme", func(in *models.VerificationInput) { in.Website = "javascript:alert(1)" }},
-		{"country", "country", "verify.country.invalid", func(in *models.VerificationInput) { in.Country = "XX" }},
-		{"4 links no document", "links", "verify.links.too_few", func(in *models.VerificationInput) { in.Links = links(4) }},
-		{"11 links", "links", "verify.links.too_many", func(in *models.VerificationInput) { in.Links = links(11) }},
-		{"bad link", "links", "verify.links.invalid", func(in *models.VerificationInput) { in.Links = links(4) + "\njavascript:alert(1)" }},
-		{"duplicate link", "links", "verify.links.duplicate", func(in *models.VerificationInput) { in.Links = links(5) + "\nhttps://L0.example" }},
-		{"further info 1001", "further_info", "verify.further_info.too_long", func(in *models.VerificationInput) { in.FurtherInfo = strings.Repeat("ü", 1001) }},
+		{"registration empty", "registration_number", "verify.registration.required", func(in *profiles.VerificationInput) { in.RegistrationNumber = " " }},
+		{"registration junk", "registration_number", "verify.registration.invalid", func(in *profiles.VerificationInput) { in.RegistrationNumber = "<b>12</b>" }},
+		{"registration long", "registration_number", "verify.registration.invalid", func(in *profiles.VerificationInput) { in.RegistrationNumber = strings.Repeat("1", 65) }},
+		{"website empty", "website", "verify.website.required", func(in *profiles.VerificationInput) { in.Website = "" }},
+		{"website javascript", "website", "profile.website.scheme", func(in *profiles.VerificationInput) { in.Website = "javascript:alert(1)" }},
+		{"country", "country", "verify.country.invalid", func(in *profiles.VerificationInput) { in.Country = "XX" }},
+		{"4 links no document", "links", "verify.links.too_few", func(in *profiles.VerificationInput) { in.Links = links(4) }},
+		{"11 links", "links", "verify.links.too_many", func(in *profiles.VerificationInput) { in.Links = links(11) }},
+		{"bad link", "links", "verify.links.invalid", func(in *profiles.VerificationInput) { in.Links = links(4) + "\njavascript:alert(1)" }},
+		{"duplicate link", "links", "verify.links.duplicate", func(in *profiles.VerificationInput) { in.Links = links(5) + "\nhttps://L0.example" }},
+		{"further info 1001", "further_info", "verify.further_info.too_long", func(in *profiles.VerificationInput) { in.FurtherInfo = strings.Repeat("ü", 1001) }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			in := validRequest()
 			c.edit(&in)
-			_, err := f.tn.SubmitVerification(ctx, f.owner, in, "")
+			_, err := profiles.SubmitVerification(ctx, f.tn, f.owner, in, "")
 			if got := problem(err, c.field); got != c.key {
 				t.Fatalf("problem = %q, want %q (err %v)", got, c.key, err)
 			}
@@ -96,11 +98,11 @@ func TestSubmitFieldRules(t *testing.T) {
 	in := validRequest()
 	in.Links = "\n" + links(10) + "\n\n"
 	in.FurtherInfo = strings.Repeat("ü", 1000)
-	r, err := f.tn.SubmitVerification(ctx, f.owner, in, "")
+	r, err := profiles.SubmitVerification(ctx, f.tn, f.owner, in, "")
 	if err != nil {
 		t.Fatalf("10 links: %v", err)
 	}
-	if len(r.LinkList()) != 10 || r.Kind != models.KindFirst || r.DisplayName != "Bäckerei Kraus" || r.LegalName != "Kraus Backwaren GmbH" {
+	if len(r.LinkList()) != 10 || r.Kind != profiles.KindFirst || r.DisplayName != "Bäckerei Kraus" || r.LegalName != "Kraus Backwaren GmbH" {
 		t.Errorf("request = %+v", r)
 	}
 }
@@ -110,17 +112,17 @@ func TestOneDocumentReplacesLinks(t *testing.T) {
 	f := newFixture(t)
 	completeProfile(t, f, f.tn, f.owner)
 	ctx := context.Background()
-	d, err := f.tn.AddDocument(ctx, f.owner, "docs/1/a.pdf", "register.pdf", "application/pdf", 1000, "abc", "")
+	d, err := profiles.AddDocument(ctx, f.tn, f.owner, "docs/1/a.pdf", "register.pdf", "application/pdf", 1000, "abc", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	in := validRequest()
 	in.Links = ""
-	r, err := f.tn.SubmitVerification(ctx, f.owner, in, "")
+	r, err := profiles.SubmitVerification(ctx, f.tn, f.owner, in, "")
 	if err != nil {
 		t.Fatalf("submit with a document: %v", err)
 	}
-	docs, _ := f.db.RequestDocuments(ctx, r.ID)
+	docs, _ := profiles.RequestDocuments(ctx, f.db, r.ID)
 	if len(docs) != 1 || docs[0].ID != d.ID {
 		t.Errorf("request documents = %+v", docs)
 	}
@@ -133,23 +135,23 @@ func TestStateMachine(t *testing.T) {
 	admin := f.admin(t, "admin@optline.example")
 	ctx := context.Background()
 	r := f.submit(t)
-	if f.state(t) != models.VerificationPending || r.State != models.RequestPending {
+	if f.state(t) != models.VerificationPending || r.State != profiles.RequestPending {
 		t.Fatalf("after submit: business %s, request %s", f.state(t), r.State)
 	}
-	if _, err := f.tn.SubmitVerification(ctx, f.owner, validRequest(), ""); !errors.Is(err, models.ErrRequestPending) {
+	if _, err := profiles.SubmitVerification(ctx, f.tn, f.owner, validRequest(), ""); !errors.Is(err, profiles.ErrRequestPending) {
 		t.Errorf("second submit = %v, want ErrRequestPending", err)
 	}
-	got, err := f.db.DecideVerification(ctx, admin, r.ID, models.Decision{Approve: true, Revision: r.Revision}, "")
+	got, err := profiles.Decide(ctx, f.db, admin, r.ID, profiles.Decision{Approve: true, Revision: r.Revision}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.State != models.RequestApproved || got.DecidedByEmail != admin.Email || f.state(t) != models.VerificationVerified {
+	if got.State != profiles.RequestApproved || got.DecidedByEmail != admin.Email || f.state(t) != models.VerificationVerified {
 		t.Errorf("after approve: %+v, business %s", got, f.state(t))
 	}
-	if _, err := f.tn.SubmitVerification(ctx, f.owner, validRequest(), ""); !errors.Is(err, models.ErrAlreadyVerified) {
+	if _, err := profiles.SubmitVerification(ctx, f.tn, f.owner, validRequest(), ""); !errors.Is(err, profiles.ErrAlreadyVerified) {
 		t.Errorf("submit when verified = %v", err)
 	}
-	if _, err := f.db.DecideVerification(ctx, admin, r.ID, models.Decision{Approve: false, Reason: "x", Revision: r.Revision}, ""); err == nil {
+	if _, err := profiles.Decide(ctx, f.db, admin, r.ID, profiles.Decision{Approve: false, Reason: "x", Revision: r.Revision}, ""); err == nil {
 		t.Error("deciding an approved request again succeeded")
 	}
 	ev, _ := f.db.AuditLog(ctx, models.AuditFilter{BusinessID: f.biz.ID, Action: "verification."})
@@ -172,7 +174,7 @@ func TestRejectNeedsReason(t *testing.T) {
 	admin := f.admin(t, "admin@optline.example")
 	r := f.submit(t)
 	for _, reason := range []string{"", "   \n ", strings.Repeat("x", 1001)} {
-		_, err := f.db.DecideVerification(context.Background(), admin, r.ID, models.Decision{Reason: reason, Revision: 1}, "")
+		_, err := profiles.Decide(context.Background(), f.db, admin, r.ID, profiles.Decision{Reason: reason, Revision: 1}, "")
 		if problem(err, "reason") == "" {
 			t.Errorf("reason %q: err = %v", reason[:min(len(reason), 5)], err)
 		}
@@ -190,37 +192,37 @@ func TestRefusedRequestRefilesAfter30Days(t *testing.T) {
 	ctx := context.Background()
 	r := f.submit(t)
 	decidedAt := f.clock.Now()
-	got, err := f.db.DecideVerification(ctx, admin, r.ID, models.Decision{Reason: "Register number does not match the legal name.", Revision: 1}, "")
+	got, err := profiles.Decide(ctx, f.db, admin, r.ID, profiles.Decision{Reason: "Register number does not match the legal name.", Revision: 1}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if f.state(t) != models.VerificationRejected || got.RefileAfter == nil || !got.RefileAfter.Equal(decidedAt.Add(30*24*time.Hour)) {
 		t.Fatalf("after reject: business %s, refile %v", f.state(t), got.RefileAfter)
 	}
-	var re *models.RefileError
-	if _, err := f.tn.SubmitVerification(ctx, f.owner, validRequest(), ""); !errors.As(err, &re) || !re.OpensAt.Equal(*got.RefileAfter) {
+	var re *profiles.RefileError
+	if _, err := profiles.SubmitVerification(ctx, f.tn, f.owner, validRequest(), ""); !errors.As(err, &re) || !re.OpensAt.Equal(*got.RefileAfter) {
 		t.Fatalf("resubmit at once = %v", err)
 	}
 	f.clock.Advance(30*24*time.Hour - time.Minute)
-	if _, err := f.tn.SubmitVerification(ctx, f.owner, validRequest(), ""); !errors.As(err, &re) {
+	if _, err := profiles.SubmitVerification(ctx, f.tn, f.owner, validRequest(), ""); !errors.As(err, &re) {
 		t.Fatalf("resubmit one minute early = %v", err)
 	}
 	f.clock.Advance(time.Minute)
 	in := validRequest()
 	in.RegistrationNumber = "HRB 12345 B (Amtsgericht Charlottenburg)"
 	in.Links = fiveLinks() + "\nhttps://register.example/kraus"
-	again, err := f.tn.SubmitVerification(ctx, f.owner, in, "")
+	again, err := profiles.SubmitVerification(ctx, f.tn, f.owner, in, "")
 	if err != nil {
 		t.Fatalf("resubmit after 30 days: %v", err)
 	}
-	if again.Kind != models.KindResubmission || f.state(t) != models.VerificationPending {
+	if again.Kind != profiles.KindResubmission || f.state(t) != models.VerificationPending {
 		t.Errorf("resubmission kind %s, state %s", again.Kind, f.state(t))
 	}
-	prev, err := f.db.PreviousDecision(ctx, again)
+	prev, err := profiles.PreviousDecision(ctx, f.db, again)
 	if err != nil || prev == nil || prev.ID != r.ID {
 		t.Fatalf("previous decision = %+v, %v", prev, err)
 	}
-	diff := models.DiffRequests(prev, again, nil, nil)
+	diff := profiles.DiffRequests(prev, again, nil, nil)
 	if len(diff) != 2 || diff[0].Field != "verify.field.registration_number" || diff[1].Field != "verify.field.links" ||
 		len(diff[1].Added) != 1 || diff[1].Added[0] != "https://register.example/kraus" {
 		t.Errorf("diff = %+v", diff)
@@ -233,11 +235,11 @@ func TestRejectForFixAllowsImmediateResubmission(t *testing.T) {
 	completeProfile(t, f, f.tn, f.owner)
 	admin := f.admin(t, "admin@optline.example")
 	r := f.submit(t)
-	got, err := f.db.DecideVerification(context.Background(), admin, r.ID, models.Decision{Reason: "Scan unreadable", FixNow: true, Revision: 1}, "")
+	got, err := profiles.Decide(context.Background(), f.db, admin, r.ID, profiles.Decision{Reason: "Scan unreadable", FixNow: true, Revision: 1}, "")
 	if err != nil || got.RefileAfter != nil {
 		t.Fatalf("reject for fix = %+v, %v", got, err)
 	}
-	if _, err := f.tn.SubmitVerification(context.Background(), f.owner, validRequest(), ""); err != nil {
+	if _, err := profiles.SubmitVerification(context.Background(), f.tn, f.owner, validRequest(), ""); err != nil {
 		t.Fatalf("immediate resubmission: %v", err)
 	}
 }
@@ -249,12 +251,12 @@ func TestNameChangeSendsVerifiedBusinessBackToReview(t *testing.T) {
 	admin := f.admin(t, "admin@optline.example")
 	ctx := context.Background()
 	r := f.submit(t)
-	if _, err := f.db.DecideVerification(ctx, admin, r.ID, models.Decision{Approve: true, Revision: 1}, ""); err != nil {
+	if _, err := profiles.Decide(ctx, f.db, admin, r.ID, profiles.Decision{Approve: true, Revision: 1}, ""); err != nil {
 		t.Fatal(err)
 	}
 	in := validProfile()
 	in.DisplayName = "Kraus Backstube"
-	if _, err := f.tn.SaveProfile(ctx, f.owner, models.RoleOwner, in, ""); problem(err, "confirm_reverify") != "profile.confirm_reverify.required" {
+	if _, err := profiles.Save(ctx, f.tn, f.owner, models.RoleOwner, in, ""); problem(err, "confirm_reverify") != "profile.confirm_reverify.required" {
 		t.Fatalf("rename without confirming = %v", err)
 	}
 	if b, _ := f.tn.Business(ctx); b.Name != "Bäckerei Kraus" || !b.Verified() {
@@ -263,35 +265,35 @@ func TestNameChangeSendsVerifiedBusinessBackToReview(t *testing.T) {
 	// Other fields of a verified business change without review.
 	same := validProfile()
 	same.About = "New about text"
-	if res, err := f.tn.SaveProfile(ctx, f.owner, models.RoleOwner, same, ""); err != nil || res.Reverify {
+	if res, err := profiles.Save(ctx, f.tn, f.owner, models.RoleOwner, same, ""); err != nil || res.Reverify {
 		t.Fatalf("about change = %+v, %v", res, err)
 	}
 	in.ConfirmReverify = true
-	res, err := f.tn.SaveProfile(ctx, f.owner, models.RoleOwner, in, "")
+	res, err := profiles.Save(ctx, f.tn, f.owner, models.RoleOwner, in, "")
 	if err != nil || !res.Reverify {
 		t.Fatalf("confirmed rename = %+v, %v", res, err)
 	}
 	if f.state(t) != models.VerificationPending {
 		t.Fatalf("state = %s", f.state(t))
 	}
-	latest, _ := f.tn.LatestVerificationRequest(ctx)
-	if latest.Kind != models.KindNameChange || latest.DisplayName != "Kraus Backstube" || latest.RegistrationNumber != "HRB 12345 B" || len(latest.LinkList()) != 5 {
+	latest, _ := profiles.LatestRequest(ctx, f.tn)
+	if latest.Kind != profiles.KindNameChange || latest.DisplayName != "Kraus Backstube" || latest.RegistrationNumber != "HRB 12345 B" || len(latest.LinkList()) != 5 {
 		t.Errorf("re-verification request = %+v", latest)
 	}
-	if _, err := f.db.DecideVerification(ctx, admin, latest.ID, models.Decision{Approve: true, Revision: latest.Revision}, ""); err != nil {
+	if _, err := profiles.Decide(ctx, f.db, admin, latest.ID, profiles.Decision{Approve: true, Revision: latest.Revision}, ""); err != nil {
 		t.Fatal(err)
 	}
 	// The legal name is reviewed too.
 	legal := validLegal()
 	legal.LegalName = "Kraus Holding GmbH"
-	if _, err := f.tn.SaveLegal(ctx, f.owner, legal, ""); problem(err, "confirm_reverify") == "" {
+	if _, err := profiles.SaveLegal(ctx, f.tn, f.owner, legal, ""); problem(err, "confirm_reverify") == "" {
 		t.Fatalf("legal rename without confirming = %v", err)
 	}
 	legal.ConfirmReverify = true
-	if res, err := f.tn.SaveLegal(ctx, f.owner, legal, ""); err != nil || !res.Reverify {
+	if res, err := profiles.SaveLegal(ctx, f.tn, f.owner, legal, ""); err != nil || !res.Reverify {
 		t.Fatalf("legal rename = %+v, %v", res, err)
 	}
-	if latest, _ = f.tn.LatestVerificationRequest(ctx); latest.LegalName != "Kraus Holding GmbH" || f.state(t) != models.VerificationPending {
+	if latest, _ = profiles.LatestRequest(ctx, f.tn); latest.LegalName != "Kraus Holding GmbH" || f.state(t) != models.VerificationPending {
 		t.Errorf("after legal rename: %+v, %s", latest, f.state(t))
 	}
 	ev, _ := f.db.AuditLog(ctx, models.AuditFilter{BusinessID: f.biz.ID, Action: "verification.reverify"})
@@ -309,18 +311,18 @@ func TestNameChangeWhilePendingStopsStaleDecision(t *testing.T) {
 	r := f.submit(t)
 	in := validProfile()
 	in.DisplayName = "Kraus Backstube"
-	res, err := f.tn.SaveProfile(ctx, f.owner, models.RoleOwner, in, "")
+	res, err := profiles.Save(ctx, f.tn, f.owner, models.RoleOwner, in, "")
 	if err != nil || !res.PendingUpdated {
 		t.Fatalf("rename while pending = %+v, %v", res, err)
 	}
-	if _, err := f.db.DecideVerification(ctx, admin, r.ID, models.Decision{Approve: true, Revision: r.Revision}, ""); !errors.Is(err, models.ErrRequestChanged) {
+	if _, err := profiles.Decide(ctx, f.db, admin, r.ID, profiles.Decision{Approve: true, Revision: r.Revision}, ""); !errors.Is(err, profiles.ErrRequestChanged) {
 		t.Fatalf("decision on the old revision = %v", err)
 	}
-	cur, _ := f.db.VerificationRequestByID(ctx, r.ID)
+	cur, _ := profiles.RequestByID(ctx, f.db, r.ID)
 	if cur.Revision != 2 || cur.DisplayName != "Kraus Backstube" || f.state(t) != models.VerificationPending {
 		t.Fatalf("request = %+v", cur)
 	}
-	if _, err := f.db.DecideVerification(ctx, admin, r.ID, models.Decision{Approve: true, Revision: 2}, ""); err != nil {
+	if _, err := profiles.Decide(ctx, f.db, admin, r.ID, profiles.Decision{Approve: true, Revision: 2}, ""); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -341,15 +343,15 @@ func TestConcurrentDecisionsOneWins(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			<-start
-			d := models.Decision{Approve: i%2 == 0, Reason: "Documents do not match", Revision: r.Revision}
-			_, errs[i] = f.db.DecideVerification(ctx, admins[i%2], r.ID, d, "")
+			d := profiles.Decision{Approve: i%2 == 0, Reason: "Documents do not match", Revision: r.Revision}
+			_, errs[i] = profiles.Decide(ctx, f.db, admins[i%2], r.ID, d, "")
 		}(i)
 	}
 	close(start)
 	wg.Wait()
 	wins, winner := 0, -1
 	for i, err := range errs {
-		var ad *models.AlreadyDecidedError
+		var ad *profiles.AlreadyDecidedError
 		switch {
 		case err == nil:
 			wins++
@@ -394,30 +396,30 @@ func TestQueueOldestFirstWithCounts(t *testing.T) {
 	f.clock.Advance(time.Hour)
 	owner2, _, tn2 := f.business(t, "Blumen Meier", "meier@example.com")
 	completeProfile(t, f, tn2, owner2)
-	second, err := tn2.SubmitVerification(ctx, owner2, validRequest(), "")
+	second, err := profiles.SubmitVerification(ctx, tn2, owner2, validRequest(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := f.db.VerificationQueue(ctx, 50)
+	q, err := profiles.Queue(ctx, f.db, 50)
 	if err != nil || len(q) != 2 || q[0].ID != first.ID || q[1].ID != second.ID || q[1].BusinessName != "Blumen Meier" {
 		t.Fatalf("queue = %+v, %v", q, err)
 	}
-	c, _ := f.db.VerificationCounts(ctx)
+	c, _ := profiles.Counts(ctx, f.db)
 	if c.Pending != 2 || c.DecidedToday() != 0 || c.OldestPending == nil || !c.OldestPending.Equal(first.SubmittedAt) {
 		t.Errorf("counts = %+v", c)
 	}
-	if _, err := f.db.DecideVerification(ctx, admin, first.ID, models.Decision{Approve: true, Revision: 1}, ""); err != nil {
+	if _, err := profiles.Decide(ctx, f.db, admin, first.ID, profiles.Decision{Approve: true, Revision: 1}, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.DecideVerification(ctx, admin, second.ID, models.Decision{Reason: "No", Revision: 1}, ""); err != nil {
+	if _, err := profiles.Decide(ctx, f.db, admin, second.ID, profiles.Decision{Reason: "No", Revision: 1}, ""); err != nil {
 		t.Fatal(err)
 	}
-	c, _ = f.db.VerificationCounts(ctx)
+	c, _ = profiles.Counts(ctx, f.db)
 	if c.Pending != 0 || c.ApprovedToday != 1 || c.RejectedToday != 1 {
 		t.Errorf("counts after deciding = %+v", c)
 	}
 	f.clock.Advance(24 * time.Hour)
-	if c, _ = f.db.VerificationCounts(ctx); c.DecidedToday() != 0 {
+	if c, _ = profiles.Counts(ctx, f.db); c.DecidedToday() != 0 {
 		t.Errorf("yesterday's decisions counted today: %+v", c)
 	}
 }
@@ -428,39 +430,39 @@ func TestDocumentsLimitRemovalAndIsolation(t *testing.T) {
 	ctx := context.Background()
 	completeProfile(t, f, f.tn, f.owner)
 	var ids []int64
-	for i := 0; i < models.MaxDocuments; i++ {
-		d, err := f.tn.AddDocument(ctx, f.owner, fmt.Sprintf("docs/1/%d.pdf", i), "d.pdf", "application/pdf", 10, "x", "")
+	for i := 0; i < profiles.MaxDocuments; i++ {
+		d, err := profiles.AddDocument(ctx, f.tn, f.owner, fmt.Sprintf("docs/1/%d.pdf", i), "d.pdf", "application/pdf", 10, "x", "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, d.ID)
 	}
-	if _, err := f.tn.AddDocument(ctx, f.owner, "docs/1/6.pdf", "d.pdf", "application/pdf", 10, "x", ""); problem(err, "document") != "doc.too_many" {
+	if _, err := profiles.AddDocument(ctx, f.tn, f.owner, "docs/1/6.pdf", "d.pdf", "application/pdf", 10, "x", ""); problem(err, "document") != "doc.too_many" {
 		t.Fatalf("sixth document = %v", err)
 	}
 	// Unreferenced: the row goes and the file key comes back.
-	if key, err := f.tn.RemoveDocument(ctx, f.owner, ids[0], ""); err != nil || key != "docs/1/0.pdf" {
+	if key, err := profiles.RemoveDocument(ctx, f.tn, f.owner, ids[0], ""); err != nil || key != "docs/1/0.pdf" {
 		t.Fatalf("remove unreferenced = %q, %v", key, err)
 	}
 	r := f.submit(t)
 	// Referenced by a request: kept for the history, out of the current set.
-	if key, err := f.tn.RemoveDocument(ctx, f.owner, ids[1], ""); err != nil || key != "" {
+	if key, err := profiles.RemoveDocument(ctx, f.tn, f.owner, ids[1], ""); err != nil || key != "" {
 		t.Fatalf("remove referenced = %q, %v", key, err)
 	}
-	cur, _ := f.tn.CurrentDocuments(ctx)
-	reqDocs, _ := f.db.RequestDocuments(ctx, r.ID)
+	cur, _ := profiles.CurrentDocuments(ctx, f.tn)
+	reqDocs, _ := profiles.RequestDocuments(ctx, f.db, r.ID)
 	if len(cur) != 3 || len(reqDocs) != 4 {
 		t.Errorf("current %d, on request %d", len(cur), len(reqDocs))
 	}
 	// Another business cannot see or remove them.
 	owner2, _, tn2 := f.business(t, "Blumen Meier", "meier@example.com")
-	if _, err := tn2.Document(ctx, ids[2]); !errors.Is(err, models.ErrNotFound) {
+	if _, err := profiles.Document(ctx, tn2, ids[2]); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("other business Document = %v", err)
 	}
-	if _, err := tn2.RemoveDocument(ctx, owner2, ids[2], ""); !errors.Is(err, models.ErrNotFound) {
+	if _, err := profiles.RemoveDocument(ctx, tn2, owner2, ids[2], ""); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("other business RemoveDocument = %v", err)
 	}
-	if d, err := f.tn.Document(ctx, ids[2]); err != nil || d.RemovedAt != nil {
+	if d, err := profiles.Document(ctx, f.tn, ids[2]); err != nil || d.RemovedAt != nil {
 		t.Errorf("document after foreign removal = %+v, %v", d, err)
 	}
 }
@@ -480,17 +482,17 @@ func TestCheckDocument(t *testing.T) {
 		{"zip/docx", []byte("PK\x03\x04rest"), "", "doc.type"},
 		{"empty", nil, "", "doc.empty"},
 		{"png magic only", []byte("\x89PNG\r\n\x1a\n...."), "", "doc.corrupt"},
-		{"too big", append([]byte("%PDF-1.4\n"), make([]byte, models.DocumentMaxBytes)...), "", "doc.too_large"},
+		{"too big", append([]byte("%PDF-1.4\n"), make([]byte, profiles.DocumentMaxBytes)...), "", "doc.too_large"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ct, _, err := models.CheckDocument("document", c.data)
+			ct, _, err := profiles.CheckDocument("document", c.data)
 			if got := problem(err, "document"); got != c.key || ct != c.ct {
 				t.Errorf("CheckDocument = %q, %q (err %v), want %q, %q", ct, got, err, c.ct, c.key)
 			}
 		})
 	}
-	if got := models.SafeFileName("C:\\Users\\x\\Scan \u202eFDP.exe", ".png"); got != "Scan FDP.png" {
+	if got := profiles.SafeFileName("C:\\Users\\x\\Scan \u202eFDP.exe", ".png"); got != "Scan FDP.png" {
 		t.Errorf("SafeFileName = %q", got)
 	}
 }
@@ -506,7 +508,7 @@ func TestNameRelates(t *testing.T) {
 		{"Blumen Meier", "Acme Holding GmbH", false},
 		{"AB Shop", "AB GmbH", false},
 	} {
-		if got := models.NameRelates(c.display, c.legal); got != c.want {
+		if got := profiles.NameRelates(c.display, c.legal); got != c.want {
 			t.Errorf("NameRelates(%q, %q) = %v", c.display, c.legal, got)
 		}
 	}
@@ -516,23 +518,23 @@ func TestDemoDataFillsQueue(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := models.LoadDemo(ctx, f.db); err != nil {
+	if _, err := demo.Load(ctx, f.db); err != nil {
 		t.Fatal(err)
 	}
-	q, _ := f.db.VerificationQueue(ctx, 10)
-	if len(q) != 1 || q[0].BusinessName != "Café Sonnenschein" || q[0].Kind != models.KindResubmission {
+	q, _ := profiles.Queue(ctx, f.db, 10)
+	if len(q) != 1 || q[0].BusinessName != "Café Sonnenschein" || q[0].Kind != profiles.KindResubmission {
 		t.Fatalf("queue = %+v", q)
 	}
 	tn, _ := f.db.Tenant(q[0].BusinessID)
-	reqs, _ := tn.VerificationRequests(ctx)
-	if len(reqs) != 2 || reqs[1].State != models.RequestRejected || reqs[1].Reason == "" {
+	reqs, _ := profiles.VerificationRequests(ctx, tn)
+	if len(reqs) != 2 || reqs[1].State != profiles.RequestRejected || reqs[1].Reason == "" {
 		t.Errorf("history = %+v", reqs)
 	}
-	p, _ := tn.Profile(ctx)
-	if p.PhoneE164 != "+4930901820" || models.CheckDisplayName("n", "Café Sonnenschein") != nil {
+	p, _ := profiles.Get(ctx, tn)
+	if p.PhoneE164 != "+4930901820" || profiles.CheckDisplayName("n", "Café Sonnenschein") != nil {
 		t.Errorf("demo profile = %+v", p)
 	}
-	if _, err := models.NormalizePhone("phone", p.PhoneE164, ""); err != nil {
+	if _, err := profiles.NormalizePhone("phone", p.PhoneE164, ""); err != nil {
 		t.Errorf("demo phone invalid: %v", err)
 	}
 }

@@ -1,6 +1,10 @@
-package models
+package profiles
 
-import "context"
+import (
+	"context"
+
+	"github.com/optline/optline/models"
+)
 
 // ChecklistItem is one thing a business needs before it can request the
 // verified badge. Key is the catalogue key of its label; Href points to
@@ -33,7 +37,7 @@ func (c Checklist) Missing() []ChecklistItem {
 // verified badge (not verified, no request waiting): only then is the
 // checklist of what the request needs worth showing.
 func (c Checklist) CanRequest() bool {
-	return c.State != VerificationVerified && c.State != VerificationPending
+	return c.State != models.VerificationVerified && c.State != models.VerificationPending
 }
 
 // Complete reports whether every item is done.
@@ -59,14 +63,14 @@ func checklist(name string, p *Profile) []ChecklistItem {
 	}
 }
 
-// ProfileChecklist says what the business still has to fill in before it
+// LoadChecklist says what the business still has to fill in before it
 // can request verification. The dashboard shows it compactly.
-func (t Tenant) ProfileChecklist(ctx context.Context) (Checklist, error) {
+func LoadChecklist(ctx context.Context, t models.Tenant) (Checklist, error) {
 	b, err := t.Business(ctx)
 	if err != nil {
 		return Checklist{}, err
 	}
-	p, err := t.Profile(ctx)
+	p, err := Get(ctx, t)
 	if err != nil {
 		return Checklist{}, err
 	}
@@ -74,6 +78,6 @@ func (t Tenant) ProfileChecklist(ctx context.Context) (Checklist, error) {
 }
 
 // ChecklistOf is ProfileChecklist for a business and profile already read.
-func ChecklistOf(b *Business, p *Profile) Checklist {
+func ChecklistOf(b *models.Business, p *Profile) Checklist {
 	return Checklist{Items: checklist(b.Name, p), State: b.VerificationState}
 }

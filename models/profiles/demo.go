@@ -1,21 +1,20 @@
-package models
+package profiles
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/optline/optline/models"
 )
 
-func init() {
-	registerDemo("profile", seedProfileDemo)
-}
-
-// seedProfileDemo gives the demo business a complete profile, an earlier
+// SeedDemo gives the demo business a complete profile, an earlier
 // refused badge request and a pending resubmission, so the
 // administrators' queue has something to review.
-func seedProfileDemo(ctx context.Context, db *DB, tx *gorm.DB, biz *Business, owner *User) error {
+func SeedDemo(ctx context.Context, db *models.DB, tx *gorm.DB, biz *models.Business, owner *models.User) error {
 	now := db.Now()
 	p := newProfile(biz.ID, biz.CreatedAt)
 	p.About = "Frisch gebacken, jeden Morgen ab 7 Uhr."
@@ -63,19 +62,19 @@ func seedProfileDemo(ctx context.Context, db *DB, tx *gorm.DB, biz *Business, ow
 			return err
 		}
 	}
-	if err := tx.Model(&Business{}).Where("id = ?", biz.ID).Update("verification_state", VerificationPending).Error; err != nil {
+	if err := tx.Model(&models.Business{}).Where("id = ?", biz.ID).Update("verification_state", models.VerificationPending).Error; err != nil {
 		return err
 	}
-	biz.VerificationState = VerificationPending
+	biz.VerificationState = models.VerificationPending
 	for _, e := range []struct {
 		at time.Time
-		a  AuditEntry
+		a  models.AuditEntry
 	}{
-		{submitted, AuditEntry{ActorID: owner.ID, ActorEmail: owner.Email, BusinessID: biz.ID, Action: "verification.requested", TargetType: "verification_request", TargetID: itoa(first.ID), Previous: VerificationUnverified}},
-		{decided, AuditEntry{ActorEmail: "review@optline.invalid", BusinessID: biz.ID, Action: "verification.rejected", TargetType: "verification_request", TargetID: itoa(first.ID), Detail: first.Reason, Previous: "request pending, business pending"}},
-		{again, AuditEntry{ActorID: owner.ID, ActorEmail: owner.Email, BusinessID: biz.ID, Action: "verification.requested", TargetType: "verification_request", TargetID: itoa(second.ID), Previous: VerificationRejected}},
+		{submitted, models.AuditEntry{ActorID: owner.ID, ActorEmail: owner.Email, BusinessID: biz.ID, Action: "verification.requested", TargetType: "verification_request", TargetID: strconv.FormatInt(first.ID, 10), Previous: models.VerificationUnverified}},
+		{decided, models.AuditEntry{ActorEmail: "review@optline.invalid", BusinessID: biz.ID, Action: "verification.rejected", TargetType: "verification_request", TargetID: strconv.FormatInt(first.ID, 10), Detail: first.Reason, Previous: "request pending, business pending"}},
+		{again, models.AuditEntry{ActorID: owner.ID, ActorEmail: owner.Email, BusinessID: biz.ID, Action: "verification.requested", TargetType: "verification_request", TargetID: strconv.FormatInt(second.ID, 10), Previous: models.VerificationRejected}},
 	} {
-		if err := writeAudit(tx, e.at, e.a); err != nil {
+		if err := models.WriteAudit(tx, e.at, e.a); err != nil {
 			return err
 		}
 	}

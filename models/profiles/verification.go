@@ -1,15 +1,18 @@
-package models
+package profiles
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+
+	"github.com/optline/optline/models"
 )
 
 // VerificationRequest is one request for the verified badge: a snapshot
@@ -101,8 +104,8 @@ type VerificationInput struct {
 	FurtherInfo        string
 }
 
-func (in VerificationInput) normalize(documents int) (VerificationInput, *ValidationError) {
-	v := &ValidationError{}
+func (in VerificationInput) normalize(documents int) (VerificationInput, *models.ValidationError) {
+	v := &models.ValidationError{}
 	in.RegistrationNumber = cleanLine(in.RegistrationNumber)
 	switch n := utf8.RuneCountInString(in.RegistrationNumber); {
 	case n == 0:
@@ -118,7 +121,7 @@ func (in VerificationInput) normalize(documents int) (VerificationInput, *Valida
 		in.Website = w
 	}
 	in.Country = strings.ToUpper(strings.TrimSpace(in.Country))
-	if !ValidCountry(in.Country) {
+	if !models.ValidCountry(in.Country) {
 		v.Add("country", "verify.country.invalid")
 	}
 	var links []string
@@ -167,7 +170,7 @@ func truncateRunes(s string, n int) string {
 }
 
 // latestRequest is the business's newest request, nil when none.
-func (t Tenant) latestRequest(tx *gorm.DB) (*VerificationRequest, error) {
+func latestRequest(t models.Tenant, tx *gorm.DB) (*VerificationRequest, error) {
 	var r VerificationRequest
 	err := t.ScopedTx(tx).Order("id DESC").Limit(1).Find(&r).Error
 	if err != nil || r.ID == 0 {
@@ -189,29 +192,29 @@ func (r *VerificationRequest) RefileOpensAt(now time.Time) time.Time {
 // enforces it). The profile must be complete; a refused business waits
 // until the re-filing date; evidence is 5–10 supporting links or at
 // least one document.
-func (t Tenant) SubmitVerification(ctx context.Context, actor *User, in VerificationInput, ip string) (*VerificationRequest, error) {
-	docs, err := t.CurrentDocuments(ctx)
+func SubmitVerification(ctx context.Context, t models.Tenant, actor *models.User, in VerificationInput, ip string) (*VerificationRequest, error) {
+	docs, err := CurrentDocuments(ctx, t)
 	if err != nil {
 		return nil, err
 	}
 	in, v := in.normalize(len(docs))
 	var req *VerificationRequest
-	err = t.db.Tx(ctx, func(tx *gorm.DB) error {
-		b, p, err := t.lockProfile(tx)
+	err = t.DB().Tx(ctx, func(tx *gorm.DB) error {
+		b, p, err := lockProfile(t, tx)
 		if err != nil {
 			return err
 		}
 		switch b.VerificationState {
-		case VerificationPending:
+		case models.VerificationPending:
 			return ErrRequestPending
-		case VerificationVerified:
+		case models.VerificationVerified:
 			return ErrAlreadyVerified
 		}
-		last, err := t.latestRequest(tx)
+		last, err := latestRequest(t, tx)
 		if err != nil {
 			return err
 		}
-		now := t.db.Now()
+		now := t.DB().Now()
 		if opens := last.RefileOpensAt(now); !opens.IsZero() {
 			return &RefileError{RejectedAt: *last.DecidedAt, OpensAt: opens}
 		}
@@ -225,7 +228,7 @@ func (t Tenant) SubmitVerification(ctx context.Context, actor *User, in Verifica
 		if last != nil {
 			kind = KindResubmission
 		}
-		req = &VerificationRequest{BusinessID: t.businessID, Kind: kind, State: RequestPending, Revision: 1,
+		req = &VerificationRequest{BusinessID: t.BusinessID(), Kind: kind, State: RequestPending, Revision: 1,
 			DisplayName: b.Name, LegalName: p.LegalName, RegistrationNumber: in.RegistrationNumber, Website: in.Website,
 			Country: in.Country, Links: in.Links, FurtherInfo: in.FurtherInfo, SubmittedByID: &actor.ID,
 			SubmittedByEmail: actor.Email, SubmittedAt: now, UpdatedAt: now}
@@ -233,14 +236,14 @@ func (t Tenant) SubmitVerification(ctx context.Context, actor *User, in Verifica
 		for i, d := range docs {
 			ids[i] = d.ID
 		}
-		return t.fileRequest(tx, b, req, ids, actor, ip)
+		return fileRequest(t, tx, b, req, ids, actor, ip)
 	})
 	return req, err
 }
 
 // fileRequest stores a new pending request with its documents, moves the
 // business to pending and audits it.
-func (t Tenant) fileRequest(tx *gorm.DB, b *Business, req *VerificationRequest, docIDs []int64, actor *User, ip string) error {
+func fileRequest(t models.Tenant, tx *gorm.DB, b *models.Business, req *VerificationRequest, docIDs []int64, actor *models.User, ip string) error {
 	if err := tx.Create(req).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
 			return ErrRequestPending
@@ -252,20 +255,20 @@ func (t Tenant) fileRequest(tx *gorm.DB, b *Business, req *VerificationRequest, 
 			return err
 		}
 	}
-	res := tx.Model(&Business{}).Where("id = ? AND verification_state = ?", b.ID, b.VerificationState).
-		Updates(map[string]any{"verification_state": VerificationPending, "updated_at": req.SubmittedAt})
+	res := tx.Model(&models.Business{}).Where("id = ? AND verification_state = ?", b.ID, b.VerificationState).
+		Updates(map[string]any{"verification_state": models.VerificationPending, "updated_at": req.SubmittedAt})
 	if res.Error != nil {
 		return res.Error
 	}
 	if res.RowsAffected != 1 {
-		return ErrConflict
+		return models.ErrConflict
 	}
 	action := "requested"
 	if req.Kind == KindNameChange {
 		action = "reverify_required"
 	}
-	return writeAudit(tx, req.SubmittedAt, AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID,
-		Action: verificationAction + action, TargetType: "verification_request", TargetID: itoa(req.ID),
+	return models.WriteAudit(tx, req.SubmittedAt, models.AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.BusinessID(),
+		Action: verificationAction + action, TargetType: "verification_request", TargetID: strconv.FormatInt(req.ID, 10),
 		Detail: req.Kind + ": " + req.DisplayName + " / " + req.LegalName, Previous: b.VerificationState, IP: ip})
 }
 
@@ -274,11 +277,11 @@ func (t Tenant) fileRequest(tx *gorm.DB, b *Business, req *VerificationRequest, 
 // a new request carrying the last approved evidence; a pending request
 // gets the new names and a new revision, so an administrator deciding on
 // the old names is stopped.
-func (t Tenant) namesChanged(tx *gorm.DB, b *Business, p *Profile, display, legal string, actor *User, ip string) (reverify, pendingUpdated bool, err error) {
-	now := t.db.Now()
+func namesChanged(t models.Tenant, tx *gorm.DB, b *models.Business, p *Profile, display, legal string, actor *models.User, ip string) (reverify, pendingUpdated bool, err error) {
+	now := t.DB().Now()
 	switch b.VerificationState {
-	case VerificationVerified:
-		req := &VerificationRequest{BusinessID: t.businessID, Kind: KindNameChange, State: RequestPending, Revision: 1,
+	case models.VerificationVerified:
+		req := &VerificationRequest{BusinessID: t.BusinessID(), Kind: KindNameChange, State: RequestPending, Revision: 1,
 			DisplayName: display, LegalName: legal, Country: p.Country, Website: p.Website1, SubmittedByID: &actor.ID,
 			SubmittedByEmail: actor.Email, SubmittedAt: now, UpdatedAt: now}
 		var docIDs []int64
@@ -293,27 +296,27 @@ func (t Tenant) namesChanged(tx *gorm.DB, b *Business, p *Profile, display, lega
 				return false, false, err
 			}
 		}
-		return true, false, t.fileRequest(tx, b, req, docIDs, actor, ip)
-	case VerificationPending:
+		return true, false, fileRequest(t, tx, b, req, docIDs, actor, ip)
+	case models.VerificationPending:
 		res := t.ScopedTx(tx).Model(&VerificationRequest{}).Where("state = ?", RequestPending).
 			Updates(map[string]any{"display_name": display, "legal_name": legal, "revision": gorm.Expr("revision + 1"), "updated_at": now})
 		if res.Error != nil || res.RowsAffected == 0 {
 			return false, false, res.Error
 		}
-		return false, true, writeAudit(tx, now, AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID,
-			Action: verificationAction + "request_updated", TargetType: "business", TargetID: itoa(t.businessID),
+		return false, true, models.WriteAudit(tx, now, models.AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.BusinessID(),
+			Action: verificationAction + "request_updated", TargetType: "business", TargetID: strconv.FormatInt(t.BusinessID(), 10),
 			Detail: "names now " + display + " / " + legal, IP: ip})
 	}
 	return false, false, nil
 }
 
 // VerificationRequests lists the business's requests, newest first.
-func (t Tenant) VerificationRequests(ctx context.Context) ([]VerificationRequest, error) {
+func VerificationRequests(ctx context.Context, t models.Tenant) ([]VerificationRequest, error) {
 	var out []VerificationRequest
 	return out, t.Scoped(ctx).Order("id DESC").Find(&out).Error
 }
 
-// LatestVerificationRequest is the newest request, nil when none.
-func (t Tenant) LatestVerificationRequest(ctx context.Context) (*VerificationRequest, error) {
-	return t.latestRequest(t.db.WithContext(ctx))
+// LatestRequest is the newest request, nil when none.
+func LatestRequest(ctx context.Context, t models.Tenant) (*VerificationRequest, error) {
+	return latestRequest(t, t.DB().WithContext(ctx))
 }

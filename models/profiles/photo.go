@@ -1,4 +1,4 @@
-package models
+package profiles
 
 import (
 	"bytes"
@@ -7,9 +7,12 @@ import (
 	_ "image/jpeg" // registers the JPEG decoder for DecodeConfig
 	_ "image/png"  // registers the PNG decoder for DecodeConfig
 	"net/http"
+	"strconv"
 	"strings"
 
 	"gorm.io/gorm"
+
+	"github.com/optline/optline/models"
 )
 
 // Profile photo rules (PRODUCT.md): square JPEG or PNG, at least 192 px,
@@ -55,29 +58,29 @@ func sniff(data []byte) string {
 func CheckPhoto(field string, data []byte) (PhotoInfo, error) {
 	info := PhotoInfo{Size: int64(len(data))}
 	if len(data) == 0 {
-		return info, Invalid(field, "photo.empty")
+		return info, models.Invalid(field, "photo.empty")
 	}
 	if len(data) > PhotoMaxBytes {
-		return info, Invalid(field, "photo.too_large", len(data)>>20)
+		return info, models.Invalid(field, "photo.too_large", len(data)>>20)
 	}
 	ct := sniff(data)
 	if ct != "image/jpeg" && ct != "image/png" {
-		return info, Invalid(field, "photo.type", ct)
+		return info, models.Invalid(field, "photo.type", ct)
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil || "image/"+format != ct {
-		return info, Invalid(field, "photo.corrupt", strings.TrimPrefix(ct, "image/"))
+		return info, models.Invalid(field, "photo.corrupt", strings.TrimPrefix(ct, "image/"))
 	}
 	w, h := cfg.Width, cfg.Height
 	// DecodeConfig reads only the header; refuse a bomb before any decode.
 	if w > PhotoMaxPx || h > PhotoMaxPx || int64(w)*int64(h) > PhotoMaxPixels {
-		return info, Invalid(field, "photo.too_many_px", w, h, PhotoMaxPx)
+		return info, models.Invalid(field, "photo.too_many_px", w, h, PhotoMaxPx)
 	}
 	if w < PhotoMinPx || h < PhotoMinPx {
-		return info, Invalid(field, "photo.too_small", w, h, PhotoMinPx)
+		return info, models.Invalid(field, "photo.too_small", w, h, PhotoMinPx)
 	}
 	if w != h {
-		return info, Invalid(field, "photo.not_square", w, h, min(w, h))
+		return info, models.Invalid(field, "photo.not_square", w, h, min(w, h))
 	}
 	info.ContentType, info.Px = ct, w
 	return info, nil
@@ -85,51 +88,51 @@ func CheckPhoto(field string, data []byte) (PhotoInfo, error) {
 
 // SetPhoto records a stored photo (key in the file store) and returns the
 // key of the photo it replaces, for the caller to delete.
-func (t Tenant) SetPhoto(ctx context.Context, actor *User, role Role, key string, info PhotoInfo, ip string) (string, error) {
+func SetPhoto(ctx context.Context, t models.Tenant, actor *models.User, role models.Role, key string, info PhotoInfo, ip string) (string, error) {
 	var old string
-	err := t.db.Tx(ctx, func(tx *gorm.DB) error {
-		_, p, err := t.lockProfile(tx)
+	err := t.DB().Tx(ctx, func(tx *gorm.DB) error {
+		_, p, err := lockProfile(t, tx)
 		if err != nil {
 			return err
 		}
 		if !p.CanEdit(role) {
-			return ErrForbidden
+			return models.ErrForbidden
 		}
 		old = p.PhotoKey
-		now := t.db.Now()
+		now := t.DB().Now()
 		if err := t.ScopedTx(tx).Model(&Profile{}).Where("id = ?", p.ID).Updates(map[string]any{"photo_key": key, "photo_type": info.ContentType,
 			"photo_size": info.Size, "photo_px": info.Px, "photo_updated_at": now, "updated_at": now}).Error; err != nil {
 			return err
 		}
-		return writeAudit(tx, now, AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID, Action: "profile.photo_changed",
-			TargetType: "business", TargetID: itoa(t.businessID), Detail: info.ContentType + " " + itoa(int64(info.Px)) + "px", IP: ip})
+		return models.WriteAudit(tx, now, models.AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.BusinessID(), Action: "profile.photo_changed",
+			TargetType: "business", TargetID: strconv.FormatInt(t.BusinessID(), 10), Detail: info.ContentType + " " + strconv.FormatInt(int64(info.Px), 10) + "px", IP: ip})
 	})
 	return old, err
 }
 
 // RemovePhoto clears the photo and returns its key for the caller to
 // delete from the file store.
-func (t Tenant) RemovePhoto(ctx context.Context, actor *User, role Role, ip string) (string, error) {
+func RemovePhoto(ctx context.Context, t models.Tenant, actor *models.User, role models.Role, ip string) (string, error) {
 	var old string
-	err := t.db.Tx(ctx, func(tx *gorm.DB) error {
-		_, p, err := t.lockProfile(tx)
+	err := t.DB().Tx(ctx, func(tx *gorm.DB) error {
+		_, p, err := lockProfile(t, tx)
 		if err != nil {
 			return err
 		}
 		if !p.CanEdit(role) {
-			return ErrForbidden
+			return models.ErrForbidden
 		}
 		if p.PhotoKey == "" {
 			return nil
 		}
 		old = p.PhotoKey
-		now := t.db.Now()
+		now := t.DB().Now()
 		if err := t.ScopedTx(tx).Model(&Profile{}).Where("id = ?", p.ID).Updates(map[string]any{"photo_key": "", "photo_type": "",
 			"photo_size": 0, "photo_px": 0, "photo_updated_at": now, "updated_at": now}).Error; err != nil {
 			return err
 		}
-		return writeAudit(tx, now, AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID, Action: "profile.photo_removed",
-			TargetType: "business", TargetID: itoa(t.businessID), IP: ip})
+		return models.WriteAudit(tx, now, models.AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.BusinessID(), Action: "profile.photo_removed",
+			TargetType: "business", TargetID: strconv.FormatInt(t.BusinessID(), 10), IP: ip})
 	})
 	return old, err
 }

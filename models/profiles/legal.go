@@ -1,14 +1,17 @@
-package models
+package profiles
 
 import (
 	"context"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // time zones work on hosts without a zoneinfo database
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+
+	"github.com/optline/optline/models"
 )
 
 // Limits of the legal and billing details.
@@ -83,7 +86,7 @@ func NormalizeVATID(field, s, country string) (string, error) {
 	re, known := vatFormats[country]
 	if !known {
 		if !regexp.MustCompile(`^[A-Z0-9]{4,20}$`).MatchString(s) {
-			return s, Invalid(field, "vat.invalid_generic")
+			return s, models.Invalid(field, "vat.invalid_generic")
 		}
 		return s, nil
 	}
@@ -91,10 +94,10 @@ func NormalizeVATID(field, s, country string) (string, error) {
 		// A valid ID of another country says more than "wrong format".
 		for c, other := range vatFormats {
 			if c != country && other.MatchString(s) {
-				return s, Invalid(field, "vat.wrong_country", vatPrefix(c), country)
+				return s, models.Invalid(field, "vat.wrong_country", vatPrefix(c), country)
 			}
 		}
-		return s, Invalid(field, "vat.invalid."+country)
+		return s, models.Invalid(field, "vat.invalid."+country)
 	}
 	return s, nil
 }
@@ -102,10 +105,10 @@ func NormalizeVATID(field, s, country string) (string, error) {
 // CheckTimeZone accepts IANA names such as Europe/Berlin or UTC.
 func CheckTimeZone(field, s string) error {
 	if s == "" || s == "Local" || len(s) > 64 || strings.ContainsAny(s, " \\") {
-		return Invalid(field, "legal.time_zone.invalid", s)
+		return models.Invalid(field, "legal.time_zone.invalid", s)
 	}
 	if _, err := time.LoadLocation(s); err != nil {
-		return Invalid(field, "legal.time_zone.invalid", s)
+		return models.Invalid(field, "legal.time_zone.invalid", s)
 	}
 	return nil
 }
@@ -131,8 +134,8 @@ type LegalInput struct {
 	ConfirmReverify   bool
 }
 
-func (in LegalInput) normalize() (LegalInput, *ValidationError) {
-	v := &ValidationError{}
+func (in LegalInput) normalize() (LegalInput, *models.ValidationError) {
+	v := &models.ValidationError{}
 	in.LegalName = cleanLine(in.LegalName)
 	if in.LegalName == "" {
 		v.Add("legal_name", "legal.legal_name.required")
@@ -146,7 +149,7 @@ func (in LegalInput) normalize() (LegalInput, *ValidationError) {
 		checkText(v, "registered_address", "legal.registered_address", in.RegisteredAddress, AddressMax, true)
 	}
 	in.Country = strings.ToUpper(strings.TrimSpace(in.Country))
-	if !ValidCountry(in.Country) {
+	if !models.ValidCountry(in.Country) {
 		v.Add("country", "legal.country.invalid")
 	}
 	if utf8.RuneCountInString(in.VATID) > 40 {
@@ -162,10 +165,10 @@ func (in LegalInput) normalize() (LegalInput, *ValidationError) {
 	if in.BillingEmail != "" {
 		if n := utf8.RuneCountInString(in.BillingEmail); n > ProfileEmailMax {
 			v.Add("billing_email", "profile.email.too_long", ProfileEmailMax, n)
-		} else if CheckEmail("billing_email", in.BillingEmail) != nil {
+		} else if models.CheckEmail("billing_email", in.BillingEmail) != nil {
 			v.Add("billing_email", "email.invalid")
 		} else {
-			in.BillingEmail = NormalizeEmail(in.BillingEmail)
+			in.BillingEmail = models.NormalizeEmail(in.BillingEmail)
 		}
 	}
 	in.TimeZone = strings.TrimSpace(in.TimeZone)
@@ -180,20 +183,20 @@ func (in LegalInput) normalize() (LegalInput, *ValidationError) {
 // SaveLegal stores the legal and billing details (owners only; the route
 // enforces it). Changing the legal name of a verified business sends it
 // back to review, which the owner must confirm.
-func (t Tenant) SaveLegal(ctx context.Context, actor *User, in LegalInput, ip string) (SaveResult, error) {
+func SaveLegal(ctx context.Context, t models.Tenant, actor *models.User, in LegalInput, ip string) (SaveResult, error) {
 	var res SaveResult
 	in, verr := in.normalize()
 	if err := verr.Err(); err != nil {
 		return res, err
 	}
-	err := t.db.Tx(ctx, func(tx *gorm.DB) error {
-		b, p, err := t.lockProfile(tx)
+	err := t.DB().Tx(ctx, func(tx *gorm.DB) error {
+		b, p, err := lockProfile(t, tx)
 		if err != nil {
 			return err
 		}
 		renamed := in.LegalName != p.LegalName
 		if renamed && b.Verified() && !in.ConfirmReverify {
-			return Invalid("confirm_reverify", confirmKey)
+			return models.Invalid("confirm_reverify", confirmKey)
 		}
 		upd := map[string]any{}
 		res.Changed = diffFields(upd, []fieldChange{
@@ -204,7 +207,7 @@ func (t Tenant) SaveLegal(ctx context.Context, actor *User, in LegalInput, ip st
 		if len(upd) == 0 {
 			return nil
 		}
-		now := t.db.Now()
+		now := t.DB().Now()
 		upd["updated_at"] = now
 		if err := t.ScopedTx(tx).Model(&Profile{}).Where("id = ?", p.ID).Updates(upd).Error; err != nil {
 			return err
@@ -213,12 +216,12 @@ func (t Tenant) SaveLegal(ctx context.Context, actor *User, in LegalInput, ip st
 		if renamed && p.LegalName != "" {
 			prev = "legal name " + p.LegalName
 		}
-		if err := writeAudit(tx, now, AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID, Action: "profile.legal_updated",
-			TargetType: "business", TargetID: itoa(t.businessID), Detail: strings.Join(res.Changed, ", "), Previous: prev, IP: ip}); err != nil {
+		if err := models.WriteAudit(tx, now, models.AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.BusinessID(), Action: "profile.legal_updated",
+			TargetType: "business", TargetID: strconv.FormatInt(t.BusinessID(), 10), Detail: strings.Join(res.Changed, ", "), Previous: prev, IP: ip}); err != nil {
 			return err
 		}
 		if renamed {
-			res.Reverify, res.PendingUpdated, err = t.namesChanged(tx, b, p, b.Name, in.LegalName, actor, ip)
+			res.Reverify, res.PendingUpdated, err = namesChanged(t, tx, b, p, b.Name, in.LegalName, actor, ip)
 		}
 		return err
 	})
