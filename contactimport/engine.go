@@ -107,10 +107,10 @@ var (
 // RunSlice works on the import from its checkpoint until the file ends,
 // the slice time is used up (More), the import is cancelled or fails. An
 // error means nothing after the last checkpoint was kept; run it again.
-func (e *Engine) RunSlice(ctx context.Context, args ImportArgs) (outcome Outcome, _ error) {
-	tn, err := e.DB.Tenant(args.BusinessID)
-	if err != nil {
-		return Finished, fmt.Errorf("%w: %w", ErrForeignImport, err)
+func (e *Engine) RunSlice(ctx context.Context, args ImportArgs) (outcome Outcome, err error) {
+	tn, terr := e.DB.Tenant(args.BusinessID)
+	if terr != nil {
+		return Finished, fmt.Errorf("%w: %w", ErrForeignImport, terr)
 	}
 	imp, err := tn.StartImportRun(ctx, args.ImportID)
 	if errors.Is(err, models.ErrNotFound) {
@@ -127,6 +127,28 @@ func (e *Engine) RunSlice(ctx context.Context, args ImportArgs) (outcome Outcome
 		e.Log.Warn("import job for an import not confirmed", "import", imp.ID, "status", imp.Status)
 		return Finished, nil
 	}
+	// One run at a time: a job rescued after a crash, or queued again by
+	// the resume loop while another run works, ends here without work.
+	lease, err := tn.ClaimImport(ctx, imp.ID)
+	if errors.Is(err, models.ErrLeaseTaken) {
+		e.Log.Info("import is being worked by another job; this one ends", "import", imp.ID)
+		return Finished, nil
+	}
+	if err != nil {
+		return Finished, err
+	}
+	outer := ctx
+	ctx, release := lease.Hold(ctx)
+	defer release()
+	defer func() {
+		// Lost the lease (this run's heartbeat was too late and another
+		// run took over): the other run continues from the checkpoint.
+		if outer.Err() == nil && errors.Is(context.Cause(ctx), models.ErrLeaseLost) {
+			e.Log.Warn("import lease taken over by another job; this one stops", "import", imp.ID)
+			e.fresh.Delete(imp.ID)
+			outcome, err = Finished, nil
+		}
+	}()
 	f, err := e.Files.Open(ctx, imp.FileKey)
 	if errors.Is(err, blobstore.ErrNotFound) || errors.Is(err, blobstore.ErrBadKey) {
 		return Finished, tn.FinishImport(ctx, imp.ID, models.ImportFailed, "The uploaded file is no longer available. Upload it again.")

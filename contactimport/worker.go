@@ -32,6 +32,12 @@ import (
 type ImportArgs struct {
 	ImportID   int64 `json:"import_id"`
 	BusinessID int64 `json:"business_id"`
+	// Resume is set on a job the resume loop queued for a stalled import:
+	// the stall's last sign of life (Unix µs). It makes the job unique per
+	// stall, so it is queued beside the dead run's job (still "running"
+	// until the queue rescues it), and several processes finding the same
+	// stall queue one job.
+	Resume int64 `json:"resume,omitempty"`
 }
 
 // Kind names the job.
@@ -97,6 +103,21 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[ImportArgs]) error {
 		return river.JobSnooze(0)
 	}
 	return nil
+}
+
+// Stalled lists the jobs that resume running imports whose run has
+// shown no sign of life since before (its process died): one per import,
+// unique to the stall. It is the import area's jobs.Resumer.
+func (e *Engine) Stalled(ctx context.Context, before time.Time) ([]river.JobArgs, error) {
+	stalled, err := e.DB.StalledImportRuns(ctx, before, 100)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]river.JobArgs, len(stalled))
+	for i, w := range stalled {
+		out[i] = ImportArgs{ImportID: w.ID, BusinessID: w.BusinessID, Resume: w.Beat.UnixMicro()}
+	}
+	return out, nil
 }
 
 // ErrForeignImport is a job whose import does not exist in its business:
