@@ -166,15 +166,19 @@ func (db *DB) StalledImportRuns(ctx context.Context, before time.Time, limit int
 }
 
 // Stalled reports whether a running import's run has shown no sign of
-// life for WorkStale at now: its process died (or the queue has not given
-// it a worker yet) and the resume loop is about to take it up again.
-func (i *Import) Stalled(now time.Time) bool {
+// life for WorkStale at now, and for how long: its process died (or the
+// queue has not given it a worker yet) and the resume loop is about to
+// take it up again.
+func (i *Import) Stalled(now time.Time) (bool, time.Duration) {
 	if i.Status != ImportRunning {
-		return false
+		return false, 0
 	}
 	last := i.HeartbeatAt
 	if last == nil {
 		last = i.ProgressAt
 	}
-	return last != nil && now.Sub(*last) > WorkStale
+	if last == nil || now.Sub(*last) <= WorkStale {
+		return false, 0
+	}
+	return true, now.Sub(*last)
 }
