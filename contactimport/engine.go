@@ -107,7 +107,16 @@ var (
 // RunSlice works on the import from its checkpoint until the file ends,
 // the slice time is used up (More), the import is cancelled or fails. An
 // error means nothing after the last checkpoint was kept; run it again.
-func (e *Engine) RunSlice(ctx context.Context, args ImportArgs) (outcome Outcome, err error) {
+// It holds the import's work lease while it runs (see models.Lease) and
+// ends at once, Finished, when another live run holds it.
+func (e *Engine) RunSlice(ctx context.Context, args ImportArgs) (Outcome, error) {
+	return e.runSlice(ctx, args, "")
+}
+
+// runSlice is RunSlice for holder: a job's slices share its lease, so its
+// next slice continues while another job of the import (queued by the
+// resume loop while this one waited for a worker) ends without work.
+func (e *Engine) runSlice(ctx context.Context, args ImportArgs, holder string) (outcome Outcome, err error) {
 	tn, terr := e.DB.Tenant(args.BusinessID)
 	if terr != nil {
 		return Finished, fmt.Errorf("%w: %w", ErrForeignImport, terr)
@@ -129,7 +138,7 @@ func (e *Engine) RunSlice(ctx context.Context, args ImportArgs) (outcome Outcome
 	}
 	// One run at a time: a job rescued after a crash, or queued again by
 	// the resume loop while another run works, ends here without work.
-	lease, err := tn.ClaimImport(ctx, imp.ID)
+	lease, err := tn.ClaimImport(ctx, imp.ID, holder)
 	if errors.Is(err, models.ErrLeaseTaken) {
 		e.Log.Info("import is being worked by another job; this one ends", "import", imp.ID)
 		return Finished, nil
@@ -139,7 +148,8 @@ func (e *Engine) RunSlice(ctx context.Context, args ImportArgs) (outcome Outcome
 	}
 	outer := ctx
 	ctx, release := lease.Hold(ctx)
-	defer release()
+	// A job keeps the lease for its next slice, or its retry.
+	defer func() { release(holder != "" && (outcome == More || err != nil)) }()
 	defer func() {
 		// Lost the lease (this run's heartbeat was too late and another
 		// run took over): the other run continues from the checkpoint.

@@ -47,12 +47,36 @@ func TestImportLeaseOneRunAtATime(t *testing.T) {
 	if _, err := tn.StartImportRun(ctx, imp.ID); err != nil {
 		t.Fatal(err)
 	}
-	dead, err := tn.ClaimImport(ctx, imp.ID) // released by the run; a dead process takes it
+	dead, err := tn.ClaimImport(ctx, imp.ID, "") // released by the run; a dead process takes it
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tn.ClaimImport(ctx, imp.ID); !errors.Is(err, models.ErrLeaseTaken) {
+	if _, err := tn.ClaimImport(ctx, imp.ID, ""); !errors.Is(err, models.ErrLeaseTaken) {
 		t.Fatalf("second claim of a live lease: %v", err)
+	}
+	if _, err := tn.ClaimImport(ctx, imp.ID, "job 7"); !errors.Is(err, models.ErrLeaseTaken) {
+		t.Fatalf("a job's claim of a live lease: %v", err)
+	}
+	// A job's slices share its lease: its next slice claims again at once.
+	mine := f.upload(tn, u, "other.csv", content, importer.Format{})
+	f.queue(tn, u, mine, plan(mine, models.DuplicateUpdate, models.ConsentFromColumns))
+	if _, err := tn.StartImportRun(ctx, mine.ID); err != nil {
+		t.Fatal(err)
+	}
+	l, err := tn.ClaimImport(ctx, mine.ID, "job 7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, release := l.Hold(ctx)
+	release(true)
+	if _, err := tn.ClaimImport(ctx, mine.ID, "job 8"); !errors.Is(err, models.ErrLeaseTaken) {
+		t.Fatalf("another job took a kept lease: %v", err)
+	}
+	if _, err := tn.ClaimImport(ctx, mine.ID, "job 7"); err != nil {
+		t.Fatalf("the job's next slice: %v", err)
+	}
+	if _, err := tn.CancelImport(ctx, mine.ID, nil); err != nil {
+		t.Fatal(err)
 	}
 	// A job of the import (the dead run's, rescued by the queue) ends
 	// without work while the lease is alive.
@@ -107,7 +131,7 @@ func TestResumeLoopTakesUpStalledImport(t *testing.T) {
 	if _, err := tn.StartImportRun(ctx, imp.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tn.ClaimImport(ctx, imp.ID); err != nil { // the run that dies
+	if _, err := tn.ClaimImport(ctx, imp.ID, ""); err != nil { // the run that dies
 		t.Fatal(err)
 	}
 

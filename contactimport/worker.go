@@ -19,6 +19,7 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -84,7 +85,7 @@ func (w *Worker) Timeout(*river.Job[ImportArgs]) time.Duration {
 
 // Work runs one slice of the import.
 func (w *Worker) Work(ctx context.Context, job *river.Job[ImportArgs]) error {
-	out, err := w.e.RunSlice(ctx, job.Args)
+	out, err := w.e.runSlice(ctx, job.Args, "job "+strconv.FormatInt(job.ID, 10))
 	switch {
 	case errors.Is(err, ErrForeignImport):
 		return river.JobCancel(err)

@@ -584,7 +584,7 @@ func TestImportProgressStalledHeartbeat(t *testing.T) {
 	if _, err := tn.StartImportRun(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tn.ClaimImport(ctx, id); err != nil { // a run that will die
+	if _, err := tn.ClaimImport(ctx, id, ""); err != nil { // a run that will die
 		t.Fatal(err)
 	}
 	a.clock.Advance(time.Second)
@@ -624,7 +624,7 @@ func TestImportProgressStalledHeartbeat(t *testing.T) {
 		t.Errorf("long stall note %q", got)
 	}
 
-	if _, err := tn.ClaimImport(ctx, id); err != nil { // the resumed run
+	if _, err := tn.ClaimImport(ctx, id, ""); err != nil { // the resumed run
 		t.Fatalf("stale lease not free: %v", err)
 	}
 	p = c.get(path)

@@ -49,21 +49,28 @@ type Lease struct {
 // Token names the run holding the lease.
 func (l *Lease) Token() string { return l.token }
 
-// claimLease takes the lease of row id of table (in t's business) when
-// the row matches cond (SQL with args) and the lease is free or its
-// heartbeat is older than WorkStale.
-func (t Tenant) claimLease(ctx context.Context, table string, id int64, cond string, args ...any) (*Lease, error) {
+// claimLease takes the lease of row id of table (in t's business) for
+// holder when the row matches cond (SQL with args) and the lease is free,
+// already holder's, or its heartbeat is older than WorkStale. An empty
+// holder is a one-off run: a random token.
+func (t Tenant) claimLease(ctx context.Context, table string, id int64, holder string, cond string, args ...any) (*Lease, error) {
 	if err := t.check(); err != nil {
 		return nil, err
 	}
 	if !leaseTables[table] {
 		return nil, fmt.Errorf("models: %s has no work lease", table)
 	}
+	if holder == "" {
+		holder = rand.Text()
+	}
+	if len(holder) > 64 {
+		return nil, errors.New("models: lease holder longer than 64 bytes")
+	}
 	now := t.db.Now()
-	l := &Lease{db: t.db, table: table, id: id, businessID: t.businessID, token: rand.Text()}
+	l := &Lease{db: t.db, table: table, id: id, businessID: t.businessID, token: holder}
 	q := `UPDATE ` + table + ` SET lease_token = ?, heartbeat_at = ? WHERE id = ? AND business_id = ? AND (` + cond + `)
-		AND (lease_token = '' OR heartbeat_at IS NULL OR heartbeat_at < ?)`
-	res := t.db.WithContext(ctx).Exec(q, append(append([]any{l.token, now, id, t.businessID}, args...), now.Add(-WorkStale))...)
+		AND (lease_token = '' OR lease_token = ? OR heartbeat_at IS NULL OR heartbeat_at < ?)`
+	res := t.db.WithContext(ctx).Exec(q, append(append([]any{l.token, now, id, t.businessID}, args...), l.token, now.Add(-WorkStale))...)
 	if res.Error != nil {
 		return nil, res.Error
 	}
@@ -82,11 +89,13 @@ func (l *Lease) beat(ctx context.Context) (bool, error) {
 }
 
 // Hold refreshes the lease's heartbeat every WorkHeartbeat until release
-// is called, which stops the heartbeat and frees the lease (its last
-// heartbeat is now, so the item counts as stalled only if no run claims
-// it within WorkStale). The returned context ends, with cause
-// ErrLeaseLost, when another run has taken the lease over.
-func (l *Lease) Hold(ctx context.Context) (_ context.Context, release func()) {
+// is called, which stops the heartbeat and beats once more: the item
+// counts as stalled only if no run claims it within WorkStale. With keep
+// the lease stays its holder's, for the holder's next run (a job's next
+// slice: another job may take it only once it is stale); without, it is
+// free. The returned context ends, with cause ErrLeaseLost, when another
+// run has taken the lease over.
+func (l *Lease) Hold(ctx context.Context) (_ context.Context, release func(keep bool)) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -109,12 +118,15 @@ func (l *Lease) Hold(ctx context.Context) (_ context.Context, release func()) {
 			// next tick; the lease stays this run's for WorkStale.
 		}
 	}()
-	return ctx, func() {
+	return ctx, func(keep bool) {
 		close(stop)
 		<-done
-		bg := context.WithoutCancel(ctx)
-		l.db.WithContext(bg).Exec(`UPDATE `+l.table+` SET lease_token = '', heartbeat_at = ? WHERE id = ? AND business_id = ? AND lease_token = ?`,
-			l.db.Now(), l.id, l.businessID, l.token)
+		next := ""
+		if keep {
+			next = l.token
+		}
+		l.db.WithContext(context.WithoutCancel(ctx)).Exec(`UPDATE `+l.table+` SET lease_token = ?, heartbeat_at = ? WHERE id = ? AND business_id = ? AND lease_token = ?`,
+			next, l.db.Now(), l.id, l.businessID, l.token)
 		cancel(context.Canceled)
 	}
 }
@@ -128,10 +140,11 @@ type StalledWork struct {
 	Beat time.Time
 }
 
-// ClaimImport takes the work lease of a running import for one run of
-// its job; ErrLeaseTaken when another live run holds it.
-func (t Tenant) ClaimImport(ctx context.Context, id int64) (*Lease, error) {
-	return t.claimLease(ctx, "imports", id, "status = ?", ImportRunning)
+// ClaimImport takes the work lease of a running import for holder (a
+// job, whose slices all hold it; "" for a one-off run); ErrLeaseTaken
+// when another live holder has it.
+func (t Tenant) ClaimImport(ctx context.Context, id int64, holder string) (*Lease, error) {
+	return t.claimLease(ctx, "imports", id, holder, "status = ?", ImportRunning)
 }
 
 // StalledImportRuns lists, across businesses, running imports whose last
