@@ -7,11 +7,15 @@
 // The job works through a file in slices of about SliceTime: after each
 // committed batch it saves the checkpoint (rows handled) with the counts,
 // and when the slice is used up it returns river.JobSnooze(0), so the job
-// is picked up again at once and no job runs longer than a minute. After a
-// crash the queue rescues the job within minutes and it resumes after the
-// last checkpoint; a batch that was applied but not yet checkpointed is
-// recognised by the batch ledger of ApplyImportBatch, so nothing is
-// imported or counted twice.
+// is picked up again at once and no job runs longer than a minute. A job
+// holds the import's work lease (models.Lease) and beats its heartbeat
+// every few seconds; after a crash the heartbeat goes stale, the resume
+// loop of every running portal (jobs.Resumer, here Engine.Stalled) queues
+// a fresh job within seconds and it resumes after the last checkpoint.
+// The dead run's job, rescued by the queue minutes later, finds the lease
+// taken or the import done and ends. A batch that was applied but not yet
+// checkpointed is recognised by the batch ledger of ApplyImportBatch, so
+// nothing is imported or counted twice.
 package contactimport
 
 import (

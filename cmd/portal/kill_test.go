@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"github.com/optline/optline/blobstore"
@@ -29,7 +31,8 @@ import (
 const resumeLimit = 30 * time.Second
 
 // TestKilledPortalResumesImportWithin30s builds the portal, runs it as a
-// real process on SQLite, starts a big import, kills the process with
+// real process on SQLite (and, with TEST_DATABASE_URL, on a fresh
+// PostgreSQL database), starts a big import, kills the process with
 // SIGKILL mid-import, starts it again and measures how long the new
 // process takes until the import moves again; at the end no row is lost
 // or doubled. The test drives the database through models, beside the
@@ -38,16 +41,54 @@ func TestKilledPortalResumesImportWithin30s(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the portal; skipped with -short")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "portal")
+	bin := filepath.Join(t.TempDir(), "portal")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	data := filepath.Join(dir, "data")
-	p1 := startProcess(t, bin, data, "first")
+	t.Run("sqlite", func(t *testing.T) { killAndResume(t, bin, "") })
+	t.Run("postgres", func(t *testing.T) {
+		if dbtest.URL() == "" {
+			t.Skip("TEST_DATABASE_URL not set")
+		}
+		killAndResume(t, bin, freshPostgres(t))
+	})
+}
+
+// freshPostgres creates an empty database beside TEST_DATABASE_URL's,
+// dropped at cleanup, and returns its URL; the portal migrates it.
+func freshPostgres(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbtest.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	name := fmt.Sprintf("optline_kill_%d", time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), dbtest.URL())
+		if err == nil {
+			_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			c.Close(context.Background())
+		}
+	})
+	u, err := url.Parse(dbtest.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func killAndResume(t *testing.T, bin, dsn string) {
+	data := filepath.Join(t.TempDir(), "data")
+	p1 := startProcess(t, bin, data, dsn, "first")
 
 	ctx := context.Background()
-	db, err := models.Open(ctx, "", data, dbtest.Quiet)
+	db, err := models.Open(ctx, dsn, data, dbtest.Quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +111,7 @@ func TestKilledPortalResumesImportWithin30s(t *testing.T) {
 	t.Logf("killed at %d of %d rows", atKill.RowsDone, atKill.RowsTotal)
 
 	restarted := time.Now()
-	p2 := startProcess(t, bin, data, "second")
+	p2 := startProcess(t, bin, data, dsn, "second")
 	defer p2.stop(t)
 	var moved time.Time
 	waitFor(t, 2*resumeLimit, "import moving after the restart", func() bool {
@@ -119,12 +160,12 @@ type process struct {
 	exited chan struct{}
 }
 
-// startProcess runs the portal on SQLite in data and waits until it
-// listens.
-func startProcess(t *testing.T, bin, data, name string) *process {
+// startProcess runs the portal with its data folder data, on dsn (""
+// for SQLite in data), and waits until it listens.
+func startProcess(t *testing.T, bin, data, dsn, name string) *process {
 	t.Helper()
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "PORTAL_DATA_DIR="+data, "PORTAL_ADDR=127.0.0.1:0", "DATABASE_URL=", "PORTAL_LOG_LEVEL=info")
+	cmd.Env = append(os.Environ(), "PORTAL_DATA_DIR="+data, "PORTAL_ADDR=127.0.0.1:0", "DATABASE_URL="+dsn, "PORTAL_LOG_LEVEL=info")
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
 	if err := cmd.Start(); err != nil {
