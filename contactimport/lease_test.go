@@ -113,10 +113,10 @@ func TestImportLeaseOneRunAtATime(t *testing.T) {
 }
 
 // TestResumeLoopTakesUpStalledImport: a process died holding an import's
-// lease, its job still "running" in the queue. A new queue with the
-// import engine as its resumer, once the heartbeat is stale, queues a
-// fresh job that finishes the import; the dead job, when it runs, ends
-// without work.
+// lease, its job still "running" in the queue. Two new portals (queues
+// with the import engine as their resumer) on the database, once the
+// heartbeat is stale, queue one fresh job between them, which finishes
+// the import; the dead job, when it runs, ends without work.
 func TestResumeLoopTakesUpStalledImport(t *testing.T) {
 	f := newFx(t)
 	ctx := context.Background()
@@ -135,26 +135,31 @@ func TestResumeLoopTakesUpStalledImport(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var eng *contactimport.Engine
-	q, err := jobs.New(f.db, dbtest.Quiet, jobs.Config{Poll: 50 * time.Millisecond, ResumeEvery: 50 * time.Millisecond,
-		Register: func(w *river.Workers) {
-			eng = contactimport.Register(w, f.db, f.files, dbtest.Quiet)
-			eng.Workers, eng.BatchSize = 2, f.eng.BatchSize
-		}})
-	if err != nil {
-		t.Fatal(err)
+	// Two portals on the database, each with its resume loop.
+	var q *jobs.Queue
+	for range 2 {
+		var eng *contactimport.Engine
+		qi, err := jobs.New(f.db, dbtest.Quiet, jobs.Config{Poll: 50 * time.Millisecond, ResumeEvery: 50 * time.Millisecond,
+			Register: func(w *river.Workers) {
+				eng = contactimport.Register(w, f.db, f.files, dbtest.Quiet)
+				eng.Workers, eng.BatchSize = 2, f.eng.BatchSize
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		qi.Resume(eng)
+		qctx, stop := context.WithCancel(ctx)
+		defer stop()
+		if err := qi.Start(qctx); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			sc, c := context.WithTimeout(context.Background(), 10*time.Second)
+			defer c()
+			_ = qi.Stop(sc)
+		}()
+		q = qi
 	}
-	q.Resume(eng)
-	qctx, stop := context.WithCancel(ctx)
-	defer stop()
-	if err := q.Start(qctx); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		sc, c := context.WithTimeout(context.Background(), 10*time.Second)
-		defer c()
-		_ = q.Stop(sc)
-	}()
 	// The dead process's job, as the queue's rescue would run it: the
 	// lease is alive, so it ends without work.
 	if _, err := q.Insert(ctx, contactimport.ImportArgs{ImportID: imp.ID, BusinessID: tn.BusinessID()}, nil); err != nil {
@@ -178,7 +183,7 @@ func TestResumeLoopTakesUpStalledImport(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	waitJobs(t, f, 2) // the dead one and one resume job, however often the loop looked
+	waitJobs(t, f, 2) // the dead one and one resume job, however often the two loops looked
 }
 
 // waitJobs waits until n import jobs exist and all are completed.
