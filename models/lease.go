@@ -134,9 +134,9 @@ func (l *Lease) Hold(ctx context.Context) (_ context.Context, release func(keep 
 // StalledWork is a leased item whose heartbeat went stale.
 type StalledWork struct {
 	ID, BusinessID int64
-	// Beat is its last sign of life (heartbeat, else progress or update
-	// time): the same for every process that finds this stall, different
-	// for the next one.
+	// Beat is its last sign of life (heartbeat, else update time): the
+	// same for every process that finds this stall, different for the
+	// next one.
 	Beat time.Time
 }
 
@@ -152,26 +152,34 @@ func (t Tenant) ClaimImport(ctx context.Context, id int64, holder string) (*Leas
 // resume loop uses it; it enqueues a job that works through the import's
 // own business scope.
 func (db *DB) StalledImportRuns(ctx context.Context, before time.Time, limit int) ([]StalledWork, error) {
+	return db.stalledWork(ctx, "imports", before, limit, "status = ?", ImportRunning)
+}
+
+// stalledWork lists the rows of a lease table matching cond (SQL with
+// args) whose heartbeat, or update time when they never had one (work
+// begun before its table had a lease), is older than before.
+func (db *DB) stalledWork(ctx context.Context, table string, before time.Time, limit int, cond string, args ...any) ([]StalledWork, error) {
+	if !leaseTables[table] {
+		return nil, fmt.Errorf("models: %s has no work lease", table)
+	}
 	var rows []struct {
-		ID, BusinessID                   int64
-		HeartbeatAt, ProgressAt, Updated *time.Time
+		ID, BusinessID       int64
+		HeartbeatAt, Updated *time.Time
 	}
 	// Each time column is compared (and read) on its own: SQLite returns
 	// an expression over them as text.
-	err := db.WithContext(ctx).Raw(`SELECT id, business_id, heartbeat_at, progress_at, updated_at AS updated FROM imports
-		WHERE status = ? AND (heartbeat_at < ? OR (heartbeat_at IS NULL AND (progress_at < ? OR (progress_at IS NULL AND updated_at < ?))))
-		ORDER BY id LIMIT ?`, ImportRunning, before, before, before, limit).Scan(&rows).Error
-	if err != nil {
+	q := `SELECT id, business_id, heartbeat_at, updated_at AS updated FROM ` + table + ` WHERE (` + cond + `)
+		AND (heartbeat_at < ? OR (heartbeat_at IS NULL AND updated_at < ?)) ORDER BY id LIMIT ?`
+	if err := db.WithContext(ctx).Raw(q, append(args, before, before, limit)...).Scan(&rows).Error; err != nil {
 		return nil, err
 	}
 	out := make([]StalledWork, 0, len(rows))
 	for _, r := range rows {
 		w := StalledWork{ID: r.ID, BusinessID: r.BusinessID}
-		for _, t := range []*time.Time{r.HeartbeatAt, r.ProgressAt, r.Updated} {
-			if t != nil {
-				w.Beat = *t
-				break
-			}
+		if r.HeartbeatAt != nil {
+			w.Beat = *r.HeartbeatAt
+		} else if r.Updated != nil {
+			w.Beat = *r.Updated
 		}
 		out = append(out, w)
 	}
