@@ -107,10 +107,19 @@ var (
 // RunSlice works on the import from its checkpoint until the file ends,
 // the slice time is used up (More), the import is cancelled or fails. An
 // error means nothing after the last checkpoint was kept; run it again.
-func (e *Engine) RunSlice(ctx context.Context, args ImportArgs) (outcome Outcome, _ error) {
-	tn, err := e.DB.Tenant(args.BusinessID)
-	if err != nil {
-		return Finished, fmt.Errorf("%w: %w", ErrForeignImport, err)
+// It holds the import's work lease while it runs (see models.Lease) and
+// ends at once, Finished, when another live run holds it.
+func (e *Engine) RunSlice(ctx context.Context, args ImportArgs) (Outcome, error) {
+	return e.runSlice(ctx, args, "")
+}
+
+// runSlice is RunSlice for holder: a job's slices share its lease, so its
+// next slice continues while another job of the import (queued by the
+// resume loop while this one waited for a worker) ends without work.
+func (e *Engine) runSlice(ctx context.Context, args ImportArgs, holder string) (outcome Outcome, err error) {
+	tn, terr := e.DB.Tenant(args.BusinessID)
+	if terr != nil {
+		return Finished, fmt.Errorf("%w: %w", ErrForeignImport, terr)
 	}
 	imp, err := tn.StartImportRun(ctx, args.ImportID)
 	if errors.Is(err, models.ErrNotFound) {
@@ -127,6 +136,29 @@ func (e *Engine) RunSlice(ctx context.Context, args ImportArgs) (outcome Outcome
 		e.Log.Warn("import job for an import not confirmed", "import", imp.ID, "status", imp.Status)
 		return Finished, nil
 	}
+	// One run at a time: a job rescued after a crash, or queued again by
+	// the resume loop while another run works, ends here without work.
+	lease, err := tn.ClaimImport(ctx, imp.ID, holder)
+	if errors.Is(err, models.ErrLeaseTaken) {
+		e.Log.Info("import is being worked by another job; this one ends", "import", imp.ID)
+		return Finished, nil
+	}
+	if err != nil {
+		return Finished, err
+	}
+	outer := ctx
+	ctx, release := lease.Hold(ctx)
+	// A job keeps the lease for its next slice, or its retry.
+	defer func() { release(holder != "" && (outcome == More || err != nil)) }()
+	defer func() {
+		// Lost the lease (this run's heartbeat was too late and another
+		// run took over): the other run continues from the checkpoint.
+		if outer.Err() == nil && errors.Is(context.Cause(ctx), models.ErrLeaseLost) {
+			e.Log.Warn("import lease taken over by another job; this one stops", "import", imp.ID)
+			e.fresh.Delete(imp.ID)
+			outcome, err = Finished, nil
+		}
+	}()
 	f, err := e.Files.Open(ctx, imp.FileKey)
 	if errors.Is(err, blobstore.ErrNotFound) || errors.Is(err, blobstore.ErrBadKey) {
 		return Finished, tn.FinishImport(ctx, imp.ID, models.ImportFailed, "The uploaded file is no longer available. Upload it again.")

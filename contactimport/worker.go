@@ -7,11 +7,15 @@
 // The job works through a file in slices of about SliceTime: after each
 // committed batch it saves the checkpoint (rows handled) with the counts,
 // and when the slice is used up it returns river.JobSnooze(0), so the job
-// is picked up again at once and no job runs longer than a minute. After a
-// crash the queue rescues the job within minutes and it resumes after the
-// last checkpoint; a batch that was applied but not yet checkpointed is
-// recognised by the batch ledger of ApplyImportBatch, so nothing is
-// imported or counted twice.
+// is picked up again at once and no job runs longer than a minute. A job
+// holds the import's work lease (models.Lease) and beats its heartbeat
+// every few seconds; after a crash the heartbeat goes stale, the resume
+// loop of every running portal (jobs.Resumer, here Engine.Stalled) queues
+// a fresh job within seconds and it resumes after the last checkpoint.
+// The dead run's job, rescued by the queue minutes later, finds the lease
+// taken or the import done and ends. A batch that was applied but not yet
+// checkpointed is recognised by the batch ledger of ApplyImportBatch, so
+// nothing is imported or counted twice.
 package contactimport
 
 import (
@@ -19,6 +23,7 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -32,6 +37,12 @@ import (
 type ImportArgs struct {
 	ImportID   int64 `json:"import_id"`
 	BusinessID int64 `json:"business_id"`
+	// Resume is set on a job the resume loop queued for a stalled import:
+	// the stall's last sign of life (Unix µs). It makes the job unique per
+	// stall, so it is queued beside the dead run's job (still "running"
+	// until the queue rescues it), and several processes finding the same
+	// stall queue one job.
+	Resume int64 `json:"resume,omitempty"`
 }
 
 // Kind names the job.
@@ -78,7 +89,7 @@ func (w *Worker) Timeout(*river.Job[ImportArgs]) time.Duration {
 
 // Work runs one slice of the import.
 func (w *Worker) Work(ctx context.Context, job *river.Job[ImportArgs]) error {
-	out, err := w.e.RunSlice(ctx, job.Args)
+	out, err := w.e.runSlice(ctx, job.Args, "job "+strconv.FormatInt(job.ID, 10))
 	switch {
 	case errors.Is(err, ErrForeignImport):
 		return river.JobCancel(err)
@@ -97,6 +108,21 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[ImportArgs]) error {
 		return river.JobSnooze(0)
 	}
 	return nil
+}
+
+// Stalled lists the jobs that resume running imports whose run has
+// shown no sign of life since before (its process died): one per import,
+// unique to the stall. It is the import area's jobs.Resumer.
+func (e *Engine) Stalled(ctx context.Context, before time.Time) ([]river.JobArgs, error) {
+	stalled, err := e.DB.StalledImportRuns(ctx, before, 100)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]river.JobArgs, len(stalled))
+	for i, w := range stalled {
+		out[i] = ImportArgs{ImportID: w.ID, BusinessID: w.BusinessID, Resume: w.Beat.UnixMicro()}
+	}
+	return out, nil
 }
 
 // ErrForeignImport is a job whose import does not exist in its business:

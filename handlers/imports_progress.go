@@ -13,9 +13,10 @@ import (
 	"github.com/optline/optline/web"
 )
 
-// resumeAfter is how long a running import may go without a new
-// checkpoint before the page says it is resuming after a restart.
-const resumeAfter = time.Minute
+// stalledLong is how long after its run stopped a stalled import is
+// past the resume loop's promise (models.WorkStale + jobs.ResumeEvery and
+// a fetch): the page then stops promising seconds.
+const stalledLong = models.WorkStale + time.Minute
 
 // showProgress is an import's live progress, and its result once ended.
 func (ih *importsHandler) showProgress(c echo.Context) error {
@@ -74,17 +75,24 @@ func (ih *importsHandler) progressOf(c echo.Context, imp *models.Import) views.I
 		"suppressed": imp.Suppressed, "failed": imp.Failed, "duplicates": imp.Duplicates} {
 		out.Text[name] = l.Int(n)
 	}
+	// A running import whose run shows no sign of life (its heartbeat
+	// stopped: the portal restarted) has no time left to estimate; the
+	// page says what happens instead.
+	stalled, since := imp.Stalled(now)
+	out.Stalled = stalled
 	if imp.StartedAt != nil && imp.ProgressAt != nil && done > 0 {
 		if secs := imp.ProgressAt.Sub(*imp.StartedAt).Seconds(); secs > 0 {
 			rate := float64(done) / secs
 			out.Text["rate"] = t(c, "imports.progress.rate", l.Int(int64(math.Round(rate))))
-			if !out.Finished && total > done {
+			if !out.Finished && !stalled && total > done {
 				out.Text["eta"] = etaText(c, time.Duration(float64(total-done)/rate*float64(time.Second)))
 			}
 		}
 	}
 	switch {
-	case imp.Status == models.ImportRunning && imp.ProgressAt != nil && now.Sub(*imp.ProgressAt) > resumeAfter:
+	case stalled && since > stalledLong:
+		out.Text["note"] = t(c, "imports.progress.stalled_long")
+	case stalled:
 		out.Text["note"] = t(c, "imports.progress.resuming")
 	case imp.Status == models.ImportQueued:
 		out.Text["note"] = t(c, "imports.progress.queued_note")

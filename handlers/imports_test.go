@@ -551,8 +551,8 @@ func TestImportIsolation(t *testing.T) {
 	}
 }
 
-// TestImportProgressResuming: a running import without a checkpoint for
-// over a minute says it is resuming after a restart; the page has its
+// TestImportProgressResuming: a running import without a sign of life for
+// models.WorkStale says it is resuming after a restart; the page has its
 // polling script and a live region.
 func TestImportProgressResuming(t *testing.T) {
 	t.Parallel()
@@ -571,13 +571,77 @@ func TestImportProgressResuming(t *testing.T) {
 	if !p.Has(`script[src="/static/js/imports.js"]`) || !p.Has(`[aria-live="polite"]`) || !p.Has("progress") || !p.Has(`[data-testid="cancel-import"]`) {
 		t.Error("progress page lacks its script, live region, bar or cancel button")
 	}
-	a.clock.Advance(2 * time.Minute)
+	a.clock.Advance(models.WorkStale + time.Second)
 	p = c.get(path)
-	if got := p.Text(`[data-testid="progress-note"]`); !strings.Contains(got, "Resuming after a restart") {
+	if got := p.Text(`[data-testid="progress-note"]`); !strings.Contains(got, "picks up where it stopped within 30 seconds") {
 		t.Errorf("note %q", got)
 	}
 	if c.postFollow(path+"/cancel", nil).Text(`[data-testid="status-text"]`) != "Cancelled" {
 		t.Error("cancel did not stop the import")
+	}
+}
+
+// TestImportProgressStalledHeartbeat: while the run working an import
+// beats, the page estimates the time left; once its heartbeat is stale
+// (the portal was killed) the page and its JSON say the import picks up
+// where it stopped within 30 seconds and estimate nothing; after a minute
+// more they stop promising seconds; a new run's heartbeat ends the note.
+func TestImportProgressStalledHeartbeat(t *testing.T) {
+	a := newApp(t)
+	c := a.signup("Laden", "owner@laden.example")
+	path := startImport(t, c)
+	id, _ := strconv.ParseInt(strings.TrimPrefix(path, "/contacts/imports/"), 10, 64)
+	tn, _ := a.db.Tenant(actorBusiness(t, a, "owner@laden.example"))
+	ctx := context.Background()
+	if _, err := tn.StartImportRun(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tn.ClaimImport(ctx, id, ""); err != nil { // a run that will die
+		t.Fatal(err)
+	}
+	a.clock.Advance(time.Second)
+	if _, err := tn.RecordImportBatch(ctx, id, 0, models.ImportBatchDelta{RowsDone: 1, Imported: 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	p := c.get(path)
+	if p.Has(`[data-testid="progress-note"]:not([hidden])`) {
+		t.Errorf("live run shows a note: %q", p.Text(`[data-testid="progress-note"]`))
+	}
+	if eta := p.Text(`[data-testid="count-eta"]`); eta == "–" || eta == "" {
+		t.Errorf("live run has no estimate: %q", eta)
+	}
+
+	a.clock.Advance(models.WorkStale + time.Second) // the process was killed
+	p = c.get(path)
+	note := p.Doc.Find(`[data-testid="progress-note"]`)
+	if _, hidden := note.Attr("hidden"); hidden || !strings.Contains(note.Text(), "The portal restarted; this import picks up where it stopped within 30 seconds") {
+		t.Errorf("stalled note (hidden %v): %q", hidden, note.Text())
+	}
+	if eta := p.Text(`[data-testid="count-eta"]`); eta != "–" {
+		t.Errorf("stalled import estimates %q", eta)
+	}
+	var js struct {
+		Stalled bool              `json:"stalled"`
+		Text    map[string]string `json:"text"`
+	}
+	if err := json.Unmarshal([]byte(c.getRaw(path+"/progress").Body), &js); err != nil {
+		t.Fatal(err)
+	}
+	if !js.Stalled || js.Text["eta"] != "–" || !strings.Contains(js.Text["note"], "within 30 seconds") {
+		t.Errorf("progress JSON while stalled: %+v", js)
+	}
+
+	a.clock.Advance(2 * time.Minute) // still nobody took it up
+	if got := c.get(path).Text(`[data-testid="progress-note"]`); strings.Contains(got, "30 seconds") || !strings.Contains(got, "waiting to continue") {
+		t.Errorf("long stall note %q", got)
+	}
+
+	if _, err := tn.ClaimImport(ctx, id, ""); err != nil { // the resumed run
+		t.Fatalf("stale lease not free: %v", err)
+	}
+	p = c.get(path)
+	if p.Has(`[data-testid="progress-note"]:not([hidden])`) || p.Text(`[data-testid="count-eta"]`) == "–" {
+		t.Errorf("resumed run: note %q, eta %q", p.Text(`[data-testid="progress-note"]`), p.Text(`[data-testid="count-eta"]`))
 	}
 }
 

@@ -26,6 +26,7 @@ type Queue struct {
 	stop   func(ctx context.Context) error
 	events func(kinds ...river.EventKind) (<-chan *river.Event, func())
 	log    *slog.Logger
+	resume *resumeLoop
 }
 
 // Config tunes the queue.
@@ -47,6 +48,9 @@ type Config struct {
 	// (a crash between storing an upload and saving its row, a photo
 	// replaced just before a crash) goes once it is FileGrace old.
 	Files blobstore.Store
+	// ResumeEvery is how often the queue looks for stalled leased work
+	// (Queue.Resume); zero keeps ResumeEvery.
+	ResumeEvery time.Duration
 }
 
 // FileGrace is how old a file no row names must be before the cleanup
@@ -81,11 +85,17 @@ func New(db *models.DB, log *slog.Logger, cfg Config) (*Queue, error) {
 		FetchCooldown:     min(cfg.Poll, 100*time.Millisecond),
 		// No job runs long: long work (imports) goes in slices that save
 		// a checkpoint and snooze. A job left "running" by a crashed
-		// process is then rescued and resumed within minutes.
+		// process is rescued within minutes; its work is taken up long
+		// before by the resume loop (Config.Resume), and the rescued job
+		// finds the work item's lease taken or the work done.
 		JobTimeout:           2 * time.Minute,
 		RescueStuckJobsAfter: 3 * time.Minute,
 	}
 	q := &Queue{log: log}
+	if cfg.ResumeEvery <= 0 {
+		cfg.ResumeEvery = ResumeEvery
+	}
+	q.resume = &resumeLoop{q: q, db: db, every: cfg.ResumeEvery}
 	switch db.Dialect {
 	case models.Postgres:
 		c, err := river.NewClient(riverpgxv5.New(db.Pool), rc)
@@ -118,11 +128,23 @@ func (q *Queue) Finished() (events <-chan *river.Event, stop func()) {
 	return q.events(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled, river.EventKindJobSnoozed)
 }
 
-// Start begins working jobs.
-func (q *Queue) Start(ctx context.Context) error { return q.start(ctx) }
+// Start begins working jobs, and looking for stalled work (Config.Resume).
+func (q *Queue) Start(ctx context.Context) error {
+	if err := q.start(ctx); err != nil {
+		return err
+	}
+	q.resume.start(ctx)
+	return nil
+}
+
+// Resume adds kinds of leased work whose stalled items (their process
+// died) this process queues again every Config.ResumeEvery, without
+// waiting for River to rescue their jobs. Call it before Start.
+func (q *Queue) Resume(r ...Resumer) { q.resume.resumers = append(q.resume.resumers, r...) }
 
 // Stop lets running jobs finish (up to ctx's deadline), then returns.
 func (q *Queue) Stop(ctx context.Context) error {
+	q.resume.stop()
 	err := q.stop(ctx)
 	if errors.Is(err, context.DeadlineExceeded) {
 		q.log.Warn("job queue stopped before every job finished; they will be retried")

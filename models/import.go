@@ -84,6 +84,11 @@ type Import struct {
 	StartedAt   *time.Time
 	ProgressAt  *time.Time // when the checkpoint last moved
 	FinishedAt  *time.Time
+	// LeaseToken names the job run working the import ("" when none);
+	// HeartbeatAt is when that run last said it is alive (schema 8, see
+	// Lease).
+	LeaseToken  string
+	HeartbeatAt *time.Time
 }
 
 // ImportSettings are an import's choices besides the column mapping.

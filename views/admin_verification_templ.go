@@ -6,15 +6,14 @@ package views
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
+
 import (
-	"strconv"
-	"time"
-
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
-
 	"github.com/optline/optline/models"
 	"github.com/optline/optline/models/profiles"
+	"strconv"
+	"time"
 )
 
 // AdminQueueVM is the verification queue.

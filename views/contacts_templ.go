@@ -6,16 +6,15 @@ package views
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
+
 import (
-	"strconv"
-	"strings"
-
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
 	"github.com/nyaruka/phonenumbers"
-
 	"github.com/optline/optline/importer"
 	"github.com/optline/optline/models"
+	"strconv"
+	"strings"
 )
 
 // ContactFilterVM is the list filter as typed, to fill the filter form

@@ -78,6 +78,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		_, err := queue.Insert(ctx, a, nil)
 		return err
 	}
+	// A restarted portal takes up the imports its predecessor was working
+	// within seconds, not when River rescues their jobs.
+	queue.Resume(imports)
 	srv := web.New(cfg, db, log, web.Options{Console: stdout})
 	handlers.Register(srv, handlers.Deps{Jobs: queue, Files: files})
 
