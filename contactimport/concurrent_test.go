@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/importer"
 	"github.com/optline/optline/models"
 )
@@ -86,14 +87,14 @@ func TestImportIntoEmptyBookYieldsToAnotherWriter(t *testing.T) {
 	f.eng.BatchSize = 50
 	byHand := fmt.Sprintf("+49151%08d", 22340000+200)
 	added := false
-	f.eng.AfterApply = func(_ int64, batch importer.Batch) error {
+	f.eng.Hooks = &contactimport.Hooks{AfterApply: func(_ int64, batch importer.Batch) error {
 		if !added {
 			added = true
 			_, err := tn.CreateContact(context.Background(), models.ContactInput{Phone: byHand, Name: "Von Hand"}, "user:1")
 			return err
 		}
 		return nil
-	}
+	}}
 	imp := f.upload(tn, u, "book.csv", []byte(b.String()), importer.Format{})
 	f.queue(tn, u, imp, plan(imp, models.DuplicateUpdate, models.ConsentFromNone))
 	got := f.run(tn, imp.ID)

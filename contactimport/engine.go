@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/riverqueue/river"
+	"gorm.io/gorm"
 
 	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/importer"
@@ -29,15 +31,41 @@ const (
 // saves its place and yields.
 const DefaultSliceTime = 20 * time.Second
 
-// Engine runs imports. The job queue's worker calls RunSlice; so does the
-// benchmark command, through the queue.
-type Engine struct {
-	DB    *models.DB
+// Store is what the engine needs from the database beyond a business's
+// scope (models.Tenant, which it gets from Tenant): the cross-business
+// reads of its clean-up and resume, and the planner statistics after a
+// big import. *models.DB is one.
+type Store interface {
+	Tenant(businessID int64) (models.Tenant, error)
+	StalledImportRuns(ctx context.Context, before time.Time, limit int) ([]models.StalledWork, error)
+	StalledImports(ctx context.Context, before time.Time, limit int) ([]models.Import, error)
+	AbandonedUploads(ctx context.Context, before time.Time, limit int) ([]models.Import, error)
+	RefreshContactStats(ctx context.Context) error
+}
+
+// Queue is what the engine needs from the job queue: inserting a job on
+// its own (clean-up) or inside the transaction that starts the work.
+// *jobs.Queue is one.
+type Queue interface {
+	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (int64, error)
+	InsertTx(ctx context.Context, tx *gorm.DB, args river.JobArgs, opts *river.InsertOpts) (int64, error)
+}
+
+// Deps are the engine's collaborators, built once by cmd/portal.
+type Deps struct {
+	Store Store
 	Files blobstore.Store
+	Queue Queue
 	Log   *slog.Logger
-	// Janitor is the clean-up worker Register added (nil otherwise); its
-	// Enqueue is set once the queue exists.
-	Janitor *Janitor
+	// Now is the clock (the database's, so tests move it); default time.Now.
+	Now func() time.Time
+	// ParallelWrites says the database takes several batch writers at
+	// once (PostgreSQL); SQLite has one writer.
+	ParallelWrites bool
+}
+
+// Options tune the engine; zero values keep the defaults.
+type Options struct {
 	// SliceTime bounds one slice (default DefaultSliceTime).
 	SliceTime time.Duration
 	// BatchSize is the rows per batch of imports queued from now on
@@ -46,23 +74,68 @@ type Engine struct {
 	BatchSize int
 	// Workers is the number of parallel row mappers (default: all cores).
 	Workers int
-	// Appliers is the number of batches applied at once on PostgreSQL
-	// (default 2; SQLite always 1).
+	// Appliers is the number of batches applied at once when the
+	// database takes parallel writes (default 2).
 	Appliers int
-	// AfterApply, when set, runs after a batch has been applied to the
-	// contacts and before its checkpoint is saved; an error ends the slice
-	// there, as a crash would. For tests.
-	AfterApply func(importID int64, b importer.Batch) error
+	// Hooks observe the work (tests, the benchmark); nil in the portal.
+	Hooks *Hooks
+}
 
-	// Time spent, summed over all imports: in ApplyImportBatch, saving
-	// checkpoints, and waiting for the next batch of mapped rows. For the
-	// benchmark.
-	ApplyTime, RecordTime, WaitTime atomic.Int64
+// Hooks observe an import's batches. Tests stop a run at a chosen batch
+// as a crash would; the benchmark times where a batch's time goes.
+type Hooks struct {
+	// AfterApply runs after a batch was applied to the contacts and
+	// before its checkpoint is saved; an error ends the slice there.
+	AfterApply func(importID int64, b importer.Batch) error
+	// Timed gets each batch's time in ApplyImportBatch, saving the
+	// checkpoint, and waiting for mapped rows.
+	Timed func(apply, record, wait time.Duration)
+}
+
+// Engine runs imports: the job queue's worker calls its slices, handlers
+// start imports through Start.
+type Engine struct {
+	Deps
+	Options
+	janitor *Janitor
 
 	// fresh holds, per import, the models.FreshBook of imports into a book
 	// that was empty when they began, for as long as this process runs
 	// their slices (import id → *models.FreshBook).
 	fresh sync.Map
+}
+
+// New returns an engine for d, with o's tuning.
+func New(d Deps, o Options) *Engine {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if o.SliceTime <= 0 {
+		o.SliceTime = DefaultSliceTime
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = importer.DefaultBatchSize
+	}
+	if o.Appliers <= 0 {
+		o.Appliers = 2
+	}
+	if !d.ParallelWrites {
+		o.Appliers = 1
+	}
+	e := &Engine{Deps: d, Options: o}
+	e.janitor = &Janitor{Store: d.Store, Files: d.Files, Log: d.Log, Now: d.Now, Queue: d.Queue}
+	return e
+}
+
+// hook returns the hooks, never nil.
+func (e *Engine) hook() *Hooks {
+	if e.Hooks == nil {
+		return &Hooks{}
+	}
+	return e.Hooks
 }
 
 // freshBook returns the import's record of numbers written, when the book
@@ -73,7 +146,7 @@ func (e *Engine) freshBook(ctx context.Context, tn models.Tenant, imp *models.Im
 	if v, ok := e.fresh.Load(imp.ID); ok {
 		return v.(*models.FreshBook), nil
 	}
-	if imp.RowsDone > 0 || e.DB.Dialect != models.Postgres {
+	if imp.RowsDone > 0 || !e.ParallelWrites {
 		return nil, nil
 	}
 	has, err := tn.HasContacts(ctx)
@@ -83,11 +156,6 @@ func (e *Engine) freshBook(ctx context.Context, tn models.Tenant, imp *models.Im
 	f := models.NewFreshBook()
 	e.fresh.Store(imp.ID, f)
 	return f, nil
-}
-
-// NewEngine returns an engine with the defaults.
-func NewEngine(db *models.DB, files blobstore.Store) *Engine {
-	return &Engine{DB: db, Files: files, Log: slog.Default(), SliceTime: DefaultSliceTime, BatchSize: importer.DefaultBatchSize}
 }
 
 // BatchSizeFor is the batch size to record on an import being queued.
@@ -117,7 +185,7 @@ func (e *Engine) RunSlice(ctx context.Context, args ImportArgs) (Outcome, error)
 // next slice continues while another job of the import (queued by the
 // resume loop while this one waited for a worker) ends without work.
 func (e *Engine) runSlice(ctx context.Context, args ImportArgs, holder string) (outcome Outcome, err error) {
-	tn, terr := e.DB.Tenant(args.BusinessID)
+	tn, terr := e.Store.Tenant(args.BusinessID)
 	if terr != nil {
 		return Finished, fmt.Errorf("%w: %w", ErrForeignImport, terr)
 	}
@@ -181,7 +249,7 @@ func (e *Engine) runSlice(ctx context.Context, args ImportArgs, holder string) (
 			e.fresh.Delete(imp.ID)
 		}
 	}()
-	cfg := importer.Config{Format: imp.Format, Mapping: imp.Mapping, Defaults: imp.ImporterDefaults(e.DB.Now()),
+	cfg := importer.Config{Format: imp.Format, Mapping: imp.Mapping, Defaults: imp.ImporterDefaults(e.Now()),
 		SkipRows: int(imp.RowsDone), BatchSize: batch, Workers: e.Workers, TotalBytes: imp.FileSize}
 	slice := e.SliceTime
 	if slice <= 0 {
@@ -198,11 +266,11 @@ func (e *Engine) runSlice(ctx context.Context, args ImportArgs, holder string) (
 	// batches. A batch committed but not recorded when the slice ends is
 	// replayed from the ledger by the next run.
 	appliers := e.Appliers
-	if appliers <= 0 {
-		appliers = 2
-	}
-	if e.DB.Dialect != models.Postgres {
-		appliers = 1
+	hooks := e.hook()
+	var applyTime, recordTime, waitTime time.Duration
+	var timeMu sync.Mutex // applies run beside the loop
+	if hooks.Timed != nil {
+		defer func() { timeMu.Lock(); defer timeMu.Unlock(); hooks.Timed(applyTime, recordTime, waitTime) }()
 	}
 	var queue []*pendingBatch
 	defer func() { // never leave a batch running behind the slice
@@ -216,10 +284,10 @@ func (e *Engine) runSlice(ctx context.Context, args ImportArgs, holder string) (
 			return p.err
 		}
 		t1 := time.Now()
-		defer func() { e.RecordTime.Add(int64(time.Since(t1))) }()
+		defer func() { recordTime += time.Since(t1) }()
 		b, res := p.batch, p.res
-		if e.AfterApply != nil {
-			if err := e.AfterApply(imp.ID, b); err != nil {
+		if hooks.AfterApply != nil {
+			if err := hooks.AfterApply(imp.ID, b); err != nil {
 				return err
 			}
 		}
@@ -244,7 +312,7 @@ func (e *Engine) runSlice(ctx context.Context, args ImportArgs, holder string) (
 		return nil
 	}
 	_, err = importer.Run(ctx, f, cfg, func(b importer.Batch) error {
-		e.WaitTime.Add(int64(time.Since(mark)))
+		waitTime += time.Since(mark)
 		defer func() { mark = time.Now() }()
 		p := &pendingBatch{batch: b, done: make(chan struct{})}
 		opt := models.ImportBatchOptions{Fresh: fresh}
@@ -255,7 +323,9 @@ func (e *Engine) runSlice(ctx context.Context, args ImportArgs, holder string) (
 			defer close(p.done)
 			t0 := time.Now()
 			p.res, p.err = tn.ApplyImportBatchWith(ctx, imp.ID, b.Contacts, imp.Policy, "", opt)
-			e.ApplyTime.Add(int64(time.Since(t0)))
+			timeMu.Lock()
+			applyTime += time.Since(t0)
+			timeMu.Unlock()
 		}()
 		queue = append(queue, p)
 		for len(queue) >= appliers {
@@ -306,7 +376,7 @@ func (e *Engine) runSlice(ctx context.Context, args ImportArgs, holder string) (
 	if imp.RowsTotal >= models.AnalyzeImportLimit {
 		// The import is done either way; stale statistics only make
 		// pages slower until autovacuum catches up.
-		if err := e.DB.RefreshContactStats(ctx); err != nil {
+		if err := e.Store.RefreshContactStats(ctx); err != nil {
 			e.Log.Warn("refreshing contact statistics after an import failed", "import", imp.ID, "err", err)
 		}
 	}

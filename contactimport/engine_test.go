@@ -238,14 +238,14 @@ func TestImportCancel(t *testing.T) {
 	imp := f.upload(tn, u, "big.csv", []byte(buf.String()), importer.Format{})
 	f.queue(tn, u, imp, plan(imp, models.DuplicateUpdate, models.ConsentFromColumns))
 	batches := 0
-	f.eng.AfterApply = func(id int64, b importer.Batch) error {
+	f.eng.Hooks = &contactimport.Hooks{AfterApply: func(id int64, b importer.Batch) error {
 		if batches++; batches == 2 {
 			if _, err := tn.CancelImport(context.Background(), id, u); err != nil {
 				return err
 			}
 		}
 		return nil
-	}
+	}}
 	got := f.run(tn, imp.ID)
 	if got.Status != models.ImportCancelled || got.RowsDone != 600 {
 		t.Fatalf("status %s rows done %d", got.Status, got.RowsDone)

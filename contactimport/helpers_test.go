@@ -36,16 +36,13 @@ func newFx(t *testing.T) *fx {
 	clock := dbtest.NewClock()
 	db.Now = clock.Now
 	files := blobstore.NewLocal(t.TempDir())
-	eng := contactimport.NewEngine(db, files)
-	eng.Log = dbtest.Quiet
-	eng.Workers = 2
+	eng := contactimport.New(contactimport.DepsFor(db, files, nil, dbtest.Quiet), contactimport.Options{Workers: 2})
 	return &fx{t: t, db: db, files: files, eng: eng, clock: clock}
 }
 
 // sub is the fixture for a subtest: same database, own engine.
 func (f *fx) sub(t *testing.T) *fx {
-	eng := contactimport.NewEngine(f.db, f.files)
-	eng.Log, eng.Workers = dbtest.Quiet, 2
+	eng := contactimport.New(contactimport.DepsFor(f.db, f.files, nil, dbtest.Quiet), contactimport.Options{Workers: 2})
 	return &fx{t: t, db: f.db, files: f.files, eng: eng, clock: f.clock}
 }
 

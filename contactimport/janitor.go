@@ -20,8 +20,8 @@ type JanitorArgs struct{}
 // Kind names the job.
 func (JanitorArgs) Kind() string { return "contact_import_janitor" }
 
-// PeriodicJobs are the import area's scheduled jobs, for jobs.Config.
-func PeriodicJobs() []*river.PeriodicJob {
+// PeriodicJobs are the import area's scheduled jobs (jobs.Area).
+func (e *Engine) PeriodicJobs() []*river.PeriodicJob {
 	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 		func() (river.JobArgs, *river.InsertOpts) { return JanitorArgs{}, nil },
 		&river.PeriodicJobOpts{RunOnStart: true})}
@@ -30,13 +30,15 @@ func PeriodicJobs() []*river.PeriodicJob {
 // Janitor works JanitorArgs.
 type Janitor struct {
 	river.WorkerDefaults[JanitorArgs]
-	DB    *models.DB
+	Store Store
 	Files blobstore.Store
 	Log   *slog.Logger
-	// Enqueue inserts an import job (unique per import, so a job that
-	// still exists is not doubled). Set once the queue exists; without it
-	// stalled imports are only reported.
-	Enqueue func(ctx context.Context, args ImportArgs) error
+	Now   func() time.Time
+	// Queue takes the import jobs it gives back (unique per import, so a
+	// job that still exists is not doubled).
+	Queue interface {
+		Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (int64, error)
+	}
 }
 
 // Work implements river.Worker.
@@ -52,12 +54,12 @@ func (j *Janitor) Work(ctx context.Context, _ *river.Job[JanitorArgs]) error {
 // (models.StalledImportAge); the import resumes from its checkpoint. It
 // returns how many it requeued.
 func (j *Janitor) Requeue(ctx context.Context) (int, error) {
-	stalled, err := j.DB.StalledImports(ctx, j.DB.Now().Add(-models.StalledImportAge), 500)
-	if err != nil || j.Enqueue == nil {
+	stalled, err := j.Store.StalledImports(ctx, j.Now().Add(-models.StalledImportAge), 500)
+	if err != nil {
 		return 0, err
 	}
 	for i, imp := range stalled {
-		if err := j.Enqueue(ctx, ImportArgs{ImportID: imp.ID, BusinessID: imp.BusinessID}); err != nil {
+		if _, err := j.Queue.Insert(ctx, ImportArgs{ImportID: imp.ID, BusinessID: imp.BusinessID}, nil); err != nil {
 			return i, err
 		}
 		if j.Log != nil {
@@ -70,13 +72,13 @@ func (j *Janitor) Requeue(ctx context.Context) (int, error) {
 // Sweep cancels abandoned uploads through their business's scope (an
 // audit entry each) and deletes their files. It returns how many went.
 func (j *Janitor) Sweep(ctx context.Context) (int, error) {
-	stale, err := j.DB.AbandonedUploads(ctx, j.DB.Now().Add(-models.AbandonedUploadAge), 500)
+	stale, err := j.Store.AbandonedUploads(ctx, j.Now().Add(-models.AbandonedUploadAge), 500)
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	for _, imp := range stale {
-		tn, err := j.DB.Tenant(imp.BusinessID)
+		tn, err := j.Store.Tenant(imp.BusinessID)
 		if err != nil {
 			return n, err
 		}

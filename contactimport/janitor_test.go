@@ -2,12 +2,15 @@ package contactimport_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/importer"
+	"github.com/optline/optline/jobs"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/dbtest"
 )
 
 func TestJanitorRemovesAbandonedUploadsOnly(t *testing.T) {
@@ -21,7 +24,7 @@ func TestJanitorRemovesAbandonedUploadsOnly(t *testing.T) {
 	fresh := f.upload(tn, u, "fresh.csv", csv, format)
 	f.clock.Advance(2 * time.Hour) // old is 25 h old, fresh 2 h
 
-	j := &contactimport.Janitor{DB: f.db, Files: f.files}
+	j := &contactimport.Janitor{Store: f.db, Files: f.files, Now: f.db.Now}
 	n, err := j.Sweep(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -63,14 +66,28 @@ func TestJanitorRequeuesStalledImports(t *testing.T) {
 	f.clock.Advance(11 * time.Minute)
 	up2 := f.upload(tn, u, "recent.csv", csv, format)
 	recent := f.queue(tn, u, up2, plan(up2, models.DuplicateUpdate, models.ConsentFromNone))
-	var got []contactimport.ImportArgs
-	j := &contactimport.Janitor{DB: f.db, Files: f.files, Enqueue: func(_ context.Context, a contactimport.ImportArgs) error {
-		got = append(got, a)
-		return nil
-	}}
+	q := jobs.New(f.db, dbtest.Quiet, jobs.Config{}) // never started: only its job table is read
+	q.Add(f.eng)
+	j := &contactimport.Janitor{Store: f.db, Files: f.files, Now: f.db.Now, Queue: q}
 	n, err := j.Requeue(ctx)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var got []contactimport.ImportArgs
+	var rows []string
+	col := "args"
+	if f.db.Dialect == models.SQLite {
+		col = "json(args)" // River keeps SQLite's args as binary JSON
+	}
+	if err := f.db.Gorm.Raw(`SELECT `+col+` FROM river_job WHERE kind = ?`, contactimport.ImportArgs{}.Kind()).Scan(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		var a contactimport.ImportArgs
+		if err := json.Unmarshal([]byte(r), &a); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, a)
 	}
 	if n != 1 || len(got) != 1 || got[0].ImportID != lost.ID || got[0].BusinessID != tn.BusinessID() {
 		t.Fatalf("requeued %d: %+v (lost %d, recent %d)", n, got, lost.ID, recent.ID)

@@ -34,16 +34,16 @@ func TestImportLeaseOneRunAtATime(t *testing.T) {
 
 	// The first run dies after two batches, its lease still held.
 	n := 0
-	f.eng.AfterApply = func(int64, importer.Batch) error {
+	f.eng.Hooks = &contactimport.Hooks{AfterApply: func(int64, importer.Batch) error {
 		if n++; n == 3 {
 			return errCrash
 		}
 		return nil
-	}
+	}}
 	if _, err := f.eng.RunSlice(ctx, args); !errors.Is(err, errCrash) {
 		t.Fatalf("first run: %v", err)
 	}
-	f.eng.AfterApply = nil
+	f.eng.Hooks = nil
 	if _, err := tn.StartImportRun(ctx, imp.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -138,15 +138,9 @@ func TestResumeLoopTakesUpStalledImport(t *testing.T) {
 	// Two portals on the database, each with its resume loop.
 	var q *jobs.Queue
 	for range 2 {
-		var eng *contactimport.Engine
-		qi, err := jobs.New(f.db, dbtest.Quiet, jobs.Config{Poll: 50 * time.Millisecond, ResumeEvery: 50 * time.Millisecond,
-			Register: func(w *river.Workers) {
-				eng = contactimport.Register(w, f.db, f.files, dbtest.Quiet)
-				eng.Workers, eng.BatchSize = 2, f.eng.BatchSize
-			}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		qi := jobs.New(f.db, dbtest.Quiet, jobs.Config{Poll: 50 * time.Millisecond, ResumeEvery: 50 * time.Millisecond})
+		eng := contactimport.New(contactimport.DepsFor(f.db, f.files, qi, dbtest.Quiet), contactimport.Options{Workers: 2, BatchSize: f.eng.BatchSize})
+		qi.Add(eng)
 		qi.Resume(eng)
 		qctx, stop := context.WithCancel(ctx)
 		defer stop()

@@ -4,13 +4,10 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/riverqueue/river"
 
 	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/importer"
@@ -97,12 +94,12 @@ func TestImportResumesAfterCrash(t *testing.T) {
 
 	// 1. Dies after applying the third batch, before its checkpoint.
 	n := 0
-	f.eng.AfterApply = func(int64, importer.Batch) error {
+	f.eng.Hooks = &contactimport.Hooks{AfterApply: func(int64, importer.Batch) error {
 		if n++; n == 3 {
 			return errCrash
 		}
 		return nil
-	}
+	}}
 	if _, err := f.eng.RunSlice(context.Background(), args); !errors.Is(err, errCrash) {
 		t.Fatalf("first run: %v", err)
 	}
@@ -113,18 +110,18 @@ func TestImportResumesAfterCrash(t *testing.T) {
 	// 2. A new process: its context ends while the fifth batch is applied.
 	ctx, cancel := context.WithCancel(context.Background())
 	n = 0
-	f.eng.AfterApply = func(int64, importer.Batch) error {
+	f.eng.Hooks = &contactimport.Hooks{AfterApply: func(int64, importer.Batch) error {
 		if n++; n == 2 {
 			cancel()
 		}
 		return nil
-	}
+	}}
 	if _, err := f.eng.RunSlice(ctx, args); err == nil {
 		t.Fatal("cancelled run reported success")
 	}
 
 	// 3. The rest, one batch per slice.
-	f.eng.AfterApply = nil
+	f.eng.Hooks = nil
 	f.eng.SliceTime = time.Nanosecond
 	slices := 0
 	for {
@@ -163,13 +160,13 @@ func TestImportSurvivesQueueRestart(t *testing.T) {
 	q1 := f.newQueue(t, func(e *contactimport.Engine) {
 		e.SliceTime = time.Nanosecond
 		batches := 0
-		e.AfterApply = func(int64, importer.Batch) error {
+		e.Hooks = &contactimport.Hooks{AfterApply: func(int64, importer.Batch) error {
 			if batches++; batches == 3 && !once {
 				once = true
 				close(reached)
 			}
 			return nil
-		}
+		}}
 	})
 	ctx1, stop1 := context.WithCancel(context.Background())
 	if err := q1.Start(ctx1); err != nil {
@@ -232,15 +229,11 @@ func TestImportSurvivesQueueRestart(t *testing.T) {
 // engine sharing its file store.
 func (f *fx) newQueue(t *testing.T, tune func(*contactimport.Engine)) *jobs.Queue {
 	t.Helper()
-	q, err := jobs.New(f.db, dbtest.Quiet, jobs.Config{Poll: 50 * time.Millisecond, Register: func(w *river.Workers) {
-		e := contactimport.Register(w, f.db, f.files, slog.Default())
-		e.Log, e.Workers, e.BatchSize = dbtest.Quiet, 2, f.eng.BatchSize
-		if tune != nil {
-			tune(e)
-		}
-	}})
-	if err != nil {
-		t.Fatal(err)
+	q := jobs.New(f.db, dbtest.Quiet, jobs.Config{Poll: 50 * time.Millisecond})
+	e := contactimport.New(contactimport.DepsFor(f.db, f.files, q, dbtest.Quiet), contactimport.Options{Workers: 2, BatchSize: f.eng.BatchSize})
+	if tune != nil {
+		tune(e)
 	}
+	q.Add(e)
 	return q
 }

@@ -21,14 +21,11 @@ package contactimport
 import (
 	"context"
 	"errors"
-	"log/slog"
-	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/riverqueue/river"
 
-	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/models"
 )
 
@@ -57,22 +54,11 @@ func (ImportArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: MaxAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
-// FileStore is where uploaded contact files live: the blob store in
-// <dataDir>/files, under imports/<business>/.
-func FileStore(dataDir string) blobstore.Store {
-	return blobstore.NewLocal(filepath.Join(dataDir, "files"))
-}
-
-// Register adds the import worker and its janitor, both logging to log,
-// to workers and returns the engine, whose fields callers may tune before
-// the queue starts.
-func Register(workers *river.Workers, db *models.DB, files blobstore.Store, log *slog.Logger) *Engine {
-	e := NewEngine(db, files)
-	e.Log = log
+// AddWorkers adds the import worker and its janitor to the queue's
+// workers (the engine is the import area's jobs.Area).
+func (e *Engine) AddWorkers(workers *river.Workers) {
 	river.AddWorker(workers, &Worker{e: e})
-	e.Janitor = &Janitor{DB: db, Files: files, Log: log}
-	river.AddWorker(workers, e.Janitor)
-	return e
+	river.AddWorker(workers, e.janitor)
 }
 
 // Worker runs import jobs on the queue.
@@ -114,7 +100,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[ImportArgs]) error {
 // shown no sign of life since before (its process died): one per import,
 // unique to the stall. It is the import area's jobs.Resumer.
 func (e *Engine) Stalled(ctx context.Context, before time.Time) ([]river.JobArgs, error) {
-	stalled, err := e.DB.StalledImportRuns(ctx, before, 100)
+	stalled, err := e.Store.StalledImportRuns(ctx, before, 100)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +116,7 @@ func (e *Engine) Stalled(ctx context.Context, before time.Time) ([]river.JobArgs
 var ErrForeignImport = errors.New("import not found in the job's business")
 
 func (e *Engine) fail(ctx context.Context, args ImportArgs, msg string) {
-	tn, err := e.DB.Tenant(args.BusinessID)
+	tn, err := e.Store.Tenant(args.BusinessID)
 	if err != nil {
 		return
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/importer"
 	"github.com/optline/optline/models"
 )
@@ -75,7 +76,7 @@ func TestBrowserContactImportJourney(t *testing.T) {
 	release := make(chan struct{})
 	var batches atomic.Int32
 	a.imports.BatchSize = 2
-	a.imports.AfterApply = func(int64, importer.Batch) error {
+	a.imports.Hooks = &contactimport.Hooks{AfterApply: func(int64, importer.Batch) error {
 		if batches.Add(1) == 2 {
 			select {
 			case <-release:
@@ -83,7 +84,7 @@ func TestBrowserContactImportJourney(t *testing.T) {
 			}
 		}
 		return nil
-	}
+	}}
 	released := false
 	defer func() {
 		if !released {

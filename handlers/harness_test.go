@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/riverqueue/river"
 
 	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/contactimport"
@@ -102,14 +101,10 @@ func newApp(t testing.TB, opts ...appOption) *app {
 	})
 	a.srv = web.New(cfg, db, log, web.Options{Now: clock.Now, Mailer: a.mail, Console: a.console})
 	files := blobstore.InDataDir(cfg.DataDir)
-	a.queue, err = jobs.New(db, dbtest.Quiet, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Poll: 100 * time.Millisecond,
-		Register: func(w *river.Workers) {
-			a.imports = contactimport.Register(w, db, files, log)
-		}})
-	if err != nil {
-		t.Fatalf("jobs: %v", err)
-	}
-	handlers.Register(a.srv, handlers.Deps{Jobs: a.queue, Files: files})
+	a.queue = jobs.New(db, dbtest.Quiet, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Poll: 100 * time.Millisecond})
+	a.imports = contactimport.New(contactimport.DepsFor(db, files, a.queue, log), contactimport.Options{})
+	a.queue.Add(a.imports)
+	handlers.Register(a.srv, handlers.Deps{Files: files, Imports: a.imports})
 	ts.Config.Handler = a.srv.Echo
 	ts.Start()
 	a.ts = ts

@@ -6,6 +6,7 @@ import (
 	"golang.org/x/text/language/display"
 
 	"github.com/optline/optline/blobstore"
+	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/models"
 	"github.com/optline/optline/models/profiles"
 	"github.com/optline/optline/views"
@@ -18,7 +19,8 @@ import (
 // the job (package contactimport) does the importing.
 type importsHandler struct {
 	*Handler
-	files blobstore.Store
+	files   blobstore.Store
+	imports *contactimport.Engine
 }
 
 // load returns the actor's business scope and the import named in the

@@ -1,15 +1,12 @@
 package handlers
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/models"
 	"github.com/optline/optline/web"
 )
@@ -48,18 +45,10 @@ func (ih *importsHandler) submitMapping(c echo.Context) error {
 		}
 		return ih.renderMapping(c, http.StatusUnprocessableEntity, imp, f)
 	}
-	if _, err := tn.QueueImport(ctx, imp.ID, checked, actor(c).User, 0); errors.Is(err, models.ErrConflict) {
+	if _, err := ih.imports.Start(ctx, tn, imp.ID, checked, actor(c).User); errors.Is(err, models.ErrConflict) {
 		return redirect(c, progressURL)
 	} else if err != nil {
 		return err
-	}
-	args := contactimport.ImportArgs{ImportID: imp.ID, BusinessID: imp.BusinessID}
-	if _, err := ih.jobs.Insert(ctx, args, nil); err != nil {
-		// Back to mapping, so confirming again queues it.
-		if uerr := tn.UnqueueImport(context.WithoutCancel(ctx), imp.ID); uerr != nil {
-			ih.s.Log.Error("unqueue import", "import", imp.ID, "error", uerr.Error())
-		}
-		return fmt.Errorf("queue import job: %w", err)
 	}
 	return redirect(c, progressURL)
 }

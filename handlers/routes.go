@@ -5,7 +5,7 @@ package handlers
 
 import (
 	"github.com/optline/optline/blobstore"
-	"github.com/optline/optline/jobs"
+	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/models/profiles"
 	"github.com/optline/optline/web"
 )
@@ -13,16 +13,15 @@ import (
 // Deps is what the handlers use beyond the server: built once, in
 // cmd/portal (and the same way by the test harness), and passed in.
 type Deps struct {
-	// Jobs enqueues background work (imports).
-	Jobs *jobs.Queue
 	// Files keeps uploads: photos, verification documents, import files.
 	Files blobstore.Store
+	// Imports starts contact imports (their job runs on the queue).
+	Imports *contactimport.Engine
 }
 
 // Handler carries what every handler needs.
 type Handler struct {
 	s     *web.Server
-	jobs  *jobs.Queue
 	files blobstore.Store
 }
 
@@ -31,8 +30,8 @@ type Handler struct {
 // logged-in user; Member: staff and owners of a business; Owner: owners
 // only; Admin: platform administrators), so who may do what is read here.
 func Register(s *web.Server, d Deps) *Handler {
-	h := &Handler{s: s, jobs: d.Jobs, files: d.Files}
-	ih := &importsHandler{Handler: h, files: d.Files}
+	h := &Handler{s: s, files: d.Files}
+	ih := &importsHandler{Handler: h, files: d.Files, imports: d.Imports}
 	ph := &profileHandler{Handler: h, files: d.Files}
 	pub, any, member, owner, admin := s.Public(), s.LoggedIn(), s.Member(), s.Owner(), s.Admin()
 

@@ -5,28 +5,48 @@ package jobs
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
+	"gorm.io/gorm"
 
 	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/models"
 )
 
-// Queue is the started job client.
+// Queue is the job queue. Areas with background work join it with Add;
+// the River client is built on first use (an insert or Start), after
+// which the set of workers is fixed.
 type Queue struct {
-	insert func(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
-	start  func(ctx context.Context) error
-	stop   func(ctx context.Context) error
-	events func(kinds ...river.EventKind) (<-chan *river.Event, func())
-	log    *slog.Logger
-	resume *resumeLoop
+	db   *models.DB
+	log  *slog.Logger
+	cfg  Config
+	rc   *river.Config
+	once sync.Once
+	err  error
+	// Set when the client is built.
+	insert   func(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	insertTx func(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	start    func(ctx context.Context) error
+	stop     func(ctx context.Context) error
+	events   func(kinds ...river.EventKind) (<-chan *river.Event, func())
+	resume   *resumeLoop
+}
+
+// An Area is a part of the portal with background work (imports, later
+// sends and invoices): its workers and scheduled jobs join the queue.
+type Area interface {
+	AddWorkers(w *river.Workers)
+	PeriodicJobs() []*river.PeriodicJob
 }
 
 // Config tunes the queue.
@@ -36,11 +56,6 @@ type Config struct {
 	SessionIdle, SessionMax time.Duration
 	// CleanupEvery is how often expired sessions and invitations go.
 	CleanupEvery time.Duration
-	// Periodic adds scheduled jobs of other areas (their workers come
-	// through Register).
-	Periodic []*river.PeriodicJob
-	// Register adds more workers (imports, sends) to the bundle.
-	Register func(w *river.Workers)
 	// Poll is how often workers look for new jobs (SQLite has no
 	// LISTEN/NOTIFY); zero keeps River's default.
 	Poll time.Duration
@@ -60,64 +75,113 @@ const FileGrace = time.Hour
 // sweptFolders are the file store's folders whose files rows name.
 var sweptFolders = []string{"photos", "documents", "imports"}
 
-// New builds the queue for db with the built-in workers plus cfg.Register.
-func New(db *models.DB, log *slog.Logger, cfg Config) (*Queue, error) {
+// New prepares the queue for db with the built-in clean-up; areas join
+// with Add before the queue is used.
+func New(db *models.DB, log *slog.Logger, cfg Config) *Queue {
 	if cfg.CleanupEvery == 0 {
 		cfg.CleanupEvery = 15 * time.Minute
 	}
+	if cfg.ResumeEvery <= 0 {
+		cfg.ResumeEvery = ResumeEvery
+	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &CleanupWorker{db: db, idle: cfg.SessionIdle, max: cfg.SessionMax, log: log, files: cfg.Files})
-	if cfg.Register != nil {
-		cfg.Register(workers)
-	}
-	rc := &river.Config{
+	q := &Queue{db: db, log: log, cfg: cfg}
+	q.rc = &river.Config{
 		// River reports routine counts at info level every few seconds;
 		// only its warnings belong in the portal's log.
 		Logger:  slog.New(minLevel{log.Handler(), slog.LevelWarn}).With("component", "jobs"),
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
 		Workers: workers,
-		PeriodicJobs: append([]*river.PeriodicJob{
+		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(cfg.CleanupEvery),
 				func() (river.JobArgs, *river.InsertOpts) { return CleanupArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
-		}, cfg.Periodic...),
+		},
 		FetchPollInterval: cfg.Poll,
 		FetchCooldown:     min(cfg.Poll, 100*time.Millisecond),
 		// No job runs long: long work (imports) goes in slices that save
 		// a checkpoint and snooze. A job left "running" by a crashed
 		// process is rescued within minutes; its work is taken up long
-		// before by the resume loop (Config.Resume), and the rescued job
+		// before by the resume loop (Queue.Resume), and the rescued job
 		// finds the work item's lease taken or the work done.
 		JobTimeout:           2 * time.Minute,
 		RescueStuckJobsAfter: 3 * time.Minute,
 	}
-	q := &Queue{log: log}
-	if cfg.ResumeEvery <= 0 {
-		cfg.ResumeEvery = ResumeEvery
-	}
 	q.resume = &resumeLoop{q: q, db: db, every: cfg.ResumeEvery}
-	switch db.Dialect {
-	case models.Postgres:
-		c, err := river.NewClient(riverpgxv5.New(db.Pool), rc)
-		if err != nil {
-			return nil, fmt.Errorf("job queue: %w", err)
-		}
-		q.insert, q.start, q.stop, q.events = c.Insert, c.Start, c.Stop, c.Subscribe
-	default:
-		c, err := river.NewClient(riversqlite.New(db.SQL), rc)
-		if err != nil {
-			return nil, fmt.Errorf("job queue: %w", err)
-		}
-		q.insert, q.start, q.stop, q.events = c.Insert, c.Start, c.Stop, c.Subscribe
+	return q
+}
+
+// Add joins areas' workers and scheduled jobs to the queue. It panics
+// once the queue has been used: River fixes its workers then.
+func (q *Queue) Add(areas ...Area) {
+	if q.insert != nil {
+		panic("jobs: Add after the queue was first used")
 	}
-	return q, nil
+	for _, a := range areas {
+		a.AddWorkers(q.rc.Workers)
+		q.rc.PeriodicJobs = append(q.rc.PeriodicJobs, a.PeriodicJobs()...)
+	}
+}
+
+// build makes the River client once, for the database's dialect. Jobs
+// inserted inside a caller's transaction go through database/sql (the
+// transaction GORM holds); on PostgreSQL that is an insert-only client
+// beside the pgx one that works the jobs.
+func (q *Queue) build() error {
+	q.once.Do(func() {
+		switch q.db.Dialect {
+		case models.Postgres:
+			c, err := river.NewClient(riverpgxv5.New(q.db.Pool), q.rc)
+			if err != nil {
+				q.err = fmt.Errorf("job queue: %w", err)
+				return
+			}
+			ins, err := river.NewClient(riverdatabasesql.New(q.db.SQL), &river.Config{Logger: q.rc.Logger, Workers: q.rc.Workers})
+			if err != nil {
+				q.err = fmt.Errorf("job queue (transactional inserts): %w", err)
+				return
+			}
+			q.insert, q.insertTx, q.start, q.stop, q.events = c.Insert, ins.InsertTx, c.Start, c.Stop, c.Subscribe
+		default:
+			c, err := river.NewClient(riversqlite.New(q.db.SQL), q.rc)
+			if err != nil {
+				q.err = fmt.Errorf("job queue: %w", err)
+				return
+			}
+			q.insert, q.insertTx, q.start, q.stop, q.events = c.Insert, c.InsertTx, c.Start, c.Stop, c.Subscribe
+		}
+	})
+	return q.err
 }
 
 // Insert enqueues a job.
 func (q *Queue) Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (int64, error) {
+	if err := q.build(); err != nil {
+		return 0, err
+	}
 	res, err := q.insert(ctx, args, opts)
 	if err != nil {
+		return 0, fmt.Errorf("enqueue %s: %w", args.Kind(), err)
+	}
+	return res.Job.ID, nil
+}
+
+// InsertTx enqueues a job inside tx, a GORM transaction on the queue's
+// database: the job exists exactly when the transaction commits, so work
+// is never marked started without its job, nor a job left for work that
+// was rolled back.
+func (q *Queue) InsertTx(ctx context.Context, tx *gorm.DB, args river.JobArgs, opts *river.InsertOpts) (int64, error) {
+	if err := q.build(); err != nil {
 		return 0, err
+	}
+	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
+	if !ok {
+		return 0, fmt.Errorf("enqueue %s: not inside a transaction", args.Kind())
+	}
+	res, err := q.insertTx(ctx, sqlTx, args, opts)
+	if err != nil {
+		return 0, fmt.Errorf("enqueue %s: %w", args.Kind(), err)
 	}
 	return res.Job.ID, nil
 }
@@ -125,13 +189,19 @@ func (q *Queue) Insert(ctx context.Context, args river.JobArgs, opts *river.Inse
 // Finished reports each job that ends (completed, failed, cancelled or
 // snoozed) until stop is called; tests wait on it instead of sleeping.
 func (q *Queue) Finished() (events <-chan *river.Event, stop func()) {
+	if err := q.build(); err != nil {
+		panic(err)
+	}
 	return q.events(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled, river.EventKindJobSnoozed)
 }
 
-// Start begins working jobs, and looking for stalled work (Config.Resume).
+// Start begins working jobs, and looking for stalled work (Queue.Resume).
 func (q *Queue) Start(ctx context.Context) error {
-	if err := q.start(ctx); err != nil {
+	if err := q.build(); err != nil {
 		return err
+	}
+	if err := q.start(ctx); err != nil {
+		return fmt.Errorf("start job queue: %w", err)
 	}
 	q.resume.start(ctx)
 	return nil
@@ -145,6 +215,9 @@ func (q *Queue) Resume(r ...Resumer) { q.resume.resumers = append(q.resume.resum
 // Stop lets running jobs finish (up to ctx's deadline), then returns.
 func (q *Queue) Stop(ctx context.Context) error {
 	q.resume.stop()
+	if q.stop == nil {
+		return nil
+	}
 	err := q.stop(ctx)
 	if errors.Is(err, context.DeadlineExceeded) {
 		q.log.Warn("job queue stopped before every job finished; they will be retried")

@@ -34,10 +34,7 @@ func TestCleanupJobExpiresSessions(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	q, err := jobs.New(db, dbtest.Quiet, jobs.Config{SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour, Poll: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := jobs.New(db, dbtest.Quiet, jobs.Config{SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour, Poll: 100 * time.Millisecond})
 	done, stop := q.Finished()
 	defer stop()
 	runCtx, cancel := context.WithCancel(ctx)

@@ -218,9 +218,12 @@ func (t Tenant) SaveImportDraft(ctx context.Context, id int64, headers []string,
 // import waiting for its mapping can be queued: a second confirmation
 // (a double click) gets ErrConflict and changes nothing. The consent
 // declaration is recorded with who confirmed it, in the audit log too.
+// Inside Tenant.Tx it joins the caller's transaction (the import engine
+// enqueues the job in the same one).
 func (t Tenant) QueueImport(ctx context.Context, id int64, c Checked, by *User, batchSize int) (*Import, error) {
 	var imp Import
-	err := t.db.Tx(ctx, func(tx *gorm.DB) error {
+	err := t.Tx(ctx, func(in Tenant) error {
+		tx := in.tx
 		if err := t.ScopedTx(tx).First(&imp, "id = ?", id).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
 				return ErrNotFound
@@ -265,11 +268,4 @@ func (t Tenant) QueueImport(ctx context.Context, id int64, c Checked, by *User, 
 		return nil, err
 	}
 	return &imp, nil
-}
-
-// UnqueueImport puts a queued import back to mapping when its job could
-// not be queued, so the user can confirm again.
-func (t Tenant) UnqueueImport(ctx context.Context, id int64) error {
-	return t.Scoped(ctx).Model(&Import{}).Where("id = ? AND status = ?", id, ImportQueued).
-		Updates(map[string]any{"status": ImportMapping, "queued_at": nil, "updated_at": t.db.Now()}).Error
 }

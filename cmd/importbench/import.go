@@ -14,9 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
-
-	"github.com/riverqueue/river"
 
 	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/contactimport"
@@ -39,6 +38,15 @@ type bench struct {
 	tn      models.Tenant
 	stopQ   context.CancelFunc
 	started bool
+	// Where the import job's time went, summed over its slices.
+	applyTime, recordTime, waitTime atomic.Int64
+}
+
+// timed is the engine's Hooks.Timed: it sums each slice's times.
+func (b *bench) timed(apply, record, wait time.Duration) {
+	b.applyTime.Add(int64(apply))
+	b.recordTime.Add(int64(record))
+	b.waitTime.Add(int64(wait))
 }
 
 func newBench(ctx context.Context, db *models.DB, o options, out io.Writer) (*bench, error) {
@@ -46,7 +54,7 @@ func newBench(ctx context.Context, db *models.DB, o options, out io.Writer) (*be
 	if err != nil {
 		return nil, err
 	}
-	b := &bench{o: o, out: out, db: db, dir: dir, files: contactimport.FileStore(dir)}
+	b := &bench{o: o, out: out, db: db, dir: dir, files: blobstore.InDataDir(dir)}
 	owner, biz, err := db.SignUp(ctx, models.SignUpInput{BusinessName: "Benchmark GmbH",
 		NewUserInput: models.NewUserInput{Name: "Bea Bench", Email: "owner@bench.example", Password: ownerPassword}})
 	if err != nil {
@@ -62,7 +70,7 @@ func openBench(ctx context.Context, db *models.DB, o options, out io.Writer) (*b
 	if err != nil {
 		return nil, err
 	}
-	b := &bench{o: o, out: out, db: db, dir: dir, files: contactimport.FileStore(dir)}
+	b := &bench{o: o, out: out, db: db, dir: dir, files: blobstore.InDataDir(dir)}
 	owner, err := db.UserByEmail(ctx, "owner@bench.example")
 	if err != nil {
 		return nil, fmt.Errorf("owner of the kept database: %w", err)
@@ -82,14 +90,11 @@ func (b *bench) setUp(ctx context.Context, owner *models.User, businessID int64)
 		return err
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	b.queue, err = jobs.New(db, quiet, jobs.Config{Poll: 100 * time.Millisecond, Register: func(w *river.Workers) {
-		b.engine = contactimport.Register(w, db, b.files, quiet)
-		b.engine.Log = quiet
-		if o.batch > 0 {
-			b.engine.BatchSize = o.batch
-		}
-	}})
-	return err
+	b.queue = jobs.New(db, quiet, jobs.Config{Poll: 100 * time.Millisecond})
+	b.engine = contactimport.New(contactimport.DepsFor(db, b.files, b.queue, quiet),
+		contactimport.Options{BatchSize: o.batch, Hooks: &contactimport.Hooks{Timed: b.timed}})
+	b.queue.Add(b.engine)
+	return nil
 }
 
 func (b *bench) close() {
@@ -204,7 +209,7 @@ func (b *bench) importFile(ctx context.Context) error {
 	fmt.Fprintf(b.out, "  end to end          %8s  %8.0f rows/s\n", total.Round(time.Millisecond), float64(done.RowsDone)/total.Seconds())
 	dur := func(n int64) string { return time.Duration(n).Round(time.Millisecond).String() }
 	fmt.Fprintf(b.out, "  job's time: %s storing batches (ApplyImportBatch), %s saving checkpoints, %s waiting for mapped rows\n",
-		dur(b.engine.ApplyTime.Load()), dur(b.engine.RecordTime.Load()), dur(b.engine.WaitTime.Load()))
+		dur(b.applyTime.Load()), dur(b.recordTime.Load()), dur(b.waitTime.Load()))
 	fmt.Fprintf(b.out, "  result: %d new, %d updated, %d skipped, %d kept opted out, %d rejected, %d repeated numbers, %d blank\n",
 		done.Imported, done.Updated, done.Skipped, done.Suppressed, done.Failed, done.Duplicates, done.Blank)
 	fmt.Fprintf(b.out, "  peak memory: Go heap %.0f MB (all Go runtime memory %.0f MB), process peak RSS (VmHWM) %s\n",

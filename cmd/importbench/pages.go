@@ -53,7 +53,7 @@ func (b *bench) measurePages(ctx context.Context) error {
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := web.New(cfg, b.db, quiet, web.Options{})
-	handlers.Register(srv, handlers.Deps{Jobs: b.queue, Files: b.files})
+	handlers.Register(srv, handlers.Deps{Files: b.files, Imports: b.engine})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 
 	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/contactimport"
@@ -225,7 +224,7 @@ func queueBigImport(t *testing.T, db *models.DB, data string, rows int) (models.
 	if err := importer.Generate(&content, rows, 3); err != nil {
 		t.Fatal(err)
 	}
-	files := contactimport.FileStore(data)
+	files := blobstore.InDataDir(data)
 	key := blobstore.NewKey(fmt.Sprintf("imports/%d", b.ID), ".csv")
 	if _, err := files.Put(ctx, key, bytes.NewReader(content.Bytes())); err != nil {
 		t.Fatal(err)
@@ -248,15 +247,12 @@ func queueBigImport(t *testing.T, db *models.DB, data string, rows int) (models.
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tn.QueueImport(ctx, imp.ID, chk, u, contactimport.NewEngine(db, files).BatchSizeFor()); err != nil {
-		t.Fatal(err)
-	}
-	// A queue that is never started, only to insert the job.
-	q, err := jobs.New(db, dbtest.Quiet, jobs.Config{Register: func(w *river.Workers) { contactimport.Register(w, db, files, dbtest.Quiet) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := q.Insert(ctx, contactimport.ImportArgs{ImportID: imp.ID, BusinessID: b.ID}, nil); err != nil {
+	// A queue that is never started, only to insert the job, the way the
+	// portal starts an import.
+	q := jobs.New(db, dbtest.Quiet, jobs.Config{})
+	eng := contactimport.New(contactimport.DepsFor(db, files, q, dbtest.Quiet), contactimport.Options{})
+	q.Add(eng)
+	if _, err := eng.Start(ctx, tn, imp.ID, chk, u); err != nil {
 		t.Fatal(err)
 	}
 	return tn, imp

@@ -16,8 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/riverqueue/river"
-
 	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/handlers"
@@ -64,25 +62,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := db.Migrate(ctx, log); err != nil {
 		return err
 	}
-	var imports *contactimport.Engine
 	files := blobstore.InDataDir(cfg.DataDir)
-	queue, err := jobs.New(db, log, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Files: files,
-		Register: func(w *river.Workers) {
-			imports = contactimport.Register(w, db, files, log)
-		},
-		Periodic: contactimport.PeriodicJobs()})
-	if err != nil {
-		return err
-	}
-	imports.Janitor.Enqueue = func(ctx context.Context, a contactimport.ImportArgs) error {
-		_, err := queue.Insert(ctx, a, nil)
-		return err
-	}
+	queue := jobs.New(db, log, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Files: files})
+	imports := contactimport.New(contactimport.DepsFor(db, files, queue, log), contactimport.Options{})
+	queue.Add(imports)
 	// A restarted portal takes up the imports its predecessor was working
 	// within seconds, not when River rescues their jobs.
 	queue.Resume(imports)
 	srv := web.New(cfg, db, log, web.Options{Console: stdout})
-	handlers.Register(srv, handlers.Deps{Jobs: queue, Files: files})
+	handlers.Register(srv, handlers.Deps{Files: files, Imports: imports})
 
 	if cfg.Demo {
 		creds, err := demo.Load(ctx, db)

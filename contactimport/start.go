@@ -1,0 +1,40 @@
+package contactimport
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/optline/optline/blobstore"
+	"github.com/optline/optline/models"
+)
+
+// Start queues a checked import: it stores the plan and consent
+// declaration, marks the import queued and enqueues its job, all in one
+// transaction — the import is queued exactly when its job exists. A
+// second confirmation (a double click) gets models.ErrConflict.
+func (e *Engine) Start(ctx context.Context, tn models.Tenant, id int64, c models.Checked, by *models.User) (*models.Import, error) {
+	var imp *models.Import
+	err := tn.Tx(ctx, func(tx models.Tenant) error {
+		var err error
+		if imp, err = tx.QueueImport(ctx, id, c, by, e.BatchSizeFor()); err != nil {
+			return err
+		}
+		g, _ := tx.InTx()
+		_, err = e.Queue.InsertTx(ctx, g, ImportArgs{ImportID: id, BusinessID: tn.BusinessID()}, nil)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start import %d: %w", id, err)
+	}
+	return imp, nil
+}
+
+// DepsFor are the engine's collaborators on db: the database as its store
+// and clock, files for the uploads, q for its jobs.
+func DepsFor(db *models.DB, files blobstore.Store, q Queue, log *slog.Logger) Deps {
+	return Deps{Store: db, Files: files, Queue: q, Log: log,
+		Now:            func() time.Time { return db.Now() },
+		ParallelWrites: db.Dialect == models.Postgres}
+}
