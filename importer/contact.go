@@ -61,8 +61,11 @@ type Defaults struct {
 
 // Contact is one mapped, normalised row.
 type Contact struct {
-	Row         int        `json:"row"`   // spreadsheet row number
-	Phone       string     `json:"phone"` // E.164
+	Row   int    `json:"row"`   // spreadsheet row number
+	Phone string `json:"phone"` // E.164
+	// Landline is true when the number probably cannot take chat-app
+	// messages (LikelyLandline): a warning, the row is still imported.
+	Landline    bool       `json:"landline,omitempty"`
 	Name        string     `json:"name,omitempty"`
 	FirstName   string     `json:"first_name,omitempty"`
 	LastName    string     `json:"last_name,omitempty"`
@@ -102,7 +105,8 @@ func (e *RowError) Error() string { return fmt.Sprintf("row %d: %s", e.Row, e.Me
 // trimmed, and a leading apostrophe that SafeCell added is dropped.
 //
 // Fields:
-//   - phone: required; NormalizePhone with d.Region.
+//   - phone: required; NormalizePhone with d.Region. Landline is set by
+//     LikelyLandline.
 //   - name, first_name, last_name: at most 200 characters each. Name
 //     defaults to first and last name joined.
 //   - email: optional; one @, no spaces, a dot in the domain, at most 254
@@ -191,6 +195,7 @@ func mapRow(rowNum int, rec []string, m Mapping, d Defaults, times *[]time.Time)
 		return fail(FieldPhone, pe.Code, msg)
 	}
 	c.Phone = string(e164)
+	c.Landline = LikelyLandline(c.Phone)
 
 	for _, n := range []struct {
 		field string

@@ -346,3 +346,41 @@ func SplitE164(e164 string) (cc int, nsn string, ok bool) {
 	}
 	return cc, nsn, true
 }
+
+// NumberType is libphonenumber's type of a number in E.164 form
+// (phonenumbers.GetNumberType), worked out from the same compiled patterns
+// the fast path validates with: no regular expressions, no allocation.
+// UNKNOWN for anything that is not a valid E.164 number.
+// TestNumberTypeAgreement checks it against the library.
+func NumberType(e164 string) phonenumbers.PhoneNumberType {
+	if len(e164) < 3 || len(e164) > 24 || e164[0] != '+' || !isDigits(e164[1:]) {
+		return phonenumbers.UNKNOWN
+	}
+	t := tables()
+	cc, nsn := t.extractCC(e164[1:])
+	if cc == 0 {
+		return phonenumbers.UNKNOWN
+	}
+	return t.numberType(cc, nsn)
+}
+
+// LikelyLandline reports whether a number in E.164 form probably cannot
+// take chat-app messages, judged by its number type (NumberType): a fixed
+// line (030 1234567 in Berlin), or a service number that is not a
+// person's phone: toll-free (0800), premium rate (0900), shared cost
+// (0180), VoIP (032), a company's universal access number (UAN), a pager
+// or a voicemail box. Mobile numbers, personal numbers (forwarded to
+// wherever their owner is) and numbers the metadata cannot tell from a
+// mobile (FIXED_LINE_OR_MOBILE, all of the US and Canada) are not flagged:
+// the flag is a warning, never a refusal, so it errs on the side of
+// silence.
+func LikelyLandline(e164 string) bool { return landlineType(NumberType(e164)) }
+
+func landlineType(t phonenumbers.PhoneNumberType) bool {
+	switch t {
+	case phonenumbers.FIXED_LINE, phonenumbers.TOLL_FREE, phonenumbers.PREMIUM_RATE, phonenumbers.SHARED_COST,
+		phonenumbers.VOIP, phonenumbers.UAN, phonenumbers.PAGER, phonenumbers.VOICEMAIL:
+		return true
+	}
+	return false
+}

@@ -132,7 +132,8 @@ type phoneRegion struct {
 
 	// filled by compile
 	general         numberDesc
-	others          []numberDesc // premium, toll free, shared cost, VoIP, personal, pager, UAN, voicemail
+	others          []numberDesc                   // premium, toll free, shared cost, VoIP, personal, pager, UAN, voicemail
+	otherTypes      []phonenumbers.PhoneNumberType // the type of each of others
 	fixed, mobile   numberDesc
 	sameMobileFixed bool
 	generalLengths  []int32
@@ -149,12 +150,13 @@ func (r *phoneRegion) compile() {
 	r.once.Do(func() {
 		md := r.md
 		r.general = newNumberDesc(md.GetGeneralDesc())
-		for _, d := range []*phonenumbers.PhoneNumberDesc{
+		for i, d := range []*phonenumbers.PhoneNumberDesc{
 			md.GetPremiumRate(), md.GetTollFree(), md.GetSharedCost(), md.GetVoip(),
 			md.GetPersonalNumber(), md.GetPager(), md.GetUan(), md.GetVoicemail(),
 		} {
 			if nd := newNumberDesc(d); !nd.never {
 				r.others = append(r.others, nd)
+				r.otherTypes = append(r.otherTypes, otherTypeOrder[i])
 			}
 		}
 		r.fixed = newNumberDesc(md.GetFixedLine())
@@ -236,6 +238,33 @@ func (r *phoneRegion) typeValid(nsn string) bool {
 		}
 	}
 	return false
+}
+
+// otherTypeOrder is the order getNumberTypeHelper tries the special types in.
+var otherTypeOrder = [...]phonenumbers.PhoneNumberType{phonenumbers.PREMIUM_RATE, phonenumbers.TOLL_FREE,
+	phonenumbers.SHARED_COST, phonenumbers.VOIP, phonenumbers.PERSONAL_NUMBER, phonenumbers.PAGER,
+	phonenumbers.UAN, phonenumbers.VOICEMAIL}
+
+// numberType mirrors phonenumbers' getNumberTypeHelper(nsn, md).
+func (r *phoneRegion) numberType(nsn string) phonenumbers.PhoneNumberType {
+	if !r.general.matches(nsn) {
+		return phonenumbers.UNKNOWN
+	}
+	for i := range r.others {
+		if r.others[i].matches(nsn) {
+			return r.otherTypes[i]
+		}
+	}
+	if r.fixed.matches(nsn) {
+		if r.sameMobileFixed || r.mobile.matches(nsn) {
+			return phonenumbers.FIXED_LINE_OR_MOBILE
+		}
+		return phonenumbers.FIXED_LINE
+	}
+	if !r.sameMobileFixed && r.mobile.matches(nsn) {
+		return phonenumbers.MOBILE
+	}
+	return phonenumbers.UNKNOWN
 }
 
 // stripNationalPrefix mirrors maybeStripNationalPrefixAndCarrierCode and
@@ -385,6 +414,38 @@ func (t *phoneTables) isValid(cc int, nsn string) bool {
 		}
 	}
 	return false
+}
+
+// numberType mirrors phonenumbers.GetNumberType for a calling code and
+// national significant number: the region is chosen as
+// getRegionCodeForNumberFromRegionList does (leading digits, else the first
+// region where the number has a type), then its type is taken.
+func (t *phoneTables) numberType(cc int, nsn string) phonenumbers.PhoneNumberType {
+	if cc <= 0 || cc >= 1000 {
+		return phonenumbers.UNKNOWN
+	}
+	regions := t.ccRegions[cc]
+	if len(regions) == 1 {
+		if r := regions[0]; r != nil {
+			r.compile()
+			return r.numberType(nsn)
+		}
+		return phonenumbers.UNKNOWN
+	}
+	for _, r := range regions {
+		if r == nil {
+			continue
+		}
+		r.compile()
+		if r.leading != nil {
+			if r.leadingMatch(nsn) {
+				return r.numberType(nsn)
+			}
+		} else if typ := r.numberType(nsn); typ != phonenumbers.UNKNOWN {
+			return typ
+		}
+	}
+	return phonenumbers.UNKNOWN
 }
 
 func isDigits(s string) bool {
