@@ -185,7 +185,7 @@ func mapRow(rowNum int, rec []string, m Mapping, d Defaults, times *[]time.Time)
 	}
 
 	var buf [32]byte
-	e164, err := normalizePhone(phone, d.Region, buf[:0])
+	e164, typ, err := normalizePhoneType(phone, d.Region, buf[:0])
 	if err != nil {
 		pe := err.(*PhoneError)
 		msg := pe.Error()
@@ -195,7 +195,7 @@ func mapRow(rowNum int, rec []string, m Mapping, d Defaults, times *[]time.Time)
 		return fail(FieldPhone, pe.Code, msg)
 	}
 	c.Phone = string(e164)
-	c.Landline = LikelyLandline(c.Phone)
+	c.Landline = landlineType(typ)
 
 	for _, n := range []struct {
 		field string

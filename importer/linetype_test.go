@@ -93,3 +93,15 @@ func TestNumberTypeAllocs(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkNumberType(b *testing.B) {
+	var nums []string
+	for _, raw := range benchPhones {
+		if e, err := NormalizePhone(raw, "DE"); err == nil {
+			nums = append(nums, e)
+		}
+	}
+	for i := 0; b.Loop(); i++ {
+		LikelyLandline(nums[i%len(nums)])
+	}
+}

@@ -103,13 +103,23 @@ func NormalizePhone(raw, defaultRegion string) (string, error) {
 
 // normalizePhone appends the E.164 number to dst.
 func normalizePhone(raw, defaultRegion string, dst []byte) ([]byte, error) {
+	out, _, err := normalizePhoneType(raw, defaultRegion, dst)
+	return out, err
+}
+
+// normalizePhoneType is normalizePhone that also returns the number's type
+// (NumberType). On the fast path the type falls out of the validity test
+// (a number is valid when it has a type), so knowing it costs next to
+// nothing: the special-type patterns die within a digit or two.
+func normalizePhoneType(raw, defaultRegion string, dst []byte) ([]byte, phonenumbers.PhoneNumberType, error) {
+	const unknown = phonenumbers.UNKNOWN
 	s := strings.TrimSpace(raw)
 	region := upperASCII(defaultRegion)
 	if s == "" {
-		return nil, phoneErr(raw, region, CodePhoneMissing)
+		return nil, unknown, phoneErr(raw, region, CodePhoneMissing)
 	}
 	if len(s) > phonenumbers.MAX_INPUT_STRING_LENGTH {
-		return nil, phoneErr(raw, region, CodePhoneTooLong)
+		return nil, unknown, phoneErr(raw, region, CodePhoneTooLong)
 	}
 	t := tables()
 	var digits [24]byte
@@ -134,25 +144,26 @@ scan:
 	}
 	reg := t.regions[region]
 	if !simple || reg == nil || nd == 2 {
-		return normalizePhoneLib(raw, s, region, dst)
+		return normalizePhoneLibType(raw, s, region, dst)
 	}
 	if nd < 2 {
-		return nil, phoneErr(raw, region, CodePhoneNotANumber)
+		return nil, unknown, phoneErr(raw, region, CodePhoneNotANumber)
 	}
 	reg.compile()
 	cc, nsn, code, ok := fastParse(t, reg, string(digits[:nd]), plus)
 	if !ok {
-		return normalizePhoneLib(raw, s, region, dst)
+		return normalizePhoneLibType(raw, s, region, dst)
 	}
 	if code != "" {
-		return nil, phoneErr(raw, judgedRegion(t, cc, region), code)
+		return nil, unknown, phoneErr(raw, judgedRegion(t, cc, region), code)
 	}
-	if !t.isValid(cc, nsn) {
-		return nil, invalidPhoneErr(raw, t, cc, nsn, region)
+	typ := t.numberType(cc, nsn) // isValid, with the type
+	if typ == unknown {
+		return nil, unknown, invalidPhoneErr(raw, t, cc, nsn, region)
 	}
 	dst = append(dst, '+')
 	dst = strconv.AppendInt(dst, int64(cc), 10)
-	return append(dst, nsn...), nil
+	return append(dst, nsn...), typ, nil
 }
 
 // judgedRegion names the region a number was judged for: the main region of
@@ -267,6 +278,18 @@ func fastParse(t *phoneTables, reg *phoneRegion, digits string, plus bool) (cc i
 		return cc, "", CodePhoneTooLong, true
 	}
 	return cc, national, "", true
+}
+
+// normalizePhoneLibType is normalizePhoneLib with the number's type.
+func normalizePhoneLibType(raw, s, region string, dst []byte) ([]byte, phonenumbers.PhoneNumberType, error) {
+	n := len(dst)
+	out, err := normalizePhoneLib(raw, s, region, dst)
+	if err != nil {
+		return nil, phonenumbers.UNKNOWN, err
+	}
+	t := tables()
+	cc, nsn := t.extractCC(string(out[n+1:]))
+	return out, t.numberType(cc, nsn), nil
 }
 
 // normalizePhoneLib is the plain path: phonenumbers.Parse, IsValidNumber,

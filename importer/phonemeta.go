@@ -382,40 +382,6 @@ func (t *phoneTables) extractCC(digits string) (cc int, rest string) {
 	return 0, digits
 }
 
-// isValid mirrors phonenumbers.IsValidNumber for a parsed calling code and
-// national significant number.
-func (t *phoneTables) isValid(cc int, nsn string) bool {
-	if cc <= 0 || cc >= 1000 {
-		return false
-	}
-	regions := t.ccRegions[cc]
-	switch {
-	case len(regions) == 0:
-		return false
-	case len(regions) == 1:
-		r := regions[0]
-		if r == nil {
-			return false
-		}
-		r.compile()
-		return r.typeValid(nsn)
-	}
-	for _, r := range regions {
-		if r == nil {
-			continue
-		}
-		r.compile()
-		if r.leading != nil {
-			if r.leadingMatch(nsn) {
-				return r.typeValid(nsn)
-			}
-		} else if r.typeValid(nsn) {
-			return true
-		}
-	}
-	return false
-}
-
 // numberType mirrors phonenumbers.GetNumberType for a calling code and
 // national significant number: the region is chosen as
 // getRegionCodeForNumberFromRegionList does (leading digits, else the first

@@ -75,15 +75,19 @@ type Import struct {
 	// Messageable is how many of the contacts the import wrote were opted
 	// in when it finished (nil for imports finished before schema 7).
 	Messageable *int64
-	BytesDone   int64
-	BytesTotal  int64
-	Error       string // why a failed import stopped, shown to the user
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-	QueuedAt    *time.Time
-	StartedAt   *time.Time
-	ProgressAt  *time.Time // when the checkpoint last moved
-	FinishedAt  *time.Time
+	// Landlines is how many of the contacts the import wrote look like
+	// landlines (Contact.Landline), counted with Messageable, which leaves
+	// them out (nil for imports finished before schema 10).
+	Landlines  *int64
+	BytesDone  int64
+	BytesTotal int64
+	Error      string // why a failed import stopped, shown to the user
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	QueuedAt   *time.Time
+	StartedAt  *time.Time
+	ProgressAt *time.Time // when the checkpoint last moved
+	FinishedAt *time.Time
 }
 
 // ImportSettings are an import's choices besides the column mapping.
