@@ -17,9 +17,12 @@ import (
 // checkpoint before the page says it is resuming after a restart.
 const resumeAfter = time.Minute
 
+// repeatsShown is how many repeated numbers the result lists.
+const repeatsShown = 20
+
 // showProgress is an import's live progress, and its result once ended.
 func (ih *importsHandler) showProgress(c echo.Context) error {
-	_, imp, err := ih.load(c)
+	tn, imp, err := ih.load(c)
 	if err != nil {
 		return err
 	}
@@ -32,6 +35,11 @@ func (ih *importsHandler) showProgress(c echo.Context) error {
 	vm.ContactsURL = "/contacts"
 	if imp.Imported+imp.Updated > 0 {
 		vm.ContactsURL, vm.ContactsOfImport = "/contacts?import="+strconv.FormatInt(imp.ID, 10), true
+	}
+	if imp.Finished() && imp.Duplicates > 0 {
+		if vm.Repeats, vm.RepeatsMore, err = tn.ImportRepeats(c.Request().Context(), imp, repeatsShown); err != nil {
+			return err
+		}
 	}
 	return web.Render(c, http.StatusOK, views.ImportProgressPage(p, vm))
 }
