@@ -20,7 +20,8 @@ import (
 //   - imports.landlines: how many of the contacts a finished import wrote
 //     look like landlines (NULL for imports finished before this version).
 //   - import_repeats: one row per file row that repeated a number, with the
-//     row that number was first seen on, keyed like import_row_errors.
+//     row that number was first seen on, keyed like import_row_errors; by
+//     business and number too, so erasing a contact erases it here.
 func init() {
 	register(migration{Version: 10, Name: "contacts: likely landlines; imports: repeated numbers", SQL: `
 ALTER TABLE contacts ADD COLUMN landline {{bool}} NOT NULL DEFAULT FALSE;
@@ -34,6 +35,7 @@ CREATE TABLE import_repeats (
 	phone TEXT NOT NULL,
 	PRIMARY KEY (import_id, row_num)
 );
+CREATE INDEX import_repeats_phone_idx ON import_repeats (business_id, phone);
 `, Func: flagStoredLandlines})
 }
 
