@@ -57,6 +57,17 @@ func TestImportResultLandlinesAndRepeats(t *testing.T) {
 	if page.Has(`[data-testid="import-repeats-more"]`) {
 		t.Error("a 'more' line with every repeat listed")
 	}
+	rep := c.get(page.Attr(`[data-testid="repeats-report"]`, "href"))
+	if rep.Status != 200 || !strings.Contains(rep.Header.Get("Content-Disposition"), "repeats.csv") {
+		t.Fatalf("repeats report: %d %s", rep.Status, rep.Header.Get("Content-Disposition"))
+	}
+	// The upload was semicolon-separated, so is the report; the numbers
+	// are neutralised as every report cell is.
+	lines := strings.Split(strings.TrimPrefix(rep.Body, "\uFEFF"), "\r\n")
+	if len(lines) < 3 || lines[0] != "number;rows;kept" || !strings.HasPrefix(lines[1], "'+4915123456789;3, 5, 7;one contact") ||
+		!strings.HasPrefix(lines[2], "'+491701234567;4, 6;") {
+		t.Errorf("repeats report %q", lines)
+	}
 	list := c.get("/contacts")
 	if n := len(list.Doc.Find(`[data-testid="landline-badge"]`).Nodes); n != 1 {
 		t.Errorf("%d landline marks in the list, want 1", n)

@@ -36,3 +36,24 @@ func TestHandAddedLandline(t *testing.T) {
 		}
 	}
 }
+
+// TestSchema10FlagsStoredLandlines: the migration judges the contacts
+// stored before it.
+func TestSchema10FlagsStoredLandlines(t *testing.T) {
+	db := dbtest.Open(t)
+	tn := ctTenant(t, db, "A")
+	fixed := mustContact(t, tn, models.ContactInput{Phone: "+49301234567"})
+	mobile := mustContact(t, tn, models.ContactInput{Phone: "+4915123456789"})
+	if err := db.Gorm.Exec(`UPDATE contacts SET landline = FALSE`).Error; err != nil { // as before schema 10
+		t.Fatal(err)
+	}
+	if err := models.FlagStoredLandlines(db); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[int64]bool{fixed.ID: true, mobile.ID: false} {
+		var got bool
+		if err := db.Gorm.Raw(`SELECT landline FROM contacts WHERE id = ?`, id).Scan(&got).Error; err != nil || got != want {
+			t.Errorf("contact %d: landline %v (%v), want %v", id, got, err, want)
+		}
+	}
+}
