@@ -37,7 +37,7 @@ func TestImportResultLandlinesAndRepeats(t *testing.T) {
 	path := startImportAt(t, c, up.Location)
 	waitImported(t, c, path)
 	page := c.get(path)
-	if got := page.Text(`[data-testid="import-messageable"]`); !strings.HasPrefix(got, "2 of the 3 contacts") {
+	if got := page.Text(`[data-testid="import-messageable"]`); got != "2 of the 3 contacts this import wrote can be messaged: they opted in and do not look like landlines." {
 		t.Errorf("messageable %q", got)
 	}
 	if got := page.Text(`[data-testid="import-landlines"]`); !strings.HasPrefix(got, "1 contact looks like a landline") {
