@@ -12,4 +12,5 @@ var migrations = []Migration{
 	{Version: 5, Name: "contacts: drop the national-number and name-sort indexes", SQL: schema0005},
 	{Version: 6, Name: "contacts: accent-folded search text with e-mail domains", Func: refoldContactSearch},
 	{Version: 7, Name: "imports: messageable contacts of a finished import", SQL: schema0007},
+	{Version: 10, Name: "contacts: likely landlines; imports: repeated numbers", SQL: schema0010, Func: flagStoredLandlines},
 }

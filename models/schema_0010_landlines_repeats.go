@@ -22,8 +22,9 @@ import (
 //   - import_repeats: one row per file row that repeated a number, with the
 //     row that number was first seen on, keyed like import_row_errors; by
 //     business and number too, so erasing a contact erases it here.
-func init() {
-	register(migration{Version: 10, Name: "contacts: likely landlines; imports: repeated numbers", SQL: `
+//
+// flagStoredLandlines then judges the contacts already stored.
+const schema0010 = `
 ALTER TABLE contacts ADD COLUMN landline {{bool}} NOT NULL DEFAULT FALSE;
 ALTER TABLE contacts ADD COLUMN import_row {{bigint}};
 ALTER TABLE imports ADD COLUMN landlines {{bigint}};
@@ -36,8 +37,7 @@ CREATE TABLE import_repeats (
 	PRIMARY KEY (import_id, row_num)
 );
 CREATE INDEX import_repeats_phone_idx ON import_repeats (business_id, phone);
-`, Func: flagStoredLandlines})
-}
+`
 
 func flagStoredLandlines(tx *gorm.DB, _ Dialect) error {
 	type row struct {
