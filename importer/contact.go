@@ -61,11 +61,8 @@ type Defaults struct {
 
 // Contact is one mapped, normalised row.
 type Contact struct {
-	Row   int    `json:"row"`   // spreadsheet row number
-	Phone string `json:"phone"` // E.164
-	// Landline is true when the number probably cannot take chat-app
-	// messages (LikelyLandline): a warning, the row is still imported.
-	Landline    bool       `json:"landline,omitempty"`
+	Row         int        `json:"row"`   // spreadsheet row number
+	Phone       string     `json:"phone"` // E.164
 	Name        string     `json:"name,omitempty"`
 	FirstName   string     `json:"first_name,omitempty"`
 	LastName    string     `json:"last_name,omitempty"`
@@ -78,9 +75,13 @@ type Contact struct {
 	OptInSourceText string `json:"optin_source_text,omitempty"`
 	// ConsentFromFile is true when the opt-in date or source came from the
 	// whole-file declaration rather than from the row.
-	ConsentFromFile bool              `json:"consent_from_file,omitempty"`
-	Language        string            `json:"language,omitempty"` // ISO 639-1, lower case ("de")
-	Attrs           map[string]string `json:"attrs,omitempty"`
+	ConsentFromFile bool `json:"consent_from_file,omitempty"`
+	// Landline is true when the number probably cannot take chat-app
+	// messages (LikelyLandline): a warning, the row is still imported.
+	// (Beside the other bool, so the struct does not grow.)
+	Landline bool              `json:"landline,omitempty"`
+	Language string            `json:"language,omitempty"` // ISO 639-1, lower case ("de")
+	Attrs    map[string]string `json:"attrs,omitempty"`
 }
 
 // HasConsent reports whether both when and how the person opted in are
