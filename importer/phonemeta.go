@@ -131,9 +131,12 @@ type phoneRegion struct {
 	once sync.Once
 
 	// filled by compile
-	general         numberDesc
-	others          []numberDesc                   // premium, toll free, shared cost, VoIP, personal, pager, UAN, voicemail
-	otherTypes      []phonenumbers.PhoneNumberType // the type of each of others
+	general    numberDesc
+	others     []numberDesc                   // premium, toll free, shared cost, VoIP, personal, pager, UAN, voicemail
+	otherTypes []phonenumbers.PhoneNumberType // the type of each of others
+	// othersFrom2[p] is false when no number starting with the two digits
+	// p (00-99) can match any of others, so numberType skips them all.
+	othersFrom2     [100]bool
 	fixed, mobile   numberDesc
 	sameMobileFixed bool
 	generalLengths  []int32
@@ -157,6 +160,15 @@ func (r *phoneRegion) compile() {
 			if nd := newNumberDesc(d); !nd.never {
 				r.others = append(r.others, nd)
 				r.otherTypes = append(r.otherTypes, otherTypeOrder[i])
+			}
+		}
+		for p := range r.othersFrom2 {
+			two := string([]byte{byte('0' + p/10), byte('0' + p%10)})
+			for i := range r.others {
+				if d := &r.others[i]; d.dfa == nil || d.dfa.alive(two) {
+					r.othersFrom2[p] = true
+					break
+				}
 			}
 		}
 		r.fixed = newNumberDesc(md.GetFixedLine())
@@ -250,9 +262,11 @@ func (r *phoneRegion) numberType(nsn string) phonenumbers.PhoneNumberType {
 	if !r.general.matches(nsn) {
 		return phonenumbers.UNKNOWN
 	}
-	for i := range r.others {
-		if r.others[i].matches(nsn) {
-			return r.otherTypes[i]
+	if len(nsn) < 2 || r.othersFrom2[int(nsn[0]-'0')*10+int(nsn[1]-'0')] {
+		for i := range r.others {
+			if r.others[i].matches(nsn) {
+				return r.otherTypes[i]
+			}
 		}
 	}
 	if r.fixed.matches(nsn) {
