@@ -294,7 +294,7 @@ func (e *Engine) runSlice(ctx context.Context, args ImportArgs, holder string) (
 		rowErrs := mergeErrors(b.Errors, res.RowErrors)
 		d := models.ImportBatchDelta{RowsDone: int64(b.RowsDone), BytesDone: b.BytesRead, Imported: int64(res.Imported),
 			Updated: int64(res.Updated), Skipped: int64(res.Skipped), Suppressed: int64(res.Suppressed),
-			Failed: int64(len(rowErrs)), Duplicates: int64(res.Duplicates), Blank: int64(b.Blank)}
+			Failed: int64(len(rowErrs)), Duplicates: int64(res.Duplicates), Blank: int64(b.Blank), Repeats: res.Repeats}
 		status, err := tn.RecordImportBatch(ctx, imp.ID, done, d, rowErrs)
 		if errors.Is(err, models.ErrConflict) {
 			return errLost

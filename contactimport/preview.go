@@ -21,8 +21,9 @@ type Preview struct {
 	Rows []PreviewRow // the first rows shown
 	// Counts over the sampled rows.
 	Sampled        int
-	WithConsent    int
+	WithConsent    int // messageable: with consent, not a likely landline
 	WithoutConsent int // imported, but not messageable
+	Landlines      int // likely landlines (importer.Contact.Landline): imported, flagged, not messageable
 	Errors         int
 	Blank          int
 	Complete       bool // the sample is the whole file
@@ -65,6 +66,8 @@ func BuildPreview(ctx context.Context, r io.Reader, f importer.Format, m importe
 		switch {
 		case pr.Err != nil:
 			p.Errors++
+		case pr.Contact.Landline:
+			p.Landlines++
 		case pr.Contact.HasConsent():
 			p.WithConsent++
 		default:

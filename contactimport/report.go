@@ -1,8 +1,12 @@
 package contactimport
 
 import (
+	"bufio"
 	"context"
+	"encoding/csv"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/optline/optline/importer"
 	"github.com/optline/optline/models"
@@ -54,6 +58,54 @@ func WriteReport(ctx context.Context, w io.Writer, tn models.Tenant, imp *models
 			return rep.Close()
 		}
 	}
+}
+
+// maxRepeatsReport bounds the numbers the repeats report lists (the
+// stored list is already capped per batch, see models.MaxRepeatsPerBatch).
+const maxRepeatsReport = 1_000_000
+
+// WriteRepeatsReport writes the numbers an import found repeated in its
+// file as CSV, in the report's dialect (UTF-8 with a byte order mark, CRLF,
+// ReportDelimiter): the number, the rows it was on (the first first) and
+// what the import did with them; a last line counts the repeated rows not
+// listed. Every cell goes through importer.SafeCell.
+func WriteRepeatsReport(ctx context.Context, w io.Writer, tn models.Tenant, imp *models.Import) error {
+	reps, more, err := tn.ImportRepeats(ctx, imp, maxRepeatsReport)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if _, err := bw.WriteString("\uFEFF"); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(bw)
+	cw.Comma, cw.UseCRLF = ReportDelimiter(imp), true
+	note := RepeatNote(imp.Policy)
+	_ = cw.Write([]string{"number", "rows", "kept"})
+	for _, r := range reps {
+		rows := make([]string, len(r.Rows))
+		for i, n := range r.Rows {
+			rows[i] = strconv.FormatInt(n, 10)
+		}
+		_ = cw.Write([]string{importer.SafeCell(r.Phone), strings.Join(rows, ", "), note})
+	}
+	if more > 0 {
+		_ = cw.Write([]string{"", "", strconv.FormatInt(more, 10) + " more repeated rows are not listed"})
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// RepeatNote says, in the report's English, what an import with policy did
+// with the rows of a repeated number.
+func RepeatNote(policy models.DuplicatePolicy) string {
+	if policy == models.DuplicateSkip {
+		return "the first row; the later rows were left out"
+	}
+	return "one contact: the later rows' non-empty values, the tags of all rows"
 }
 
 // fieldColumns names, per contact field, the file's column that held it:

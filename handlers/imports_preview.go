@@ -59,7 +59,7 @@ func (ih *importsHandler) preview(c echo.Context, imp *models.Import, plan model
 		return out, err
 	}
 	out.rows = p.Rows
-	out.vm = views.ImportPreviewVM{Sampled: p.Sampled, WithConsent: p.WithConsent, WithoutConsent: p.WithoutConsent, Errors: p.Errors, Complete: p.Complete}
+	out.vm = views.ImportPreviewVM{Sampled: p.Sampled, WithConsent: p.WithConsent, WithoutConsent: p.WithoutConsent, Landlines: p.Landlines, Errors: p.Errors, Complete: p.Complete}
 	l := web.LocaleFrom(ctx)
 	columns := map[string]int{}
 	for _, col := range m.Columns {
@@ -97,8 +97,9 @@ func (ih *importsHandler) preview(c echo.Context, imp *models.Import, plan model
 			}
 		}
 		row.Tags = strings.Join(tags, ", ")
+		row.Landline = ct.Landline
 		if ct.HasConsent() {
-			row.Messageable = true
+			row.Messageable = !ct.Landline
 			row.OptIn = l.Date(*ct.OptInAt, imp.Location()) + " · " + sourceLabel(c, ct)
 		}
 		keys := slices.Sorted(maps.Keys(ct.Attrs))

@@ -18,9 +18,12 @@ import (
 // a fetch): the page then stops promising seconds.
 const stalledLong = models.WorkStale + time.Minute
 
+// repeatsShown is how many repeated numbers the result lists.
+const repeatsShown = 20
+
 // showProgress is an import's live progress, and its result once ended.
 func (ih *importsHandler) showProgress(c echo.Context) error {
-	_, imp, err := ih.load(c)
+	tn, imp, err := ih.load(c)
 	if err != nil {
 		return err
 	}
@@ -33,6 +36,11 @@ func (ih *importsHandler) showProgress(c echo.Context) error {
 	vm.ContactsURL = "/contacts"
 	if imp.Imported+imp.Updated > 0 {
 		vm.ContactsURL, vm.ContactsOfImport = "/contacts?import="+strconv.FormatInt(imp.ID, 10), true
+	}
+	if imp.Finished() && imp.Duplicates > 0 {
+		if vm.Repeats, vm.RepeatsMore, err = tn.ImportRepeats(c.Request().Context(), imp, repeatsShown); err != nil {
+			return err
+		}
 	}
 	return web.Render(c, http.StatusOK, views.ImportProgressPage(p, vm))
 }

@@ -109,6 +109,7 @@ func Register(s *web.Server, d Deps) *Handler {
 	member.POST("/contacts/imports/:id/mapping", ih.submitMapping)
 	member.POST("/contacts/imports/:id/cancel", ih.cancel)
 	member.GET("/contacts/imports/:id/errors.csv", ih.errorReport)
+	member.GET("/contacts/imports/:id/repeats.csv", ih.repeatsReport)
 
 	// Platform administration.
 	admin.GET("/admin", h.adminHome)

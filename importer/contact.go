@@ -75,9 +75,13 @@ type Contact struct {
 	OptInSourceText string `json:"optin_source_text,omitempty"`
 	// ConsentFromFile is true when the opt-in date or source came from the
 	// whole-file declaration rather than from the row.
-	ConsentFromFile bool              `json:"consent_from_file,omitempty"`
-	Language        string            `json:"language,omitempty"` // ISO 639-1, lower case ("de")
-	Attrs           map[string]string `json:"attrs,omitempty"`
+	ConsentFromFile bool `json:"consent_from_file,omitempty"`
+	// Landline is true when the number probably cannot take chat-app
+	// messages (LikelyLandline): a warning, the row is still imported.
+	// (Beside the other bool, so the struct does not grow.)
+	Landline bool              `json:"landline,omitempty"`
+	Language string            `json:"language,omitempty"` // ISO 639-1, lower case ("de")
+	Attrs    map[string]string `json:"attrs,omitempty"`
 }
 
 // HasConsent reports whether both when and how the person opted in are
@@ -102,7 +106,8 @@ func (e *RowError) Error() string { return fmt.Sprintf("row %d: %s", e.Row, e.Me
 // trimmed, and a leading apostrophe that SafeCell added is dropped.
 //
 // Fields:
-//   - phone: required; NormalizePhone with d.Region.
+//   - phone: required; NormalizePhone with d.Region. Landline is set by
+//     LikelyLandline.
 //   - name, first_name, last_name: at most 200 characters each. Name
 //     defaults to first and last name joined.
 //   - email: optional; one @, no spaces, a dot in the domain, at most 254
@@ -181,7 +186,7 @@ func mapRow(rowNum int, rec []string, m Mapping, d Defaults, times *[]time.Time)
 	}
 
 	var buf [32]byte
-	e164, err := normalizePhone(phone, d.Region, buf[:0])
+	e164, typ, err := normalizePhoneType(phone, d.Region, buf[:0])
 	if err != nil {
 		pe := err.(*PhoneError)
 		msg := pe.Error()
@@ -191,6 +196,7 @@ func mapRow(rowNum int, rec []string, m Mapping, d Defaults, times *[]time.Time)
 		return fail(FieldPhone, pe.Code, msg)
 	}
 	c.Phone = string(e164)
+	c.Landline = landlineType(typ)
 
 	for _, n := range []struct {
 		field string

@@ -148,5 +148,15 @@ func FuzzNormalizePhone(f *testing.F) {
 		if ok != (err == nil) || got != want {
 			t.Fatalf("NormalizePhone(%q, %q) = %q, %v; library %q, %v", raw, region, got, err, want, ok)
 		}
+		if err != nil {
+			return
+		}
+		// The type that came with the number is the library's.
+		_, typ, _ := normalizePhoneType(raw, region, nil)
+		if num, perr := phonenumbers.Parse(got, ""); perr == nil {
+			if lib := phonenumbers.GetNumberType(num); typ != lib || NumberType(got) != lib {
+				t.Fatalf("type of %s: %v (NumberType %v); library %v", got, typ, NumberType(got), lib)
+			}
+		}
 	})
 }

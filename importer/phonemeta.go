@@ -131,8 +131,12 @@ type phoneRegion struct {
 	once sync.Once
 
 	// filled by compile
-	general         numberDesc
-	others          []numberDesc // premium, toll free, shared cost, VoIP, personal, pager, UAN, voicemail
+	general    numberDesc
+	others     []numberDesc                   // premium, toll free, shared cost, VoIP, personal, pager, UAN, voicemail
+	otherTypes []phonenumbers.PhoneNumberType // the type of each of others
+	// othersFrom2[p] is false when no number starting with the two digits
+	// p (00-99) can match any of others, so numberType skips them all.
+	othersFrom2     [100]bool
 	fixed, mobile   numberDesc
 	sameMobileFixed bool
 	generalLengths  []int32
@@ -149,12 +153,22 @@ func (r *phoneRegion) compile() {
 	r.once.Do(func() {
 		md := r.md
 		r.general = newNumberDesc(md.GetGeneralDesc())
-		for _, d := range []*phonenumbers.PhoneNumberDesc{
+		for i, d := range []*phonenumbers.PhoneNumberDesc{
 			md.GetPremiumRate(), md.GetTollFree(), md.GetSharedCost(), md.GetVoip(),
 			md.GetPersonalNumber(), md.GetPager(), md.GetUan(), md.GetVoicemail(),
 		} {
 			if nd := newNumberDesc(d); !nd.never {
 				r.others = append(r.others, nd)
+				r.otherTypes = append(r.otherTypes, otherTypeOrder[i])
+			}
+		}
+		for p := range r.othersFrom2 {
+			two := string([]byte{byte('0' + p/10), byte('0' + p%10)})
+			for i := range r.others {
+				if d := &r.others[i]; d.dfa == nil || d.dfa.alive(two) {
+					r.othersFrom2[p] = true
+					break
+				}
 			}
 		}
 		r.fixed = newNumberDesc(md.GetFixedLine())
@@ -236,6 +250,35 @@ func (r *phoneRegion) typeValid(nsn string) bool {
 		}
 	}
 	return false
+}
+
+// otherTypeOrder is the order getNumberTypeHelper tries the special types in.
+var otherTypeOrder = [...]phonenumbers.PhoneNumberType{phonenumbers.PREMIUM_RATE, phonenumbers.TOLL_FREE,
+	phonenumbers.SHARED_COST, phonenumbers.VOIP, phonenumbers.PERSONAL_NUMBER, phonenumbers.PAGER,
+	phonenumbers.UAN, phonenumbers.VOICEMAIL}
+
+// numberType mirrors phonenumbers' getNumberTypeHelper(nsn, md).
+func (r *phoneRegion) numberType(nsn string) phonenumbers.PhoneNumberType {
+	if !r.general.matches(nsn) {
+		return phonenumbers.UNKNOWN
+	}
+	if len(nsn) < 2 || r.othersFrom2[int(nsn[0]-'0')*10+int(nsn[1]-'0')] {
+		for i := range r.others {
+			if r.others[i].matches(nsn) {
+				return r.otherTypes[i]
+			}
+		}
+	}
+	if r.fixed.matches(nsn) {
+		if r.sameMobileFixed || r.mobile.matches(nsn) {
+			return phonenumbers.FIXED_LINE_OR_MOBILE
+		}
+		return phonenumbers.FIXED_LINE
+	}
+	if !r.sameMobileFixed && r.mobile.matches(nsn) {
+		return phonenumbers.MOBILE
+	}
+	return phonenumbers.UNKNOWN
 }
 
 // stripNationalPrefix mirrors maybeStripNationalPrefixAndCarrierCode and
@@ -353,23 +396,21 @@ func (t *phoneTables) extractCC(digits string) (cc int, rest string) {
 	return 0, digits
 }
 
-// isValid mirrors phonenumbers.IsValidNumber for a parsed calling code and
-// national significant number.
-func (t *phoneTables) isValid(cc int, nsn string) bool {
+// numberType mirrors phonenumbers.GetNumberType for a calling code and
+// national significant number: the region is chosen as
+// getRegionCodeForNumberFromRegionList does (leading digits, else the first
+// region where the number has a type), then its type is taken.
+func (t *phoneTables) numberType(cc int, nsn string) phonenumbers.PhoneNumberType {
 	if cc <= 0 || cc >= 1000 {
-		return false
+		return phonenumbers.UNKNOWN
 	}
 	regions := t.ccRegions[cc]
-	switch {
-	case len(regions) == 0:
-		return false
-	case len(regions) == 1:
-		r := regions[0]
-		if r == nil {
-			return false
+	if len(regions) == 1 {
+		if r := regions[0]; r != nil {
+			r.compile()
+			return r.numberType(nsn)
 		}
-		r.compile()
-		return r.typeValid(nsn)
+		return phonenumbers.UNKNOWN
 	}
 	for _, r := range regions {
 		if r == nil {
@@ -378,13 +419,13 @@ func (t *phoneTables) isValid(cc int, nsn string) bool {
 		r.compile()
 		if r.leading != nil {
 			if r.leadingMatch(nsn) {
-				return r.typeValid(nsn)
+				return r.numberType(nsn)
 			}
-		} else if r.typeValid(nsn) {
-			return true
+		} else if typ := r.numberType(nsn); typ != phonenumbers.UNKNOWN {
+			return typ
 		}
 	}
-	return false
+	return phonenumbers.UNKNOWN
 }
 
 func isDigits(s string) bool {

@@ -18,6 +18,8 @@ import (
 	"github.com/nyaruka/phonenumbers"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/optline/optline/importer"
 )
 
 // Consent states of a contact. Only opted-in contacts can receive
@@ -69,10 +71,16 @@ type Contact struct {
 	OptInSource  string
 	OptedOutAt   *time.Time
 	ImportID     *int64
-	Search       string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	Tags         []string `gorm:"-"`
+	// ImportRow is the file row ImportID last wrote the contact from.
+	ImportRow *int64
+	// Landline is true when the number probably cannot take chat-app
+	// messages (importer.LikelyLandline): a warning on the contact, which
+	// campaigns may leave out; the import does not count it messageable.
+	Landline  bool
+	Search    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Tags      []string `gorm:"-"`
 }
 
 // Messageable reports whether marketing messages may go to the contact.
@@ -204,6 +212,7 @@ func countryCodeLen(digits string) int {
 func (c *Contact) derive() {
 	c.PhoneHash = PhoneHash(c.Phone)
 	c.Search = searchText(c.Name, c.Email, c.Phone)
+	c.Landline = importer.LikelyLandline(c.Phone)
 }
 
 // NormalizeTag trims and lower-cases a tag; tags are compared that way.

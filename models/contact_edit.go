@@ -97,7 +97,7 @@ func (t Tenant) UpdateContact(ctx context.Context, id int64, in ContactEdit) (*C
 		c.derive()
 		return tx.Model(&Contact{}).Where("business_id = ? AND id = ?", t.businessID, c.ID).Updates(map[string]any{
 			"name": c.Name, "first_name": c.FirstName, "last_name": c.LastName, "email": c.Email, "language": c.Language,
-			"attrs": c.Attrs, "search": c.Search, "updated_at": c.UpdatedAt}).Error
+			"attrs": c.Attrs, "search": c.Search, "landline": c.Landline, "updated_at": c.UpdatedAt}).Error
 	})
 	if err != nil {
 		return nil, err

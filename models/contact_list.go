@@ -517,7 +517,7 @@ func (t Tenant) fetchPage(ctx context.Context, q filterSQL, order string, limit 
 // attributes was a tenth of a page's CPU, and scanning the eight columns
 // it does not show (dates of consent, the hash, the import) another
 // tenth; ContactByID reads everything.
-const listColumns = "id, business_id, phone, name, email, language, consent_state, created_at"
+const listColumns = "id, business_id, phone, name, email, language, consent_state, landline, created_at"
 
 var pListColumns = "p." + strings.ReplaceAll(listColumns, ", ", ", p.")
 
@@ -553,7 +553,7 @@ func scanContacts(rows pgx.Rows) ([]Contact, error) {
 	var out []Contact
 	for rows.Next() {
 		var c Contact
-		if err := rows.Scan(&c.ID, &c.BusinessID, &c.Phone, &c.Name, &c.Email, &c.Language, &c.ConsentState, &c.CreatedAt, &c.Tags); err != nil {
+		if err := rows.Scan(&c.ID, &c.BusinessID, &c.Phone, &c.Name, &c.Email, &c.Language, &c.ConsentState, &c.Landline, &c.CreatedAt, &c.Tags); err != nil {
 			return nil, err
 		}
 		if len(c.Tags) == 0 {

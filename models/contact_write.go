@@ -307,7 +307,8 @@ func (t Tenant) RemoveTag(ctx context.Context, contactID int64, tag string) erro
 }
 
 // DeleteContact erases a contact on request: name, number, e-mail,
-// attributes and tags go. What stays is a suppression keyed by the
+// attributes and tags go, and the number leaves the lists of repeated
+// numbers of the imports. What stays is a suppression keyed by the
 // number's hash (so an old list cannot bring the person back without new
 // consent) and the consent events, unlinked, with their hash, time and
 // source as evidence.
@@ -341,6 +342,10 @@ func (t Tenant) DeleteContact(ctx context.Context, contactID int64, recordedBy s
 			return err
 		}
 		if err := tx.Exec("DELETE FROM contact_tags WHERE business_id = ? AND contact_id = ?", t.businessID, c.ID).Error; err != nil {
+			return err
+		}
+		// The number also goes from the imports' lists of repeated numbers.
+		if err := tx.Exec("DELETE FROM import_repeats WHERE business_id = ? AND phone = ?", t.businessID, c.Phone).Error; err != nil {
 			return err
 		}
 		return tx.Where("business_id = ? AND id = ?", t.businessID, c.ID).Delete(&Contact{}).Error

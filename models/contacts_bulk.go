@@ -48,6 +48,10 @@ type BatchResult struct {
 	// import (same batch or an earlier one). The repeat is merged into
 	// that contact and counted here only, not also as updated or skipped.
 	Duplicates int `json:"duplicates"`
+	// Repeats lists rows that repeated a number seen earlier in this
+	// import, with the row it was first seen on (at most
+	// MaxRepeatsPerBatch of them; Duplicates counts them all).
+	Repeats []Repeat `json:"repeats,omitempty"`
 	// RowErrors lists rows refused by the storage rules (number not in
 	// E.164 form, text too long...). The importer's own checks normally
 	// catch these first.
@@ -57,6 +61,19 @@ type BatchResult struct {
 	// result was returned without changing anything.
 	Replayed bool `json:"-"`
 }
+
+// Repeat is one row that repeated a number seen earlier in the import.
+type Repeat struct {
+	Phone string `json:"phone"`
+	Row   int    `json:"row"`
+	// First is the row the number was first seen on; 0 when not known (a
+	// contact written by this import before schema 9).
+	First int `json:"first"`
+}
+
+// MaxRepeatsPerBatch bounds the repeated rows one batch lists; a file of
+// nothing but repeats should not double the import's writes.
+const MaxRepeatsPerBatch = 500
 
 // Rows is the number of rows the result accounts for.
 func (r BatchResult) Rows() int {
@@ -73,7 +90,10 @@ type stagedContact struct {
 	tags               []string
 	inAt               *time.Time // set only when the row carries full consent
 	source, sourceText string
-	dups               int // later rows with the same number folded into this one
+	dups               int   // later rows with the same number folded into this one
+	row                int   // the file row of the first occurrence in the batch
+	dupRows            []int // the rows of the first MaxRepeatsPerBatch repeats
+	landline           bool
 	search, attrsJSON  string
 }
 
@@ -267,6 +287,9 @@ func stageRows(rows []importer.Contact, policy DuplicatePolicy, res *BatchResult
 			continue
 		}
 		first.dups++
+		if len(first.dupRows) < MaxRepeatsPerBatch {
+			first.dupRows = append(first.dupRows, s.row)
+		}
 		if policy == DuplicateSkip {
 			continue
 		}
@@ -327,7 +350,7 @@ func stageRow(r *importer.Contact) (*stagedContact, *importer.RowError) {
 	if !ValidE164(r.Phone) {
 		return fail(importer.FieldPhone, importer.CodePhoneInvalid, fmt.Sprintf("phone %q is not a number in international form (+49…)", clip(r.Phone, 40)))
 	}
-	s := &stagedContact{phone: r.Phone, hash: PhoneHash(r.Phone),
+	s := &stagedContact{phone: r.Phone, hash: PhoneHash(r.Phone), row: r.Row, landline: r.Landline,
 		name: cleanStored(r.Name), first: cleanStored(r.FirstName), last: cleanStored(r.LastName),
 		email: cleanStored(r.Email), lang: strings.ToLower(cleanStored(r.Language))}
 	for _, n := range []struct{ field, v string }{{importer.FieldName, s.name}, {importer.FieldFirstName, s.first}, {importer.FieldLastName, s.last}} {
@@ -419,6 +442,7 @@ type priorContact struct {
 	OptInSource  string
 	OptedOutAt   *time.Time
 	ImportID     *int64
+	ImportRow    *int64
 	Name         string
 	FirstName    string
 	LastName     string

@@ -47,14 +47,14 @@ import (
 const pgUpdateTable = `CREATE TEMP TABLE IF NOT EXISTS contact_import_update (
 	id bigint NOT NULL, name text NOT NULL, first_name text NOT NULL, last_name text NOT NULL, email text NOT NULL,
 	language text NOT NULL, attrs jsonb NOT NULL, consent_state text NOT NULL, opted_in_at timestamptz, opt_in_source text NOT NULL,
-	opted_out_at timestamptz, search text NOT NULL
+	opted_out_at timestamptz, search text NOT NULL, import_row bigint
 ) ON COMMIT DELETE ROWS`
 
 // pgContactFields are the contact's own columns, as copyFields writes them.
 var pgContactFields = []string{"name", "first_name", "last_name", "email", "language", "attrs", "consent_state",
 	"opted_in_at", "opt_in_source", "opted_out_at"}
 
-var pgUpdateColumns = slices.Concat([]string{"id"}, pgContactFields, []string{"search"})
+var pgUpdateColumns = slices.Concat([]string{"id"}, pgContactFields, []string{"search", "import_row"})
 
 // pgApplyUpdates finds each changed contact by its primary key. The ids
 // were read and locked in this transaction for this business; the
@@ -64,11 +64,11 @@ var pgUpdateColumns = slices.Concat([]string{"id"}, pgContactFields, []string{"s
 // book for each batch).
 const pgApplyUpdates = `UPDATE contacts c SET name = u.name, first_name = u.first_name, last_name = u.last_name, email = u.email,
 	language = u.language, attrs = u.attrs, consent_state = u.consent_state, opted_in_at = u.opted_in_at, opt_in_source = u.opt_in_source,
-	opted_out_at = u.opted_out_at, search = u.search, import_id = $2, updated_at = $3
+	opted_out_at = u.opted_out_at, search = u.search, import_id = $2, import_row = u.import_row, updated_at = $3
 FROM contact_import_update u WHERE c.id = u.id AND c.business_id + 0 = $1`
 
 var pgContactColumns = slices.Concat([]string{"id", "business_id", "phone", "phone_hash"}, pgContactFields,
-	[]string{"import_id", "search", "created_at", "updated_at"})
+	[]string{"import_id", "import_row", "landline", "search", "created_at", "updated_at"})
 
 var pgTagColumns = []string{"business_id", "contact_id", "tag"}
 
@@ -211,7 +211,7 @@ func (b *importBatch) pgLoad(ctx context.Context, tx pgx.Tx, part []*stagedConta
 	for rows.Next() {
 		p := &priorContact{}
 		var attrs []byte
-		if err := rows.Scan(&p.ID, &p.Phone, &p.ConsentState, &p.OptedInAt, &p.OptInSource, &p.OptedOutAt, &p.ImportID,
+		if err := rows.Scan(&p.ID, &p.Phone, &p.ConsentState, &p.OptedInAt, &p.OptInSource, &p.OptedOutAt, &p.ImportID, &p.ImportRow,
 			&p.Name, &p.FirstName, &p.LastName, &p.Email, &p.Language, &attrs); err != nil {
 			rows.Close()
 			return nil, nil, fmt.Errorf("read contacts: %w", err)
@@ -271,6 +271,8 @@ func (b *importBatch) pgInsert(ctx context.Context, tx pgx.Tx, ins []*plannedCon
 		rows.text(c.PhoneHash)
 		w.copyFields(rows)
 		rows.int8(b.importID)
+		rows.int8Ptr(c.ImportRow)
+		rows.bool(c.Landline)
 		rows.text(c.Search)
 		rows.ts(c.CreatedAt)
 		rows.ts(c.UpdatedAt)
@@ -325,6 +327,7 @@ func (b *importBatch) pgUpdate(ctx context.Context, tx pgx.Tx, ups []*plannedCon
 		rows.int8(c.ID)
 		w.copyFields(rows)
 		rows.text(c.Search)
+		rows.int8Ptr(c.ImportRow)
 	}
 	if err := rows.copyIn(ctx, tx, "contact_import_update", pgUpdateColumns); err != nil {
 		return fmt.Errorf("copy updates: %w", err)

@@ -34,6 +34,21 @@ func (b *importBatch) plan(staged []*stagedContact, prior map[string]*priorConta
 		if dup {
 			res.Duplicates++
 		}
+		importRow := int64(s.row)
+		if dup || len(s.dupRows) > 0 {
+			first := s.row
+			if dup {
+				first = 0
+				if old.ImportRow != nil {
+					first = int(*old.ImportRow)
+					importRow = *old.ImportRow // the contact stays with its first row
+				}
+				res.addRepeat(s.phone, s.row, first)
+			}
+			for _, r := range s.dupRows {
+				res.addRepeat(s.phone, r, first)
+			}
+		}
 		if old != nil && b.skip {
 			if !dup {
 				res.Skipped++
@@ -48,7 +63,7 @@ func (b *importBatch) plan(staged []*stagedContact, prior map[string]*priorConta
 		pc := &plannedContact{s: s, o: o, attrs: s.attrsJSON, inserted: old == nil}
 		pc.c = Contact{BusinessID: b.t.businessID, Phone: s.phone, PhoneHash: s.hash, Name: s.name, FirstName: s.first, LastName: s.last,
 			Email: s.email, Language: s.lang, ConsentState: o.state, OptedInAt: o.inAt, OptInSource: o.source, OptedOutAt: o.outAt,
-			ImportID: &importID, Search: s.search, CreatedAt: b.now, UpdatedAt: b.now}
+			ImportID: &importID, ImportRow: &importRow, Landline: s.landline, Search: s.search, CreatedAt: b.now, UpdatedAt: b.now}
 		switch {
 		case dup:
 		case o.state == ConsentOptedOut:
@@ -78,6 +93,12 @@ func (b *importBatch) plan(staged []*stagedContact, prior map[string]*priorConta
 		p.updates = append(p.updates, pc)
 	}
 	return p
+}
+
+func (r *BatchResult) addRepeat(phone string, row, first int) {
+	if len(r.Repeats) < MaxRepeatsPerBatch {
+		r.Repeats = append(r.Repeats, Repeat{Phone: phone, Row: row, First: first})
+	}
 }
 
 // jsonAttrs is attributes as stored: a JSON object, "{}" for none.

@@ -16,12 +16,12 @@ import (
 // multi-row upserts.
 
 const sqliteUpsertHead = `INSERT INTO contacts (business_id, phone, phone_hash, name, first_name, last_name, email, language, attrs,
-	consent_state, opted_in_at, opt_in_source, opted_out_at, import_id, search, created_at, updated_at) VALUES `
+	consent_state, opted_in_at, opt_in_source, opted_out_at, import_id, import_row, landline, search, created_at, updated_at) VALUES `
 
 const sqliteUpsertTail = ` ON CONFLICT (business_id, phone) DO UPDATE SET name = excluded.name, first_name = excluded.first_name,
 	last_name = excluded.last_name, email = excluded.email, language = excluded.language, attrs = excluded.attrs,
 	consent_state = excluded.consent_state, opted_in_at = excluded.opted_in_at, opt_in_source = excluded.opt_in_source,
-	opted_out_at = excluded.opted_out_at, import_id = excluded.import_id, search = excluded.search,
+	opted_out_at = excluded.opted_out_at, import_id = excluded.import_id, import_row = excluded.import_row, search = excluded.search,
 	updated_at = excluded.updated_at RETURNING id, phone`
 
 // sqliteParams bounds the parameters of one statement: the driver binds
@@ -30,7 +30,7 @@ const sqliteUpsertTail = ` ON CONFLICT (business_id, phone) DO UPDATE SET name =
 const sqliteParams = 400
 
 // sqliteUpsertCols is the number of columns sqliteUpsertHead names.
-const sqliteUpsertCols = 17
+const sqliteUpsertCols = 19
 
 // sqliteChunk is the contacts per upsert statement.
 const sqliteChunk = sqliteParams / sqliteUpsertCols
@@ -106,7 +106,7 @@ func (b *importBatch) sqliteLoad(tx *gorm.DB) (map[string]*priorContact, map[str
 }
 
 // priorColumns are the stored contact's columns the rules need.
-const priorColumns = `id, phone, consent_state, opted_in_at, opt_in_source, opted_out_at, import_id, name, first_name, last_name, email, language, attrs`
+const priorColumns = `id, phone, consent_state, opted_in_at, opt_in_source, opted_out_at, import_id, import_row, name, first_name, last_name, email, language, attrs`
 
 // sqliteWrite upserts the contacts, then writes tags, events, lifted
 // suppressions and links earlier events to new contacts.
@@ -122,7 +122,7 @@ func (b *importBatch) sqliteWrite(ctx context.Context, tx *gorm.DB, p batchPlan)
 			c := &w.c
 			byPhone[c.Phone] = w
 			args = append(args, c.BusinessID, c.Phone, c.PhoneHash, c.Name, c.FirstName, c.LastName, c.Email, c.Language, w.attrs,
-				c.ConsentState, c.OptedInAt, c.OptInSource, c.OptedOutAt, b.importID, c.Search, c.CreatedAt, c.UpdatedAt)
+				c.ConsentState, c.OptedInAt, c.OptInSource, c.OptedOutAt, b.importID, c.ImportRow, c.Landline, c.Search, c.CreatedAt, c.UpdatedAt)
 		}
 		rows, err := conn.QueryContext(ctx, sqliteUpsertHead+placeholders(len(part), sqliteUpsertCols)+sqliteUpsertTail, args...)
 		if err != nil {

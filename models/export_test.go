@@ -9,3 +9,6 @@ const (
 
 // RefoldContactSearch runs schema 6's rewrite of the search text.
 func RefoldContactSearch(db *DB) error { return refoldContactSearch(db.Gorm, db.Dialect) }
+
+// FlagStoredLandlines runs schema 9's judgement of the stored contacts.
+func FlagStoredLandlines(db *DB) error { return flagStoredLandlines(db.Gorm, db.Dialect) }

@@ -75,6 +75,10 @@ type Import struct {
 	// Messageable is how many of the contacts the import wrote were opted
 	// in when it finished (nil for imports finished before schema 7).
 	Messageable *int64
+	// Landlines is how many of the contacts the import wrote look like
+	// landlines (Contact.Landline), counted with Messageable, which leaves
+	// them out (nil for imports finished before schema 9).
+	Landlines   *int64
 	BytesDone   int64
 	BytesTotal  int64
 	Error       string // why a failed import stopped, shown to the user

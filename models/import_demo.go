@@ -95,5 +95,6 @@ func markDemoImported(tx *gorm.DB, biz *Business, imp *Import, consentAt, at tim
 		imp.ID, at, biz.ID, updated).Error; err != nil {
 		return fmt.Errorf("demo import updates: %w", err)
 	}
-	return tx.Exec(`UPDATE imports SET messageable = `+messageableOfImport+` WHERE id = ?`, biz.ID, imp.ID, ConsentOptedIn, imp.ID).Error
+	return tx.Exec(`UPDATE imports SET messageable = `+messageableOfImport+`, landlines = `+landlinesOfImport+` WHERE id = ?`,
+		biz.ID, imp.ID, ConsentOptedIn, biz.ID, imp.ID, imp.ID).Error
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -49,6 +50,9 @@ type ImportBatchDelta struct {
 	Failed     int64
 	Duplicates int64
 	Blank      int64
+	// Repeats are the rows of the batch that repeated a number (a sample,
+	// see MaxRepeatsPerBatch), listed on the result page.
+	Repeats []Repeat
 }
 
 // RecordImportBatch stores a batch's rejected rows and moves the
@@ -64,6 +68,9 @@ func (t Tenant) RecordImportBatch(ctx context.Context, id, prevDone int64, d Imp
 	var status string
 	err := t.db.Tx(ctx, func(tx *gorm.DB) error {
 		if err := t.insertRowErrors(tx, id, errs); err != nil {
+			return err
+		}
+		if err := t.insertRepeats(tx, id, d.Repeats); err != nil {
 			return err
 		}
 		now := t.db.Now()
@@ -143,9 +150,87 @@ func cleanCells(cells []string) []string {
 	return out
 }
 
-// messageableOfImport counts the opted-in contacts an import wrote (args:
-// business, import, ConsentOptedIn); stored once when the import finishes.
-const messageableOfImport = `(SELECT COUNT(*) FROM contacts c WHERE c.business_id = ? AND c.import_id = ? AND c.consent_state = ?)`
+// messageableOfImport counts the opted-in contacts an import wrote that do
+// not look like landlines (args: business, import, ConsentOptedIn); stored
+// once when the import finishes.
+const messageableOfImport = `(SELECT COUNT(*) FROM contacts c WHERE c.business_id = ? AND c.import_id = ? AND c.consent_state = ? AND NOT c.landline)`
+
+// landlinesOfImport counts the contacts an import wrote that look like
+// landlines (args: business, import).
+const landlinesOfImport = `(SELECT COUNT(*) FROM contacts c WHERE c.business_id = ? AND c.import_id = ? AND c.landline)`
+
+func (t Tenant) insertRepeats(tx *gorm.DB, id int64, reps []Repeat) error {
+	per := 400 / 5
+	for start := 0; start < len(reps); start += per {
+		part := reps[start:min(start+per, len(reps))]
+		args := make([]any, 0, len(part)*5)
+		for _, r := range part {
+			args = append(args, t.businessID, id, r.Row, r.First, r.Phone)
+		}
+		if err := tx.Exec(`INSERT INTO import_repeats (business_id, import_id, row_num, first_row, phone) VALUES `+
+			placeholders(len(part), 5)+` ON CONFLICT DO NOTHING`, args...).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RepeatedNumber is a number that appeared on more than one row of an
+// import's file.
+type RepeatedNumber struct {
+	Phone string
+	Rows  []int64 // in file order, the first row first (when known)
+}
+
+// ImportRepeats lists up to limit of the numbers an import found
+// repeated, in the order they first appeared, and how many further
+// repeated rows there are beyond those listed (from the import's
+// Duplicates count, which covers rows not listed as well).
+func (t Tenant) ImportRepeats(ctx context.Context, imp *Import, limit int) ([]RepeatedNumber, int64, error) {
+	if err := t.check(); err != nil {
+		return nil, 0, err
+	}
+	var rows []struct {
+		Phone    string
+		RowNum   int64
+		FirstRow int64
+	}
+	// The numbers first, then their rows: a number's rows may span
+	// batches, so it is listed once with all of them.
+	err := t.db.WithContext(ctx).Raw(`SELECT r.phone, r.row_num, r.first_row FROM import_repeats r
+		JOIN (SELECT phone, MIN(row_num) AS first_rep FROM import_repeats WHERE business_id = ? AND import_id = ?
+			GROUP BY phone ORDER BY MIN(first_row), MIN(row_num) LIMIT ?) p ON p.phone = r.phone
+		WHERE r.business_id = ? AND r.import_id = ? ORDER BY r.row_num`,
+		t.businessID, imp.ID, limit, t.businessID, imp.ID).Scan(&rows).Error
+	if err != nil {
+		return nil, 0, err
+	}
+	byPhone := map[string]*RepeatedNumber{}
+	var order []*RepeatedNumber
+	listed := int64(0)
+	for _, r := range rows {
+		n := byPhone[r.Phone]
+		if n == nil {
+			n = &RepeatedNumber{Phone: r.Phone}
+			if r.FirstRow > 0 {
+				n.Rows = append(n.Rows, r.FirstRow)
+			}
+			byPhone[r.Phone] = n
+			order = append(order, n)
+		}
+		if !slices.Contains(n.Rows, r.RowNum) {
+			n.Rows = append(n.Rows, r.RowNum)
+		}
+		listed++
+	}
+	out := make([]RepeatedNumber, len(order))
+	for i, n := range order {
+		slices.Sort(n.Rows)
+		out[i] = *n
+	}
+	slices.SortStableFunc(out, func(a, b RepeatedNumber) int { return int(a.Rows[0] - b.Rows[0]) })
+	return out, max(0, imp.Duplicates-listed), nil
+}
 
 // FinishImport ends a queued or running import: done (the whole file was
 // read; rows_total becomes the exact count) or failed with a message for
@@ -161,6 +246,7 @@ func (t Tenant) FinishImport(ctx context.Context, id int64, status, message stri
 		upd["bytes_done"] = gorm.Expr("bytes_total")
 		// One pass over the book's contacts of this import, once.
 		upd["messageable"] = gorm.Expr(messageableOfImport, t.businessID, id, ConsentOptedIn)
+		upd["landlines"] = gorm.Expr(landlinesOfImport, t.businessID, id)
 	}
 	return t.Scoped(ctx).Model(&Import{}).Where("id = ? AND status IN ?", id, []string{ImportQueued, ImportRunning}).Updates(upd).Error
 }

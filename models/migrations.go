@@ -13,4 +13,5 @@ var migrations = []Migration{
 	{Version: 6, Name: "contacts: accent-folded search text with e-mail domains", Func: refoldContactSearch},
 	{Version: 7, Name: "imports: messageable contacts of a finished import", SQL: schema0007},
 	{Version: 8, Name: "imports: work lease and heartbeat", SQL: schema0008},
+	{Version: 9, Name: "contacts: likely landlines; imports: repeated numbers", SQL: schema0009, Func: flagStoredLandlines},
 }

@@ -71,6 +71,14 @@ func (c *copyRows) int8Ptr(v *int64) {
 	c.int8(*v)
 }
 
+func (c *copyRows) bool(v bool) {
+	b := [5]byte{0, 0, 0, 1, 0}
+	if v {
+		b[4] = 1
+	}
+	c.buf.Write(b[:])
+}
+
 // text appends a text value; s must be valid UTF-8 without NUL bytes,
 // which every write path checks before a value gets here.
 func (c *copyRows) text(s string) {
