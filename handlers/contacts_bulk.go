@@ -19,7 +19,12 @@ func (h *Handler) bulkContacts(c echo.Context) error {
 		return err
 	}
 	f := filterFrom(c, "f_", c.FormValue)
-	form := formFrom(c, "action", "tag", "scope")
+	var in struct {
+		Action string `form:"action"` // tag | untag | opt_out
+		Tag    string `form:"tag"`
+		Scope  string `form:"scope"` // all: every contact the filter matches
+	}
+	form := bindForm(c, &in)
 	params, _ := c.FormParams()
 	sel, selected := models.Selection{}, map[int64]bool{}
 	for _, raw := range params["id"] {
@@ -32,17 +37,17 @@ func (h *Handler) bulkContacts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if form.Value("scope") == "all" {
+	if in.Scope == "all" {
 		sel.IDs, selected = nil, nil
 		sel.Filter = &mf
 	}
-	action := form.Value("action")
+	action := in.Action
 	switch action {
 	case "tag", "untag", "opt_out":
 	default:
 		form.SetError("action", t(c, "bulk.action_required"))
 	}
-	if (action == "tag" || action == "untag") && form.Value("tag") == "" {
+	if (action == "tag" || action == "untag") && in.Tag == "" {
 		form.SetError("tag", t(c, "field.required"))
 	}
 	switch {
@@ -61,9 +66,9 @@ func (h *Handler) bulkContacts(c echo.Context) error {
 	var n int64
 	switch action {
 	case "tag":
-		n, err = tn.BulkTag(ctx, sel, form.Value("tag"))
+		n, err = tn.BulkTag(ctx, sel, in.Tag)
 	case "untag":
-		n, err = tn.BulkUntag(ctx, sel, form.Value("tag"))
+		n, err = tn.BulkUntag(ctx, sel, in.Tag)
 	case "opt_out":
 		if c.FormValue("confirm") != "yes" {
 			return h.confirmBulkOptOut(c, tn, f, sel)
@@ -76,7 +81,7 @@ func (h *Handler) bulkContacts(c echo.Context) error {
 		}
 		return h.bulkFailed(c, f, form, selected)
 	}
-	tag := models.NormalizeTag(form.Value("tag"))
+	tag := models.NormalizeTag(in.Tag)
 	h.auditContacts(c, "contacts.bulk_"+action, "contacts", scope, "count="+contactIDText(n)+auditTag(action, tag))
 	count := web.LocaleFrom(ctx).Int(n)
 	switch action {

@@ -13,7 +13,17 @@ import (
 	"github.com/optline/optline/web"
 )
 
-var editContactFields = []string{"name", "first_name", "last_name", "email", "language", "attr_new_key", "attr_new_value"}
+// editContactForm is the contact form; the contact's own attributes are
+// fields named by models.AttrField.
+type editContactForm struct {
+	Name      string `form:"name"`
+	FirstName string `form:"first_name"`
+	LastName  string `form:"last_name"`
+	Email     string `form:"email"`
+	Language  string `form:"language"`
+	NewKey    string `form:"attr_new_key"`
+	NewValue  string `form:"attr_new_value"`
+}
 
 // editContact shows the contact's fields in a form.
 func (h *Handler) editContact(c echo.Context) error {
@@ -21,9 +31,8 @@ func (h *Handler) editContact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := views.NewForm()
-	f.Values["name"], f.Values["first_name"], f.Values["last_name"] = contact.Name, contact.FirstName, contact.LastName
-	f.Values["email"], f.Values["language"] = contact.Email, contact.Language
+	f := formView(editContactForm{Name: contact.Name, FirstName: contact.FirstName, LastName: contact.LastName,
+		Email: contact.Email, Language: contact.Language})
 	for k, v := range contact.Attrs {
 		f.Values[models.AttrField(k)] = v
 	}
@@ -43,16 +52,12 @@ func (h *Handler) updateContact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	fields := slices.Clone(editContactFields)
+	var form editContactForm
+	f := bindForm(c, &form)
+	in := models.ContactEdit{Name: form.Name, FirstName: form.FirstName, LastName: form.LastName,
+		Email: form.Email, Language: form.Language, Attrs: map[string]string{}, NewKey: form.NewKey, NewValue: form.NewValue}
 	for k := range contact.Attrs {
-		fields = append(fields, models.AttrField(k))
-	}
-	f := formFrom(c, fields...)
-	in := models.ContactEdit{Name: f.Value("name"), FirstName: f.Value("first_name"), LastName: f.Value("last_name"),
-		Email: f.Value("email"), Language: f.Value("language"), Attrs: map[string]string{},
-		NewKey: f.Value("attr_new_key"), NewValue: f.Value("attr_new_value")}
-	for k := range contact.Attrs {
-		in.Attrs[k] = f.Value(models.AttrField(k))
+		in.Attrs[k] = bindFields(c, f, models.AttrField(k))[models.AttrField(k)]
 	}
 	updated, err := tn.UpdateContact(c.Request().Context(), contact.ID, in)
 	if err != nil {

@@ -12,7 +12,27 @@ import (
 	"github.com/optline/optline/web"
 )
 
-var newContactFields = []string{"phone", "country", "name", "email", "language", "tags", "consent_source", "consent_date", "consent_wording"}
+// consentForm is the opt-in part of the contact forms.
+type consentForm struct {
+	Source  string `form:"consent_source"`
+	Date    string `form:"consent_date"`
+	Wording string `form:"consent_wording"`
+}
+
+func (f consentForm) input() models.ConsentInput {
+	return models.ConsentInput{Source: f.Source, Date: f.Date, Wording: f.Wording}
+}
+
+// newContactForm is the add-contact form.
+type newContactForm struct {
+	Phone    string `form:"phone"`
+	Country  string `form:"country"`
+	Name     string `form:"name"`
+	Email    string `form:"email"`
+	Language string `form:"language"`
+	Tags     string `form:"tags"`
+	consentForm
+}
 
 func (h *Handler) newContactVM(c echo.Context, f *views.Form) (views.NewContactVM, error) {
 	tn, err := h.tenant(c)
@@ -44,10 +64,10 @@ func (h *Handler) createContact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := formFrom(c, newContactFields...)
-	in := models.ContactInput{Phone: f.Value("phone"), Region: f.Value("country"), Name: f.Value("name"), Email: f.Value("email"),
-		Language: f.Value("language"), Tags: f.Value("tags"),
-		Consent: models.ConsentInput{Source: f.Value("consent_source"), Date: f.Value("consent_date"), Wording: f.Value("consent_wording")}}
+	var form newContactForm
+	f := bindForm(c, &form)
+	in := models.ContactInput{Phone: form.Phone, Region: form.Country, Name: form.Name, Email: form.Email,
+		Language: form.Language, Tags: form.Tags, Consent: form.consentForm.input()}
 	contact, err := tn.CreateContact(ctx, in, recordedBy(c))
 	if err != nil {
 		if ferr := web.FormErrors(c, f, err); ferr != nil {

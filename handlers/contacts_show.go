@@ -97,8 +97,11 @@ func (h *Handler) addContactTag(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := formFrom(c, "tag")
-	if err := tn.AddTag(c.Request().Context(), contact.ID, f.Value("tag")); err != nil {
+	var in struct {
+		Tag string `form:"tag"`
+	}
+	f := bindForm(c, &in)
+	if err := tn.AddTag(c.Request().Context(), contact.ID, in.Tag); err != nil {
 		if ferr := web.FormErrors(c, f, err); ferr != nil {
 			return ferr
 		}
@@ -128,8 +131,9 @@ func (h *Handler) recordConsent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := formFrom(c, "consent_source", "consent_date", "consent_wording")
-	err = tn.RecordOptIn(c.Request().Context(), contact.ID, models.ConsentInput{Source: f.Value("consent_source"), Date: f.Value("consent_date"), Wording: f.Value("consent_wording")}, recordedBy(c))
+	var in consentForm
+	f := bindForm(c, &in)
+	err = tn.RecordOptIn(c.Request().Context(), contact.ID, in.input(), recordedBy(c))
 	switch {
 	case errors.Is(err, models.ErrConflict):
 		web.Flash(c, "info", t(c, "contact.already_opted_in"))

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
 
@@ -27,7 +28,8 @@ func (ih *importsHandler) submitMapping(c echo.Context) error {
 	if !imp.NeedsMapping() {
 		return redirect(c, progressURL)
 	}
-	f := formFrom(c, mappingFields(len(imp.Headers))...)
+	f := views.NewForm()
+	bindFields(c, f, mappingFields(len(imp.Headers))...)
 	plan := planFrom(f, len(imp.Headers))
 	if c.FormValue("action") != "start" {
 		if err := tn.SaveImportDraft(ctx, imp.ID, imp.Headers, plan); err != nil && !errors.Is(err, models.ErrConflict) {

@@ -22,23 +22,34 @@ type profileHandler struct {
 	files blobstore.Store
 }
 
-var profileFields = []string{"display_name", "about", "description", "vertical", "address", "email", "website1", "website2", "phone", "confirm_reverify"}
+// profileForm is the messaging profile form.
+type profileForm struct {
+	DisplayName     string `form:"display_name"`
+	About           string `form:"about"`
+	Description     string `form:"description"`
+	Vertical        string `form:"vertical"`
+	Address         string `form:"address"`
+	Email           string `form:"email"`
+	Website1        string `form:"website1"`
+	Website2        string `form:"website2"`
+	Phone           string `form:"phone"`
+	ConfirmReverify bool   `form:"confirm_reverify"`
+}
 
-// profileForm fills a form with the saved profile.
-func profileForm(b *models.Business, p *profiles.Profile) *views.Form {
-	f := views.NewForm()
-	f.Values["display_name"] = b.Name
-	f.Values["about"] = p.About
-	f.Values["description"] = p.Description
-	f.Values["vertical"] = p.Vertical
-	f.Values["address"] = p.Address
-	f.Values["email"] = p.Email
-	f.Values["website1"] = p.Website1
-	f.Values["website2"] = p.Website2
+func (f profileForm) input() profiles.ProfileInput {
+	return profiles.ProfileInput{DisplayName: f.DisplayName, About: f.About, Description: f.Description,
+		Vertical: f.Vertical, Address: f.Address, Email: f.Email, Website1: f.Website1, Website2: f.Website2,
+		Phone: f.Phone, ConfirmReverify: f.ConfirmReverify}
+}
+
+// savedProfileForm is the form filled with the saved profile.
+func savedProfileForm(b *models.Business, p *profiles.Profile) *views.Form {
+	f := profileForm{DisplayName: b.Name, About: p.About, Description: p.Description, Vertical: p.Vertical,
+		Address: p.Address, Email: p.Email, Website1: p.Website1, Website2: p.Website2}
 	if p.PhoneE164 != "" {
-		f.Values["phone"] = profiles.FormatPhone(p.PhoneE164)
+		f.Phone = profiles.FormatPhone(p.PhoneE164)
 	}
-	return f
+	return formView(f)
 }
 
 // photoURL is the tenant-checked address of a business's photo; the
@@ -68,7 +79,7 @@ func (ph *profileHandler) profileVM(c echo.Context, f, photoForm *views.Form) (v
 	}
 	cl := profiles.ChecklistOf(b, prof)
 	if f == nil {
-		f = profileForm(b, prof)
+		f = savedProfileForm(b, prof)
 	}
 	if photoForm == nil {
 		photoForm = views.NewForm()
@@ -117,11 +128,9 @@ func (ph *profileHandler) saveProfile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := formFrom(c, profileFields...)
-	in := profiles.ProfileInput{DisplayName: f.Value("display_name"), About: f.Value("about"), Description: f.Value("description"),
-		Vertical: f.Value("vertical"), Address: f.Value("address"), Email: f.Value("email"), Website1: f.Value("website1"),
-		Website2: f.Value("website2"), Phone: f.Value("phone"), ConfirmReverify: f.Value("confirm_reverify") == "1"}
-	res, err := profiles.Save(c.Request().Context(), tn, a.User, a.Membership.Role, in, c.RealIP())
+	var in profileForm
+	f := bindForm(c, &in)
+	res, err := profiles.Save(c.Request().Context(), tn, a.User, a.Membership.Role, in.input(), c.RealIP())
 	if errors.Is(err, models.ErrForbidden) {
 		return ph.denied(c)
 	}

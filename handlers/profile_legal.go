@@ -10,18 +10,27 @@ import (
 	"github.com/optline/optline/web"
 )
 
-var legalFields = []string{"legal_name", "registered_address", "country", "vat_id", "billing_email", "time_zone", "currency", "confirm_reverify"}
+// legalForm is the legal and billing details form.
+type legalForm struct {
+	LegalName         string `form:"legal_name"`
+	RegisteredAddress string `form:"registered_address"`
+	Country           string `form:"country"`
+	VATID             string `form:"vat_id"`
+	BillingEmail      string `form:"billing_email"`
+	TimeZone          string `form:"time_zone"`
+	Currency          string `form:"currency"`
+	ConfirmReverify   bool   `form:"confirm_reverify"`
+}
 
-func legalForm(p *profiles.Profile) *views.Form {
-	f := views.NewForm()
-	f.Values["legal_name"] = p.LegalName
-	f.Values["registered_address"] = p.RegisteredAddress
-	f.Values["country"] = p.Country
-	f.Values["vat_id"] = p.VATID
-	f.Values["billing_email"] = p.BillingEmail
-	f.Values["time_zone"] = p.TimeZone
-	f.Values["currency"] = p.Currency
-	return f
+func (f legalForm) input() profiles.LegalInput {
+	return profiles.LegalInput{LegalName: f.LegalName, RegisteredAddress: f.RegisteredAddress, Country: f.Country,
+		VATID: f.VATID, BillingEmail: f.BillingEmail, TimeZone: f.TimeZone, Currency: f.Currency, ConfirmReverify: f.ConfirmReverify}
+}
+
+// savedLegalForm is the form filled with the saved details.
+func savedLegalForm(p *profiles.Profile) *views.Form {
+	return formView(legalForm{LegalName: p.LegalName, RegisteredAddress: p.RegisteredAddress, Country: p.Country,
+		VATID: p.VATID, BillingEmail: p.BillingEmail, TimeZone: p.TimeZone, Currency: p.Currency})
 }
 
 func (ph *profileHandler) legalVM(c echo.Context, f *views.Form) (views.LegalVM, error) {
@@ -39,7 +48,7 @@ func (ph *profileHandler) legalVM(c echo.Context, f *views.Form) (views.LegalVM,
 		return views.LegalVM{}, err
 	}
 	if f == nil {
-		f = legalForm(prof)
+		f = savedLegalForm(prof)
 	}
 	vm := views.LegalVM{Form: f, CanEdit: actor(c).IsOwner(), State: b.VerificationState, SavedLegal: prof.LegalName,
 		Countries: countryOptions(c), Currencies: currencyOptions(c), TimeZones: commonTimeZones}
@@ -63,11 +72,9 @@ func (ph *profileHandler) saveLegal(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := formFrom(c, legalFields...)
-	in := profiles.LegalInput{LegalName: f.Value("legal_name"), RegisteredAddress: f.Value("registered_address"), Country: f.Value("country"),
-		VATID: f.Value("vat_id"), BillingEmail: f.Value("billing_email"), TimeZone: f.Value("time_zone"), Currency: f.Value("currency"),
-		ConfirmReverify: f.Value("confirm_reverify") == "1"}
-	res, err := profiles.SaveLegal(c.Request().Context(), tn, actor(c).User, in, c.RealIP())
+	var in legalForm
+	f := bindForm(c, &in)
+	res, err := profiles.SaveLegal(c.Request().Context(), tn, actor(c).User, in.input(), c.RealIP())
 	if err != nil {
 		if err := web.FormErrors(c, f, err); err != nil {
 			return err

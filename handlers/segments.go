@@ -58,22 +58,29 @@ func segmentRuleQuery(r models.SegmentRule) string {
 	return url.Values{"all_tags": {strings.Join(r.All, ", ")}, "any_tags": {strings.Join(r.Any, ", ")}, "none_tags": {strings.Join(r.None, ", ")}}.Encode()
 }
 
-var segmentFields = []string{"name", "all_tags", "any_tags", "none_tags"}
+// segmentForm is the segment form: a name and three comma-separated tag
+// lists (all of, any of, none of). /segments/count reads it from a GET.
+type segmentForm struct {
+	Name     string `form:"name"`
+	AllTags  string `form:"all_tags"`
+	AnyTags  string `form:"any_tags"`
+	NoneTags string `form:"none_tags"`
+}
 
-func segmentInput(f *views.Form) models.SegmentInput {
-	return models.SegmentInput{Name: f.Value("name"), All: []string{f.Value("all_tags")}, Any: []string{f.Value("any_tags")}, None: []string{f.Value("none_tags")}}
+func (f segmentForm) input() models.SegmentInput {
+	return models.SegmentInput{Name: f.Name, All: []string{f.AllTags}, Any: []string{f.AnyTags}, None: []string{f.NoneTags}}
 }
 
 // renderSegmentForm shows the form with the live count of its rule when
 // the rule is valid.
-func (h *Handler) renderSegmentForm(c echo.Context, status int, id int64, name string, f *views.Form) error {
+func (h *Handler) renderSegmentForm(c echo.Context, status int, id int64, name string, in segmentForm, f *views.Form) error {
 	ctx := c.Request().Context()
 	tn, err := h.tenant(c)
 	if err != nil {
 		return err
 	}
 	vm := views.SegmentFormVM{ID: id, Name: name, Form: f}
-	if rule, rerr := models.CleanRule(segmentInput(f)); rerr == nil {
+	if rule, rerr := models.CleanRule(in.input()); rerr == nil {
 		if vm.Count, err = tn.SegmentCount(ctx, rule); err != nil {
 			return err
 		}
@@ -90,7 +97,7 @@ func (h *Handler) renderSegmentForm(c echo.Context, status int, id int64, name s
 }
 
 func (h *Handler) newSegment(c echo.Context) error {
-	return h.renderSegmentForm(c, http.StatusOK, 0, "", views.NewForm())
+	return h.renderSegmentForm(c, http.StatusOK, 0, "", segmentForm{}, views.NewForm())
 }
 
 func (h *Handler) createSegment(c echo.Context) error {
@@ -98,16 +105,17 @@ func (h *Handler) createSegment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := formFrom(c, segmentFields...)
+	var in segmentForm
+	f := bindForm(c, &in)
 	if c.FormValue("preview") != "" {
-		return h.previewSegment(c, 0, "", f)
+		return h.previewSegment(c, 0, "", in, f)
 	}
-	seg, err := tn.CreateSegment(c.Request().Context(), segmentInput(f))
+	seg, err := tn.CreateSegment(c.Request().Context(), in.input())
 	if err != nil {
 		if ferr := web.FormErrors(c, f, err); ferr != nil {
 			return ferr
 		}
-		return h.renderSegmentForm(c, http.StatusUnprocessableEntity, 0, "", f)
+		return h.renderSegmentForm(c, http.StatusUnprocessableEntity, 0, "", in, f)
 	}
 	h.auditContacts(c, "segment.created", "segment", contactIDText(seg.ID), seg.Name)
 	web.Flash(c, "success", t(c, "segment.saved"))
@@ -116,15 +124,15 @@ func (h *Handler) createSegment(c echo.Context) error {
 
 // previewSegment counts the typed rule without saving it (the form's
 // Count button, for browsers without the live count).
-func (h *Handler) previewSegment(c echo.Context, id int64, name string, f *views.Form) error {
+func (h *Handler) previewSegment(c echo.Context, id int64, name string, in segmentForm, f *views.Form) error {
 	status := http.StatusOK
-	if _, err := models.CleanRule(segmentInput(f)); err != nil {
+	if _, err := models.CleanRule(in.input()); err != nil {
 		if ferr := web.FormErrors(c, f, err); ferr != nil {
 			return ferr
 		}
 		status = http.StatusUnprocessableEntity
 	}
-	return h.renderSegmentForm(c, status, id, name, f)
+	return h.renderSegmentForm(c, status, id, name, in, f)
 }
 
 func (h *Handler) segmentFromPath(c echo.Context) (models.Tenant, *models.Segment, error) {
@@ -136,12 +144,9 @@ func (h *Handler) editSegment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := views.NewForm()
-	f.Values["name"] = seg.Name
-	f.Values["all_tags"] = strings.Join(seg.All, ", ")
-	f.Values["any_tags"] = strings.Join(seg.Any, ", ")
-	f.Values["none_tags"] = strings.Join(seg.None, ", ")
-	return h.renderSegmentForm(c, http.StatusOK, seg.ID, seg.Name, f)
+	in := segmentForm{Name: seg.Name, AllTags: strings.Join(seg.All, ", "), AnyTags: strings.Join(seg.Any, ", "),
+		NoneTags: strings.Join(seg.None, ", ")}
+	return h.renderSegmentForm(c, http.StatusOK, seg.ID, seg.Name, in, formView(in))
 }
 
 func (h *Handler) updateSegment(c echo.Context) error {
@@ -149,17 +154,18 @@ func (h *Handler) updateSegment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := formFrom(c, segmentFields...)
+	var in segmentForm
+	f := bindForm(c, &in)
 	if c.FormValue("preview") != "" {
-		return h.previewSegment(c, seg.ID, seg.Name, f)
+		return h.previewSegment(c, seg.ID, seg.Name, in, f)
 	}
-	if _, err := tn.UpdateSegment(c.Request().Context(), seg.ID, segmentInput(f)); err != nil {
+	if _, err := tn.UpdateSegment(c.Request().Context(), seg.ID, in.input()); err != nil {
 		if ferr := web.FormErrors(c, f, err); ferr != nil {
 			return ferr
 		}
-		return h.renderSegmentForm(c, http.StatusUnprocessableEntity, seg.ID, seg.Name, f)
+		return h.renderSegmentForm(c, http.StatusUnprocessableEntity, seg.ID, seg.Name, in, f)
 	}
-	h.auditContacts(c, "segment.updated", "segment", contactIDText(seg.ID), f.Value("name"))
+	h.auditContacts(c, "segment.updated", "segment", contactIDText(seg.ID), in.Name)
 	web.Flash(c, "success", t(c, "segment.saved"))
 	return redirect(c, "/segments/"+contactIDText(seg.ID))
 }

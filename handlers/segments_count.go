@@ -16,7 +16,9 @@ func (h *Handler) countSegment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rule, err := models.CleanRule(segmentInput(formFrom(c, segmentFields...))) // FormValue reads the query of a GET
+	var in segmentForm
+	bindForm(c, &in) // FormValue reads the query of a GET
+	rule, err := models.CleanRule(in.input())
 	if v, ok := models.AsValidation(err); ok {
 		p := v.Problems[0]
 		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"field": p.Field, "text": t(c, p.Key, p.Args...)})

@@ -12,7 +12,19 @@ import (
 	"github.com/optline/optline/web"
 )
 
-var requestFields = []string{"registration_number", "website", "country", "links", "further_info"}
+// requestForm is the badge request form.
+type requestForm struct {
+	RegistrationNumber string `form:"registration_number"`
+	Website            string `form:"website"`
+	Country            string `form:"country"`
+	Links              string `form:"links"`
+	FurtherInfo        string `form:"further_info"`
+}
+
+func (f requestForm) input() profiles.VerificationInput {
+	return profiles.VerificationInput{RegistrationNumber: f.RegistrationNumber, Website: f.Website,
+		Country: f.Country, Links: f.Links, FurtherInfo: f.FurtherInfo}
+}
 
 // verificationVM builds the business's verification page. f holds the
 // typed request (nil: prefilled from the last request and the profile);
@@ -50,12 +62,12 @@ func (ph *profileHandler) verificationVM(c echo.Context, f, docForm *views.Form)
 	vm.CanEditDocuments = actor(c).IsOwner() && open
 	vm.CanRequest = vm.CanEditDocuments && vm.RefileOpensAt.IsZero()
 	if f == nil {
-		f = views.NewForm()
-		f.Values["website"], f.Values["country"] = prof.Website1, prof.Country
-		if vm.Latest != nil {
-			f.Values["registration_number"], f.Values["links"], f.Values["further_info"] = vm.Latest.RegistrationNumber, vm.Latest.Links, vm.Latest.FurtherInfo
-			f.Values["website"], f.Values["country"] = vm.Latest.Website, vm.Latest.Country
+		saved := requestForm{Website: prof.Website1, Country: prof.Country}
+		if r := vm.Latest; r != nil {
+			saved = requestForm{RegistrationNumber: r.RegistrationNumber, Website: r.Website, Country: r.Country,
+				Links: r.Links, FurtherInfo: r.FurtherInfo}
 		}
+		f = formView(saved)
 	}
 	f.Values["legal_name"] = prof.LegalName
 	vm.Form = f
@@ -78,10 +90,9 @@ func (ph *profileHandler) submitVerification(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := formFrom(c, requestFields...)
-	in := profiles.VerificationInput{RegistrationNumber: f.Value("registration_number"), Website: f.Value("website"),
-		Country: f.Value("country"), Links: f.Value("links"), FurtherInfo: f.Value("further_info")}
-	_, err = profiles.SubmitVerification(c.Request().Context(), tn, actor(c).User, in, c.RealIP())
+	var in requestForm
+	f := bindForm(c, &in)
+	_, err = profiles.SubmitVerification(c.Request().Context(), tn, actor(c).User, in.input(), c.RealIP())
 	var re *profiles.RefileError
 	switch {
 	case err == nil:
