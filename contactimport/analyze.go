@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/optline/optline/importer"
+	"github.com/optline/optline/models"
 )
 
 // Analysis is what the upload step learns from reading a file once.
@@ -40,7 +41,7 @@ func Analyze(ctx context.Context, r io.Reader, f importer.Format, limits importe
 	var a Analysis
 	rd, err := importer.NewReader(r, f, limits)
 	if err != nil {
-		return a, err
+		return a, models.Wrap("contactimport.Analyze", err)
 	}
 	a.Format, a.Header = rd.Format(), rd.Header()
 	for {
@@ -54,7 +55,7 @@ func Analyze(ctx context.Context, r io.Reader, f importer.Format, limits importe
 		var ie *importer.Error
 		if err != nil {
 			if !errors.As(err, &ie) || ie.Fatal || refusedRowCodes[ie.Code] {
-				return a, err
+				return a, models.Wrap("contactimport.Analyze", err)
 			}
 		}
 		a.Rows++

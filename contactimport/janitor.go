@@ -44,23 +44,25 @@ type Janitor struct {
 // Work implements river.Worker.
 func (j *Janitor) Work(ctx context.Context, _ *river.Job[JanitorArgs]) error {
 	if _, err := j.Sweep(ctx); err != nil {
-		return err
+		return models.Wrap("Janitor.Work", err)
 	}
 	_, err := j.Requeue(ctx)
-	return err
+	return models.Wrap(
+
+		// Requeue inserts the job again for imports that stopped making progress
+		// (models.StalledImportAge); the import resumes from its checkpoint. It
+		// returns how many it requeued.
+		"Janitor.Work", err)
 }
 
-// Requeue inserts the job again for imports that stopped making progress
-// (models.StalledImportAge); the import resumes from its checkpoint. It
-// returns how many it requeued.
 func (j *Janitor) Requeue(ctx context.Context) (int, error) {
 	stalled, err := j.Store.StalledImports(ctx, j.Now().Add(-models.StalledImportAge), 500)
 	if err != nil {
-		return 0, err
+		return 0, models.Wrap("Janitor.Requeue", err)
 	}
 	for i, imp := range stalled {
 		if _, err := j.Queue.Insert(ctx, ImportArgs{ImportID: imp.ID, BusinessID: imp.BusinessID}, nil); err != nil {
-			return i, err
+			return i, models.Wrap("Janitor.Requeue", err)
 		}
 		if j.Log != nil {
 			j.Log.Warn("import made no progress; job queued again", "import", imp.ID, "status", imp.Status)
@@ -74,18 +76,18 @@ func (j *Janitor) Requeue(ctx context.Context) (int, error) {
 func (j *Janitor) Sweep(ctx context.Context) (int, error) {
 	stale, err := j.Store.AbandonedUploads(ctx, j.Now().Add(-models.AbandonedUploadAge), 500)
 	if err != nil {
-		return 0, err
+		return 0, models.Wrap("Janitor.Sweep", err)
 	}
 	n := 0
 	for _, imp := range stale {
 		tn, err := j.Store.Tenant(imp.BusinessID)
 		if err != nil {
-			return n, err
+			return n, models.Wrap("Janitor.Sweep", err)
 		}
 		if _, err := tn.CancelImport(ctx, imp.ID, nil); errors.Is(err, models.ErrConflict) {
 			continue // confirmed or cancelled meanwhile
 		} else if err != nil {
-			return n, err
+			return n, models.Wrap("Janitor.Sweep", err)
 		}
 		if err := j.Files.Delete(ctx, imp.FileKey); err != nil && j.Log != nil {
 			j.Log.Warn("remove abandoned upload", "import", imp.ID, "error", err.Error())

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/optline/optline/importer"
+	"github.com/optline/optline/models"
 )
 
 // PreviewRow is one row as it will be stored, or the reason it will not.
@@ -35,7 +36,7 @@ func BuildPreview(ctx context.Context, r io.Reader, f importer.Format, m importe
 	var p Preview
 	rd, err := importer.NewReader(r, f, importer.Limits{})
 	if err != nil {
-		return p, err
+		return p, models.Wrap("contactimport.BuildPreview", err)
 	}
 	for p.Sampled < sample {
 		if ctx.Err() != nil {
@@ -48,7 +49,7 @@ func BuildPreview(ctx context.Context, r io.Reader, f importer.Format, m importe
 		}
 		var ie *importer.Error
 		if err != nil && (!errors.As(err, &ie) || ie.Fatal) {
-			return p, err
+			return p, models.Wrap("contactimport.BuildPreview", err)
 		}
 		p.Sampled++
 		pr := PreviewRow{Row: row, Raw: append([]string(nil), rec...)}

@@ -31,18 +31,18 @@ func ReportDelimiter(imp *models.Import) rune {
 func WriteReport(ctx context.Context, w io.Writer, tn models.Tenant, imp *models.Import) error {
 	width, err := tn.ImportErrorWidth(ctx, imp.ID)
 	if err != nil {
-		return err
+		return models.Wrap("contactimport.WriteReport", err)
 	}
 	rep, err := importer.NewErrorReport(w, ReportDelimiter(imp), imp.Headers, width)
 	if err != nil {
-		return err
+		return models.Wrap("contactimport.WriteReport", err)
 	}
 	columns := fieldColumns(imp)
 	var after int64
 	for {
 		page, err := tn.ImportRowErrors(ctx, imp.ID, after, 1000)
 		if err != nil {
-			return err
+			return models.Wrap("contactimport.WriteReport", err)
 		}
 		for _, e := range page {
 			field := e.Field
@@ -50,7 +50,7 @@ func WriteReport(ctx context.Context, w io.Writer, tn models.Tenant, imp *models
 				field = col
 			}
 			if err := rep.Write(e.Row, field, e.Message, e.Raw); err != nil {
-				return err
+				return models.Wrap("contactimport.WriteReport", err)
 			}
 			after = e.Row
 		}
@@ -72,11 +72,11 @@ const maxRepeatsReport = 1_000_000
 func WriteRepeatsReport(ctx context.Context, w io.Writer, tn models.Tenant, imp *models.Import) error {
 	reps, more, err := tn.ImportRepeats(ctx, imp, maxRepeatsReport)
 	if err != nil {
-		return err
+		return models.Wrap("contactimport.WriteRepeatsReport", err)
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	if _, err := bw.WriteString("\uFEFF"); err != nil {
-		return err
+		return models.Wrap("contactimport.WriteRepeatsReport", err)
 	}
 	cw := csv.NewWriter(bw)
 	cw.Comma, cw.UseCRLF = ReportDelimiter(imp), true
@@ -94,7 +94,7 @@ func WriteRepeatsReport(ctx context.Context, w io.Writer, tn models.Tenant, imp 
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
-		return err
+		return models.Wrap("contactimport.WriteRepeatsReport", err)
 	}
 	return bw.Flush()
 }

@@ -89,7 +89,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[ImportArgs]) error {
 			w.e.Log.Error("import gave up", "import", job.Args.ImportID, "error", err.Error())
 			return nil
 		}
-		return err
+		return models.Wrap("Worker.Work", err)
 	case out == More:
 		return river.JobSnooze(0)
 	}
@@ -102,7 +102,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[ImportArgs]) error {
 func (e *Engine) Stalled(ctx context.Context, before time.Time) ([]river.JobArgs, error) {
 	stalled, err := e.Store.StalledImportRuns(ctx, before, 100)
 	if err != nil {
-		return nil, err
+		return nil, models.Wrap("Engine.Stalled", err)
 	}
 	out := make([]river.JobArgs, len(stalled))
 	for i, w := range stalled {

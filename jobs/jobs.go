@@ -158,7 +158,7 @@ func (q *Queue) build() error {
 // Insert enqueues a job.
 func (q *Queue) Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (int64, error) {
 	if err := q.build(); err != nil {
-		return 0, err
+		return 0, models.Wrap("Queue.Insert", err)
 	}
 	res, err := q.insert(ctx, args, opts)
 	if err != nil {
@@ -173,7 +173,7 @@ func (q *Queue) Insert(ctx context.Context, args river.JobArgs, opts *river.Inse
 // was rolled back.
 func (q *Queue) InsertTx(ctx context.Context, tx *gorm.DB, args river.JobArgs, opts *river.InsertOpts) (int64, error) {
 	if err := q.build(); err != nil {
-		return 0, err
+		return 0, models.Wrap("Queue.InsertTx", err)
 	}
 	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
 	if !ok {
@@ -198,7 +198,7 @@ func (q *Queue) Finished() (events <-chan *river.Event, stop func()) {
 // Start begins working jobs, and looking for stalled work (Queue.Resume).
 func (q *Queue) Start(ctx context.Context) error {
 	if err := q.build(); err != nil {
-		return err
+		return models.Wrap("Queue.Start", err)
 	}
 	if err := q.start(ctx); err != nil {
 		return fmt.Errorf("start job queue: %w", err)
@@ -222,10 +222,12 @@ func (q *Queue) Stop(ctx context.Context) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		q.log.Warn("job queue stopped before every job finished; they will be retried")
 	}
-	return err
+	return models.Wrap(
+
+		// CleanupArgs is the periodic job that expires sessions and invitations.
+		"Queue.Stop", err)
 }
 
-// CleanupArgs is the periodic job that expires sessions and invitations.
 type CleanupArgs struct{}
 
 // Kind names the job.
@@ -246,7 +248,7 @@ func (w *CleanupWorker) Work(ctx context.Context, _ *river.Job[CleanupArgs]) err
 	now := w.db.Now()
 	s, i, err := w.db.PurgeExpired(ctx, now.Add(-w.idle), now.Add(-w.max))
 	if err != nil {
-		return err
+		return models.Wrap("CleanupWorker.Work", err)
 	}
 	if s+i > 0 {
 		w.log.Info("expired rows removed", "sessions", s, "invitations", i)
@@ -258,12 +260,14 @@ func (w *CleanupWorker) Work(ctx context.Context, _ *river.Job[CleanupArgs]) err
 	if n > 0 {
 		w.log.Info("files no row names removed", "files", n)
 	}
-	return err
+	return models.Wrap(
+
+		// SweepFiles deletes the files of the swept folders that were last
+		// changed before cutoff and that no row names, and the store's unfinished
+		// uploads of before cutoff, and returns how many.
+		"CleanupWorker.Work", err)
 }
 
-// SweepFiles deletes the files of the swept folders that were last
-// changed before cutoff and that no row names, and the store's unfinished
-// uploads of before cutoff, and returns how many.
 func SweepFiles(ctx context.Context, db *models.DB, files blobstore.Store, cutoff time.Time) (int, error) {
 	var old []string
 	for _, folder := range sweptFolders {
@@ -274,7 +278,7 @@ func SweepFiles(ctx context.Context, db *models.DB, files blobstore.Store, cutof
 			return nil
 		})
 		if err != nil {
-			return 0, err
+			return 0, models.Wrap("jobs.SweepFiles", err)
 		}
 	}
 	n := 0
@@ -283,7 +287,7 @@ func SweepFiles(ctx context.Context, db *models.DB, files blobstore.Store, cutof
 	}); ok {
 		var err error
 		if n, err = st.RemoveStale(ctx, cutoff); err != nil {
-			return n, err
+			return n, models.Wrap("jobs.SweepFiles", err)
 		}
 	}
 	if len(old) == 0 {
@@ -291,14 +295,14 @@ func SweepFiles(ctx context.Context, db *models.DB, files blobstore.Store, cutof
 	}
 	used, err := db.BlobKeysInUse(ctx, old)
 	if err != nil {
-		return 0, err
+		return 0, models.Wrap("jobs.SweepFiles", err)
 	}
 	for _, key := range old {
 		if used[key] {
 			continue
 		}
 		if err := files.Delete(ctx, key); err != nil {
-			return n, err
+			return n, models.Wrap("jobs.SweepFiles", err)
 		}
 		n++
 	}

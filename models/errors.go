@@ -102,3 +102,13 @@ func (e *ThrottleError) Error() string {
 	return fmt.Sprintf("too many attempts; retry in %d s", e.RetryAfterSeconds)
 }
 func (e *ThrottleError) Unwrap() error { return ErrThrottled }
+
+// Wrap names the operation that failed, so a log line says what: nil
+// stays nil, anything else becomes "op: err" and still matches errors.Is
+// and errors.As. Exported operations wrap what they return with it.
+func Wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}

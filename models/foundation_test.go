@@ -171,3 +171,15 @@ func TestTenantTxBindsQueriesToTheTransaction(t *testing.T) {
 		t.Fatalf("after rollback the business is %+v (%v)", b, err)
 	}
 }
+
+// A wrapped error names its operation and still is the domain error.
+func TestWrapNamesTheOperationAndKeepsTheError(t *testing.T) {
+	t.Parallel()
+	if models.Wrap("profiles.Save", nil) != nil {
+		t.Fatal("Wrap made an error out of nil")
+	}
+	err := models.Wrap("profiles.Save", models.Wrap("lockProfile", models.ErrNotFound))
+	if !errors.Is(err, models.ErrNotFound) || err.Error() != "profiles.Save: lockProfile: not found" {
+		t.Fatalf("wrapped: %v", err)
+	}
+}

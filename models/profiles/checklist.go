@@ -68,11 +68,11 @@ func checklist(name string, p *Profile) []ChecklistItem {
 func LoadChecklist(ctx context.Context, t models.Tenant) (Checklist, error) {
 	b, err := t.Business(ctx)
 	if err != nil {
-		return Checklist{}, err
+		return Checklist{}, models.Wrap("profiles.LoadChecklist", err)
 	}
 	p, err := Get(ctx, t)
 	if err != nil {
-		return Checklist{}, err
+		return Checklist{}, models.Wrap("profiles.LoadChecklist", err)
 	}
 	return ChecklistOf(b, p), nil
 }

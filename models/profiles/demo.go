@@ -33,7 +33,7 @@ func SeedDemo(ctx context.Context, db *models.DB, tx *gorm.DB, biz *models.Busin
 	p.Currency = "EUR"
 	p.UpdatedAt = now
 	if err := tx.Create(p).Error; err != nil {
-		return err
+		return models.Wrap("profiles.SeedDemo", err)
 	}
 	links := strings.Join([]string{
 		"https://www.tagesspiegel.example/neukoelln/cafe-sonnenschein",
@@ -59,11 +59,11 @@ func SeedDemo(ctx context.Context, db *models.DB, tx *gorm.DB, biz *models.Busin
 		SubmittedByID: &owner.ID, SubmittedByEmail: owner.Email, SubmittedAt: again, UpdatedAt: again}
 	for _, r := range []*VerificationRequest{first, second} {
 		if err := tx.Create(r).Error; err != nil {
-			return err
+			return models.Wrap("profiles.SeedDemo", err)
 		}
 	}
 	if err := tx.Model(&models.Business{}).Where("id = ?", biz.ID).Update("verification_state", models.VerificationPending).Error; err != nil {
-		return err
+		return models.Wrap("profiles.SeedDemo", err)
 	}
 	biz.VerificationState = models.VerificationPending
 	for _, e := range []struct {
@@ -75,7 +75,7 @@ func SeedDemo(ctx context.Context, db *models.DB, tx *gorm.DB, biz *models.Busin
 		{again, models.AuditEntry{ActorID: owner.ID, ActorEmail: owner.Email, BusinessID: biz.ID, Action: "verification.requested", TargetType: "verification_request", TargetID: strconv.FormatInt(second.ID, 10), Previous: models.VerificationRejected}},
 	} {
 		if err := models.WriteAudit(tx, e.at, e.a); err != nil {
-			return err
+			return models.Wrap("profiles.SeedDemo", err)
 		}
 	}
 	return nil

@@ -187,7 +187,7 @@ func SaveLegal(ctx context.Context, t models.Tenant, actor *models.User, in Lega
 	var res SaveResult
 	in, verr := in.normalize()
 	if err := verr.Err(); err != nil {
-		return res, err
+		return res, models.Wrap("profiles.SaveLegal", err)
 	}
 	err := t.DB().Tx(ctx, func(tx *gorm.DB) error {
 		b, p, err := lockProfile(t, tx)
@@ -225,5 +225,5 @@ func SaveLegal(ctx context.Context, t models.Tenant, actor *models.User, in Lega
 		}
 		return err
 	})
-	return res, err
+	return res, models.Wrap("profiles.SaveLegal", err)
 }

@@ -79,14 +79,16 @@ func Get(ctx context.Context, t models.Tenant) (*Profile, error) {
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return newProfile(t.BusinessID(), t.DB().Now()), nil
 	}
-	return &p, err
+	return &p, models.Wrap(
+
+		// Of loads any business's profile (administrators' review).
+		"profiles.Get", err)
 }
 
-// Of loads any business's profile (administrators' review).
 func Of(ctx context.Context, db *models.DB, businessID int64) (*Profile, error) {
 	t, err := db.Tenant(businessID)
 	if err != nil {
-		return nil, err
+		return nil, models.Wrap("profiles.Of", err)
 	}
 	return Get(ctx, t)
 }
@@ -171,11 +173,11 @@ func Save(ctx context.Context, t models.Tenant, actor *models.User, role models.
 	var res SaveResult
 	cur, err := Get(ctx, t)
 	if err != nil {
-		return res, err
+		return res, models.Wrap("profiles.Save", err)
 	}
 	in, verr := in.normalize(cur.Country)
 	if err := verr.Err(); err != nil {
-		return res, err
+		return res, models.Wrap("profiles.Save", err)
 	}
 	err = t.DB().Tx(ctx, func(tx *gorm.DB) error {
 		b, p, err := lockProfile(t, tx)
@@ -226,7 +228,7 @@ func Save(ctx context.Context, t models.Tenant, actor *models.User, role models.
 		}
 		return err
 	})
-	return res, err
+	return res, models.Wrap("profiles.Save", err)
 }
 
 type fieldChange struct {

@@ -195,7 +195,7 @@ func (r *VerificationRequest) RefileOpensAt(now time.Time) time.Time {
 func SubmitVerification(ctx context.Context, t models.Tenant, actor *models.User, in VerificationInput, ip string) (*VerificationRequest, error) {
 	docs, err := CurrentDocuments(ctx, t)
 	if err != nil {
-		return nil, err
+		return nil, models.Wrap("profiles.SubmitVerification", err)
 	}
 	in, v := in.normalize(len(docs))
 	var req *VerificationRequest
@@ -238,11 +238,13 @@ func SubmitVerification(ctx context.Context, t models.Tenant, actor *models.User
 		}
 		return fileRequest(t, tx, b, req, ids, actor, ip)
 	})
-	return req, err
+	return req, models.Wrap(
+
+		// fileRequest stores a new pending request with its documents, moves the
+		// business to pending and audits it.
+		"profiles.SubmitVerification", err)
 }
 
-// fileRequest stores a new pending request with its documents, moves the
-// business to pending and audits it.
 func fileRequest(t models.Tenant, tx *gorm.DB, b *models.Business, req *VerificationRequest, docIDs []int64, actor *models.User, ip string) error {
 	if err := tx.Create(req).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {

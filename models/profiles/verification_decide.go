@@ -53,7 +53,7 @@ func Decide(ctx context.Context, db *models.DB, actor *models.User, id int64, d 
 			checkText(v, "reason", "review.reason", d.Reason, ReasonMax, true)
 		}
 		if err := v.Err(); err != nil {
-			return nil, err
+			return nil, models.Wrap("profiles.Decide", err)
 		}
 	}
 	var out VerificationRequest
@@ -116,7 +116,7 @@ func Decide(ctx context.Context, db *models.DB, actor *models.User, id int64, d 
 			Detail: detail, Previous: "request pending, business " + b.VerificationState, IP: ip})
 	})
 	if err != nil {
-		return nil, err
+		return nil, models.Wrap("profiles.Decide", err)
 	}
 	return &out, nil
 }
@@ -133,11 +133,13 @@ func Queue(ctx context.Context, db *models.DB, limit int) ([]QueueItem, error) {
 	err := db.WithContext(ctx).Table("verification_requests r").Select("r.*, b.name AS business_name").
 		Joins("JOIN businesses b ON b.id = r.business_id").Where("r.state = ?", RequestPending).
 		Order("r.submitted_at, r.id").Limit(limit).Scan(&out).Error
-	return out, err
+	return out, models.Wrap(
+
+		// VerificationCounts are the queue's headline numbers. "Today" is the
+		// UTC day of the database clock.
+		"profiles.Queue", err)
 }
 
-// VerificationCounts are the queue's headline numbers. "Today" is the
-// UTC day of the database clock.
 type VerificationCounts struct {
 	Pending       int64
 	ApprovedToday int64
@@ -153,19 +155,19 @@ func Counts(ctx context.Context, db *models.DB) (VerificationCounts, error) {
 	var c VerificationCounts
 	g := db.WithContext(ctx)
 	if err := g.Model(&VerificationRequest{}).Where("state = ?", RequestPending).Count(&c.Pending).Error; err != nil {
-		return c, err
+		return c, models.Wrap("profiles.Counts", err)
 	}
 	now := db.Now().UTC()
 	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	for state, n := range map[string]*int64{RequestApproved: &c.ApprovedToday, RequestRejected: &c.RejectedToday} {
 		if err := g.Model(&VerificationRequest{}).Where("state = ? AND decided_at >= ?", state, day).Count(n).Error; err != nil {
-			return c, err
+			return c, models.Wrap("profiles.Counts", err)
 		}
 	}
 	if c.Pending > 0 {
 		var oldest VerificationRequest
 		if err := g.Where("state = ?", RequestPending).Order("submitted_at, id").Limit(1).Find(&oldest).Error; err != nil {
-			return c, err
+			return c, models.Wrap("profiles.Counts", err)
 		}
 		c.OldestPending = &oldest.SubmittedAt
 	}
@@ -179,17 +181,19 @@ func RequestByID(ctx context.Context, db *models.DB, id int64) (*VerificationReq
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, models.ErrNotFound
 	}
-	return &r, err
+	return &r, models.Wrap(
+
+		// PreviousDecision is the business's last decided request before r, nil
+		// for a first request.
+		"profiles.RequestByID", err)
 }
 
-// PreviousDecision is the business's last decided request before r, nil
-// for a first request.
 func PreviousDecision(ctx context.Context, db *models.DB, r *VerificationRequest) (*VerificationRequest, error) {
 	var p VerificationRequest
 	err := db.WithContext(ctx).Where("business_id = ? AND id < ? AND state <> ?", r.BusinessID, r.ID, RequestPending).
 		Order("id DESC").Limit(1).Find(&p).Error
 	if err != nil || p.ID == 0 {
-		return nil, err
+		return nil, models.Wrap("profiles.PreviousDecision", err)
 	}
 	return &p, nil
 }
