@@ -78,16 +78,16 @@ type Import struct {
 	// Landlines is how many of the contacts the import wrote look like
 	// landlines (Contact.Landline), counted with Messageable, which leaves
 	// them out (nil for imports finished before schema 9).
-	Landlines   *int64
-	BytesDone   int64
-	BytesTotal  int64
-	Error       string // why a failed import stopped, shown to the user
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-	QueuedAt    *time.Time
-	StartedAt   *time.Time
-	ProgressAt  *time.Time // when the checkpoint last moved
-	FinishedAt  *time.Time
+	Landlines  *int64
+	BytesDone  int64
+	BytesTotal int64
+	Error      string // why a failed import stopped, shown to the user
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	QueuedAt   *time.Time
+	StartedAt  *time.Time
+	ProgressAt *time.Time // when the checkpoint last moved
+	FinishedAt *time.Time
 	// LeaseToken names the job run working the import ("" when none);
 	// HeartbeatAt is when that run last said it is alive (schema 8, see
 	// Lease).
