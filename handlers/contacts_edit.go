@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/optline/optline/importer"
 	"github.com/optline/optline/models"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
@@ -41,7 +42,7 @@ func (h *Handler) editContact(c echo.Context) error {
 
 func (h *Handler) renderEditContact(c echo.Context, status int, contact *models.Contact, f *views.Form) error {
 	p := web.NewPage(c, "contact.edit_title", "contacts")
-	vm := views.EditContactVM{Form: f, Contact: contact, AttrKeys: slices.Sorted(maps.Keys(contact.Attrs))}
+	vm := views.EditContactVM{Form: f, Contact: contact, Phone: importer.DisplayPhone(contact.Phone), AttrKeys: slices.Sorted(maps.Keys(contact.Attrs))}
 	return web.Render(c, status, views.EditContactPage(p, vm))
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/optline/optline/importer"
 	"github.com/optline/optline/models"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
@@ -49,7 +50,7 @@ func (h *Handler) contactsVM(c echo.Context, f views.ContactFilterVM, after, bef
 	if err != nil {
 		return vm, err
 	}
-	vm.Contacts, vm.Tags = page.Contacts, ex.Tags
+	vm.Contacts, vm.Tags = contactRows(page.Contacts), ex.Tags
 	if f.Query != "" {
 		vm.CountUnknown = true
 		vm.Count, vm.CountMore = int64(len(page.Contacts)), page.Next != ""
@@ -69,4 +70,16 @@ func (h *Handler) contactsVM(c echo.Context, f views.ContactFilterVM, after, bef
 	vm.ExportXLSXURL = "/contacts/export" + filterQuery(f, "format", "xlsx")
 	vm.Languages = languageOptions(c, f.Language)
 	return vm, nil
+}
+
+// contactRows shapes the page's contacts for the list.
+func contactRows(cs []models.Contact) []views.ContactRow {
+	out := make([]views.ContactRow, len(cs))
+	for i := range cs {
+		c := &cs[i]
+		out[i] = views.ContactRow{ID: c.ID, Name: c.Name, Label: c.DisplayName(), E164: c.Phone,
+			Phone: importer.DisplayPhone(c.Phone), Landline: c.Landline, Email: c.Email, Tags: c.Tags,
+			Consent: c.ConsentState, Language: c.Language, Added: c.CreatedAt}
+	}
+	return out
 }

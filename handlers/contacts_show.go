@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/optline/optline/importer"
 	"github.com/optline/optline/models"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
@@ -35,7 +36,7 @@ func (h *Handler) renderContact(c echo.Context, status int, tn models.Tenant, co
 	}
 	p := web.NewPage(c, "contacts.title", "contacts")
 	p.Title = contact.DisplayName()
-	vm := views.ContactVM{Contact: contact, History: history, TagForm: tagForm, Sources: views.SourceOptions(p, "")}
+	vm := views.ContactVM{Contact: contact, Phone: importer.DisplayPhone(contact.Phone), History: history, TagForm: tagForm, Sources: views.SourceOptions(p, "")}
 	if contact.ConsentState != models.ConsentOptedIn {
 		if consentForm == nil {
 			consentForm = views.NewForm()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/optline/optline/importer"
 	"github.com/optline/optline/models"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
@@ -38,8 +39,12 @@ func (ih *importsHandler) showProgress(c echo.Context) error {
 		vm.ContactsURL, vm.ContactsOfImport = "/contacts?import="+strconv.FormatInt(imp.ID, 10), true
 	}
 	if imp.Finished() && imp.Duplicates > 0 {
-		if vm.Repeats, vm.RepeatsMore, err = tn.ImportRepeats(c.Request().Context(), imp, repeatsShown); err != nil {
+		var repeats []models.RepeatedNumber
+		if repeats, vm.RepeatsMore, err = tn.ImportRepeats(c.Request().Context(), imp, repeatsShown); err != nil {
 			return err
+		}
+		for _, r := range repeats {
+			vm.Repeats = append(vm.Repeats, views.RepeatRow{Phone: importer.DisplayPhone(r.Phone), Rows: r.Rows})
 		}
 	}
 	return web.Render(c, http.StatusOK, views.ImportProgressPage(p, vm))

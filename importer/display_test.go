@@ -1,4 +1,4 @@
-package views
+package importer
 
 import (
 	"bytes"
@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/nyaruka/phonenumbers"
-
-	"github.com/optline/optline/importer"
 )
 
 func slowPhoneText(e164 string) string {
@@ -19,16 +17,16 @@ func slowPhoneText(e164 string) string {
 	return phonenumbers.Format(n, phonenumbers.INTERNATIONAL)
 }
 
-// TestPhoneTextMatchesParse: the fast PhoneText gives what libphonenumber's
+// TestDisplayPhoneMatchesParse: the fast PhoneText gives what libphonenumber's
 // Parse+Format gives, for the numbers the importer stores (from the
 // benchmark's generated files) and for odd E.164 shapes.
-func TestPhoneTextMatchesParse(t *testing.T) {
+func TestDisplayPhoneMatchesParse(t *testing.T) {
 	var buf bytes.Buffer
-	if err := importer.Generate(&buf, 20000, 7); err != nil {
+	if err := Generate(&buf, 20000, 7); err != nil {
 		t.Fatal(err)
 	}
 	var phones []string
-	_, err := importer.Run(t.Context(), &buf, importer.Config{}, func(b importer.Batch) error {
+	_, err := Run(t.Context(), &buf, Config{}, func(b Batch) error {
 		for _, c := range b.Contacts {
 			phones = append(phones, c.Phone)
 		}
@@ -50,13 +48,13 @@ func TestPhoneTextMatchesParse(t *testing.T) {
 	}
 	phones = append(phones, "+390612345678", "+39000", "+4900", "+44", "+", "", "+49 151", "+2250700000000", "+88212345678")
 	for _, p := range phones {
-		if got, want := PhoneText(p), slowPhoneText(p); got != want {
-			t.Errorf("PhoneText(%q) = %q, Parse+Format gives %q", p, got, want)
+		if got, want := DisplayPhone(p), slowPhoneText(p); got != want {
+			t.Errorf("DisplayPhone(%q) = %q, Parse+Format gives %q", p, got, want)
 		}
 	}
 }
 
-func BenchmarkPhoneText(b *testing.B) {
+func BenchmarkDisplayPhone(b *testing.B) {
 	for b.Loop() {
 		formatPhone("+4915123456789") // the formatting itself, not the memo
 	}
