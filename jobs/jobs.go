@@ -85,15 +85,18 @@ func New(db *models.DB, log *slog.Logger, cfg Config) (*Queue, error) {
 		RescueStuckJobsAfter: 3 * time.Minute,
 	}
 	q := &Queue{log: log}
+	// The queue runs on connections of its own (models.DB.QueueSQL,
+	// QueuePool), so its leader election and fetches cannot starve
+	// behind page reads holding every connection of the portal's pool.
 	switch db.Dialect {
 	case models.Postgres:
-		c, err := river.NewClient(riverpgxv5.New(db.Pool), rc)
+		c, err := river.NewClient(riverpgxv5.New(db.QueuePool), rc)
 		if err != nil {
 			return nil, fmt.Errorf("job queue: %w", err)
 		}
 		q.insert, q.start, q.stop = c.Insert, c.Start, c.Stop
 	default:
-		c, err := river.NewClient(riversqlite.New(db.SQL), rc)
+		c, err := river.NewClient(riversqlite.New(db.QueueSQL), rc)
 		if err != nil {
 			return nil, fmt.Errorf("job queue: %w", err)
 		}
