@@ -259,13 +259,17 @@ func (q *filterSQL) sqliteSearch(businessID int64, terms []string) {
 }
 
 // ftsMatch is the FTS5 query for contacts of the business with a word
-// starting with each term. Terms hold letters, digits and @.-_' only
+// starting with each term (schema 8 stores the words as
+// "<business>:<word>"). Terms hold letters, digits and @.-_' only
 // (searchTerms), but quotes are doubled all the same.
 func ftsMatch(businessID int64, terms []string) string {
 	var b strings.Builder
-	b.WriteString(`business_id : "` + strconv.FormatInt(businessID, 10) + `"`)
-	for _, t := range terms {
-		b.WriteString(` AND search : "` + strings.ReplaceAll(t, `"`, `""`) + `"*`)
+	biz := strconv.FormatInt(businessID, 10) + ":"
+	for i, t := range terms {
+		if i > 0 {
+			b.WriteString(" AND ")
+		}
+		b.WriteString(`"` + biz + strings.ReplaceAll(t, `"`, `""`) + `"*`)
 	}
 	return b.String()
 }

@@ -140,7 +140,9 @@ func (b *bench) setUp(ctx context.Context, owner *models.User, businessID int64)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	b.queueLog = &warnCounter{}
-	b.queue, err = jobs.New(db, slog.New(b.queueLog), jobs.Config{Poll: 100 * time.Millisecond, Register: func(w *river.Workers) {
+	// The portal's session time-outs: with none, the clean-up job would
+	// end the benchmark's own session.
+	b.queue, err = jobs.New(db, slog.New(b.queueLog), jobs.Config{SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour, Poll: 100 * time.Millisecond, Register: func(w *river.Workers) {
 		b.engine = contactimport.Register(w, db, b.files, quiet)
 		b.engine.Log = quiet
 		if o.batch > 0 {
