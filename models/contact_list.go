@@ -260,11 +260,11 @@ func (q *filterSQL) sqliteSearch(businessID int64, terms []string) {
 
 // ftsMatch is the FTS5 query for contacts of the business with a word
 // starting with each term (schema 8 stores the words as
-// "<business>:<word>"). Terms hold letters, digits and @.-_' only
+// "<business, ten digits>:<word>"). Terms hold letters, digits and @.-_' only
 // (searchTerms), but quotes are doubled all the same.
 func ftsMatch(businessID int64, terms []string) string {
 	var b strings.Builder
-	biz := strconv.FormatInt(businessID, 10) + ":"
+	biz := ftsBusiness(businessID)
 	for i, t := range terms {
 		if i > 0 {
 			b.WriteString(" AND ")

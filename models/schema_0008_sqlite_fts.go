@@ -16,13 +16,18 @@ import (
 // (searchText, already folded in Go), walked in the list's order
 // (sqliteSearch in contact_list.go).
 //
-//   - Each word is stored with its business in front ("17:gross" for
-//     "gross" in business 17), so a search is one prefix lookup per word,
-//     already scoped to the business: no second condition for FTS5 to
-//     intersect (an AND with the business's own list of 50,000 rows cost
-//     more than the words' lookups), and another business's contacts are
-//     never read. Terms never hold ':' (searchTerms), so no query reaches
-//     another business's words.
+//   - Each word is stored with its business in front, ten digits wide
+//     ("0000000017:gross" for "gross" in business 17), so a search is one
+//     prefix lookup per word, already scoped to the business: no second
+//     condition for FTS5 to intersect (an AND with the business's own
+//     list of 50,000 rows cost more than the words' lookups), and another
+//     business's contacts are never read. Terms never hold ':'
+//     (searchTerms), so no query reaches another business's words.
+//   - prefix '12 13' (the business's 11 characters and one or two more)
+//     keeps a one- or two-letter search ("m", "sc") to one list read
+//     lazily in the list's order; without it FTS5 merges the lists of
+//     every word with that start first (9.7 instead of 0.1–0.2 ms for "m"
+//     at 50,000 contacts).
 //   - The tokenizer splits at white space only: letters, digits, marks,
 //     punctuation and symbols are token characters, so a token is exactly
 //     a word of the search text ("anna.berg@example.com", "o'brien",
@@ -43,14 +48,17 @@ func init() {
 }
 
 // ftsWords is the indexed text of a contact row (new or old): its search
-// words, each after "<business_id>:".
-const ftsWords = `%[1]s.business_id || ':' || replace(%[1]s.search, ' ', ' ' || %[1]s.business_id || ':')`
+// words, each after its business (ftsBusiness).
+const ftsWords = `printf('%%010d:', %[1]s.business_id) || replace(%[1]s.search, ' ', ' ' || printf('%%010d:', %[1]s.business_id))`
+
+// ftsBusiness is what starts every word of the business in contacts_fts.
+func ftsBusiness(businessID int64) string { return fmt.Sprintf("%010d:", businessID) }
 
 // sqliteFTSStatements builds the index and its triggers. Trigger bodies
 // hold semicolons, so they run one by one here instead of through
 // splitSQL.
 var sqliteFTSStatements = []string{
-	`CREATE VIRTUAL TABLE contacts_fts USING fts5(words, content='', contentless_delete=1,
+	`CREATE VIRTUAL TABLE contacts_fts USING fts5(words, content='', contentless_delete=1, prefix='12 13',
 		tokenize="unicode61 remove_diacritics 0 categories 'L* N* Co M* P* S*'")`,
 	`CREATE TRIGGER contacts_fts_insert AFTER INSERT ON contacts BEGIN
 		INSERT INTO contacts_fts (rowid, words) VALUES (new.id, ` + fmt.Sprintf(ftsWords, "new") + `);
