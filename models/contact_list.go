@@ -248,9 +248,11 @@ func searchTerms(q string) (terms []string, phone numberForm) {
 // its tokens are the words of the search text), and the comparison,
 // made only on those rows, keeps exactly what it matched before (a
 // number typed with "+" must start the first number word, for
-// instance). fetchPage and the page's count walk the index itself in the
-// list's order (sqliteFTSQuery); every other user of the filter (counts,
-// bulk actions, exports) gets the lookup as an IN condition.
+// instance). fetchPage first compares the next sqliteSearchWindow rows
+// in order and then walks the index itself in the list's order
+// (sqliteFTSQuery), as CountContactsUpTo does; every other user of the
+// filter (counts, bulk actions, exports) gets the lookup as an IN
+// condition.
 func (q *filterSQL) sqliteSearch(businessID int64, terms []string) {
 	q.match = ftsMatch(businessID, terms)
 	q.recheck, q.recheckArgs = q.search, q.searchArgs
