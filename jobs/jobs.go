@@ -124,7 +124,10 @@ func (q *Queue) Add(areas ...Area) {
 	}
 }
 
-// build makes the River client once, for the database's dialect. Jobs
+// build makes the River client once, for the database's dialect, on
+// connections of its own (models.DB.QueueSQL, QueuePool), so its leader
+// election and fetches cannot starve behind page reads holding every
+// connection of the portal's pool. Jobs
 // inserted inside a caller's transaction go through database/sql (the
 // transaction GORM holds); on PostgreSQL that is an insert-only client
 // beside the pgx one that works the jobs.
@@ -132,7 +135,7 @@ func (q *Queue) build() error {
 	q.once.Do(func() {
 		switch q.db.Dialect {
 		case models.Postgres:
-			c, err := river.NewClient(riverpgxv5.New(q.db.Pool), q.rc)
+			c, err := river.NewClient(riverpgxv5.New(q.db.QueuePool), q.rc)
 			if err != nil {
 				q.err = fmt.Errorf("job queue: %w", err)
 				return
@@ -144,7 +147,7 @@ func (q *Queue) build() error {
 			}
 			q.insert, q.insertTx, q.start, q.stop, q.events = c.Insert, ins.InsertTx, c.Start, c.Stop, c.Subscribe
 		default:
-			c, err := river.NewClient(riversqlite.New(q.db.SQL), q.rc)
+			c, err := river.NewClient(riversqlite.New(q.db.QueueSQL), q.rc)
 			if err != nil {
 				q.err = fmt.Errorf("job queue: %w", err)
 				return

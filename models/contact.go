@@ -284,16 +284,27 @@ func (t Tenant) ContactByPhone(ctx context.Context, e164 string) (*Contact, erro
 }
 
 // tagsOf loads the tags of the given contacts, sorted.
+//
+// The lookup goes by contact (the primary key, contact_id first), in its
+// order. SQLite, which has no statistics unless ANALYZE ran, otherwise
+// chose contact_tags_tag_idx for "business_id = ? ORDER BY tag" and read
+// every tag of the business for each list page (8.6 ms at 50,000
+// contacts, against 0.1 ms); the unary + keeps the scope's column out of
+// the index choice on both databases.
 func (t Tenant) tagsOf(ctx context.Context, ids []int64) (map[int64][]string, error) {
 	out := map[int64][]string{}
 	if len(ids) == 0 {
 		return out, nil
 	}
+	if err := t.check(); err != nil {
+		return out, err
+	}
 	var rows []struct {
 		ContactID int64
 		Tag       string
 	}
-	err := t.Scoped(ctx).Table("contact_tags").Select("contact_id, tag").Where("contact_id IN ?", ids).Order("tag").Scan(&rows).Error
+	err := t.db.WithContext(ctx).Raw("SELECT contact_id, tag FROM contact_tags WHERE contact_id IN ? AND +business_id = ? ORDER BY contact_id, tag",
+		ids, t.businessID).Scan(&rows).Error
 	for _, r := range rows {
 		out[r.ContactID] = append(out[r.ContactID], r.Tag)
 	}

@@ -33,10 +33,18 @@ const (
 // DB is the opened database: GORM for queries plus the raw handles the job
 // queue and bulk loaders need.
 type DB struct {
-	Gorm    *gorm.DB
-	SQL     *sql.DB
-	Pool    *pgxpool.Pool // nil on SQLite
-	Dialect Dialect
+	Gorm *gorm.DB
+	SQL  *sql.DB
+	Pool *pgxpool.Pool // nil on SQLite
+	// QueueSQL (SQLite) and QueuePool (PostgreSQL) are the job queue's
+	// own connections (the other is nil), so River's leader election,
+	// fetches and completions never wait behind page reads for one of
+	// the pool's connections (on SQLite 50 clients searching kept all
+	// four busy for seconds and the election timed out). The queue's
+	// workers still do their work through Gorm and Pool.
+	QueueSQL  *sql.DB
+	QueuePool *pgxpool.Pool
+	Dialect   Dialect
 	// Now is the clock every model rule uses; tests replace it.
 	Now func() time.Time
 
@@ -62,17 +70,25 @@ func Open(ctx context.Context, dsn, dataDir string, log *slog.Logger) (*DB, erro
 		if pcfg.MaxConns < 8 {
 			pcfg.MaxConns = 8
 		}
+		qcfg := pcfg.Copy()
+		qcfg.MaxConns, qcfg.MinConns = queueConns+2, 0 // River's notifier holds one for LISTEN
 		pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 		if err != nil {
+			return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+		}
+		queuePool, err := pgxpool.NewWithConfig(ctx, qcfg)
+		if err != nil {
+			pool.Close()
 			return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 		}
 		sqlDB := stdlib.OpenDBFromPool(pool)
 		g, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), gcfg)
 		if err != nil {
 			pool.Close()
+			queuePool.Close()
 			return nil, fmt.Errorf("open PostgreSQL: %w", err)
 		}
-		return &DB{Gorm: g, SQL: sqlDB, Pool: pool, Dialect: Postgres, Now: utcNow}, nil
+		return &DB{Gorm: g, SQL: sqlDB, Pool: pool, QueuePool: queuePool, Dialect: Postgres, Now: utcNow}, nil
 	default:
 		path := strings.TrimPrefix(dsn, "sqlite:")
 		if path == "" {
@@ -98,19 +114,43 @@ func Open(ctx context.Context, dsn, dataDir string, log *slog.Logger) (*DB, erro
 		}
 		sqlDB.SetMaxOpenConns(4)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-		return &DB{Gorm: g, SQL: sqlDB, Dialect: SQLite, Now: utcNow}, nil
+		// The same file and settings, on connections of the queue's own.
+		queueSQL, err := sql.Open(sqliteDriverName, full)
+		if err != nil {
+			sqlDB.Close()
+			return nil, fmt.Errorf("open SQLite %s for the job queue: %w", path, err)
+		}
+		queueSQL.SetMaxOpenConns(queueConns)
+		queueSQL.SetConnMaxIdleTime(5 * time.Minute)
+		return &DB{Gorm: g, SQL: sqlDB, QueueSQL: queueSQL, Dialect: SQLite, Now: utcNow}, nil
 	}
 }
+
+// queueConns is the size of the job queue's own pool (on PostgreSQL plus
+// River's LISTEN connection). River's statements are short; its SQLite
+// driver advises few connections, as SQLite has one writer anyway.
+const queueConns = 2
+
+// sqliteDriverName is the database/sql driver glebarez/sqlite registers
+// (github.com/glebarez/go-sqlite).
+const sqliteDriverName = "sqlite"
 
 func utcNow() time.Time { return time.Now().UTC() }
 
 // Close releases the connections.
 func (db *DB) Close() error {
-	err := db.SQL.Close()
+	var errs []error
+	if db.QueueSQL != nil {
+		errs = append(errs, db.QueueSQL.Close())
+	}
+	errs = append(errs, db.SQL.Close())
+	if db.QueuePool != nil {
+		db.QueuePool.Close()
+	}
 	if db.Pool != nil {
 		db.Pool.Close()
 	}
-	return err
+	return errors.Join(errs...)
 }
 
 // Ping reports whether the database answers.

@@ -3,6 +3,11 @@
 //
 //	go run ./cmd/importbench -database-url postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 //
+// or on the embedded SQLite (a fresh file in a temporary folder; by
+// default a file that stores about 50,000 contacts):
+//
+//	go run ./cmd/importbench -sqlite
+//
 // It creates a fresh database (dropped at the end unless -keep), generates
 // a realistic CSV (importer.Generate: national and international numbers,
 // ~2% bad rows, repeated numbers), and imports it through the real import
@@ -29,6 +34,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -52,7 +58,13 @@ type options struct {
 	pageprof string
 	reuse    string
 	name     string
+	sqlite   bool
+	alone    int
 }
+
+// sqliteRows is the default file size with -sqlite: about 50,000 contacts
+// once bad rows and repeated numbers are left out.
+const sqliteRows = 52_660
 
 func main() {
 	var o options
@@ -67,8 +79,18 @@ func main() {
 	flag.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of the import to this file")
 	flag.StringVar(&o.pageprof, "pageprofile", "", "write a CPU profile of the page load test to this file")
 	flag.StringVar(&o.name, "name", "", "search for this name instead of the last name of the contact in the middle of the book")
-	flag.StringVar(&o.reuse, "reuse", "", "measure only the pages against this database kept by an earlier -keep run (no generation, no import; never dropped)")
+	flag.StringVar(&o.reuse, "reuse", "", "measure only the pages against this database kept by an earlier -keep run (no generation, no import; never dropped); with -sqlite the path of the kept file")
+	flag.BoolVar(&o.sqlite, "sqlite", false, fmt.Sprintf("run on the embedded SQLite in a temporary file instead of PostgreSQL (default -rows %d: about 50,000 contacts)", sqliteRows))
+	flag.IntVar(&o.alone, "alone", 50, "requests of a single client, one after the other, for each page's \"alone\" median")
 	flag.Parse()
+	if o.sqlite || strings.HasPrefix(o.dbURL, "sqlite:") {
+		o.sqlite = true
+		rowsSet := false
+		flag.Visit(func(f *flag.Flag) { rowsSet = rowsSet || f.Name == "rows" })
+		if !rowsSet {
+			o.rows = sqliteRows
+		}
+	}
 	// Interrupted or piped into head: still drop the benchmark database.
 	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -80,6 +102,9 @@ func main() {
 }
 
 func run(ctx context.Context, o options, out io.Writer) error {
+	if o.sqlite {
+		return runSQLite(ctx, o, out)
+	}
 	if !strings.HasPrefix(o.dbURL, "postgres://") && !strings.HasPrefix(o.dbURL, "postgresql://") {
 		return errors.New("-database-url (or TEST_DATABASE_URL) must be a postgres:// URL")
 	}
@@ -116,6 +141,53 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	defer b.close()
 	if err := b.importFile(ctx); err != nil {
 		return err
+	}
+	return b.measurePages(ctx)
+}
+
+// runSQLite is run on the embedded SQLite: a fresh file in a temporary
+// folder (kept with -keep), or the file -reuse names, opened as the portal
+// opens it (models.Open: WAL, its pool and the job queue's own).
+func runSQLite(ctx context.Context, o options, out io.Writer) error {
+	path := o.reuse
+	if path == "" {
+		dir, err := os.MkdirTemp("", "importbench-sqlite-")
+		if err != nil {
+			return err
+		}
+		if o.keep {
+			fmt.Fprintf(out, "SQLite file %s kept\n", filepath.Join(dir, "bench.db"))
+		} else {
+			defer os.RemoveAll(dir)
+		}
+		path = filepath.Join(dir, "bench.db")
+	} else if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("-reuse: %w", err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := models.Open(ctx, "sqlite:"+path, "", quiet)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx, quiet); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "machine: %s\ndatabase: SQLite %s\n", machine(), path)
+	var b *bench
+	if o.reuse != "" {
+		b, err = openBench(ctx, db, o, out)
+	} else {
+		b, err = newBench(ctx, db, o, out)
+	}
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	if o.reuse == "" {
+		if err := b.importFile(ctx); err != nil {
+			return err
+		}
 	}
 	return b.measurePages(ctx)
 }

@@ -71,7 +71,7 @@ func (b *bench) measurePages(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	name, digits, err := b.searchTerms(ctx, contacts)
+	name, fullName, digits, err := b.searchTerms(ctx, contacts)
 	if err != nil {
 		return err
 	}
@@ -79,8 +79,16 @@ func (b *bench) measurePages(ctx context.Context) error {
 	if err := cp.install(b.db.Gorm); err != nil {
 		return err
 	}
-	fmt.Fprintf(b.out, "\npages at %d contacts, %d concurrent clients, %d requests each (loopback):\n", contacts, b.o.clients, b.o.requests)
-	fmt.Fprintf(b.out, "  %-28s %10s %10s %9s %9s %9s %9s %8s\n", "page", "first TTFB", "first full", "p50", "p95", "p99", "max", "req/s")
+	// The job queue runs during the load, as in the portal: its warnings
+	// and a probe of its connections say whether page reads starve it.
+	if err := b.startQueue(); err != nil {
+		return err
+	}
+	time.Sleep(time.Second) // let it elect its leader
+	b.queueLog.take()
+	fmt.Fprintf(b.out, "\npages at %d contacts on %s, %d concurrent clients, %d requests each (loopback); alone: median of %d requests of one client:\n",
+		contacts, b.db.Dialect, b.o.clients, b.o.requests, b.o.alone)
+	fmt.Fprintf(b.out, "  %-36s %10s %10s %9s %9s %9s %9s %9s %8s %10s\n", "page", "first TTFB", "first full", "alone", "p50", "p95", "p99", "max", "req/s", "queue max")
 	if b.o.pageprof != "" {
 		pf, err := os.Create(b.o.pageprof)
 		if err != nil {
@@ -96,6 +104,7 @@ func (b *bench) measurePages(ctx context.Context) error {
 	for _, pg := range []struct{ label, path string }{
 		{"contact list", "/contacts"},
 		{"search by name " + name, "/contacts?q=" + url.QueryEscape(name)},
+		{"search by name " + fullName, "/contacts?q=" + url.QueryEscape(fullName)},
 		{"search by number " + digits, "/contacts?q=" + url.QueryEscape(digits)},
 	} {
 		var ttfb, full time.Duration
@@ -107,22 +116,66 @@ func (b *bench) measurePages(ctx context.Context) error {
 			return fmt.Errorf("%s: %w", pg.label, err)
 		}
 		captures[pg.label] = stmts
+		alone, _, err := load(client, base+pg.path, 1, b.o.alone)
+		if err != nil {
+			return fmt.Errorf("%s alone: %w", pg.label, err)
+		}
+		probe := b.probeQueue()
 		lat, rate, err := load(client, base+pg.path, b.o.clients, b.o.requests)
+		queueMax := probe()
 		if err != nil {
 			return fmt.Errorf("%s: %w", pg.label, err)
 		}
 		p := func(q float64) time.Duration { return lat[min(len(lat)-1, int(q*float64(len(lat))))] }
-		fmt.Fprintf(b.out, "  %-28s %10s %10s %9s %9s %9s %9s %8.0f\n", pg.label, ms(ttfb), ms(full), ms(p(.50)), ms(p(.95)), ms(p(.99)), ms(lat[len(lat)-1]), rate)
-		if p(.99) >= 50*time.Millisecond || b.o.explain {
+		fmt.Fprintf(b.out, "  %-36s %10s %10s %9s %9s %9s %9s %9s %8.0f %10s\n", pg.label, ms(ttfb), ms(full), ms(alone[len(alone)/2]),
+			ms(p(.50)), ms(p(.95)), ms(p(.99)), ms(lat[len(lat)-1]), rate, ms(queueMax))
+		if (p(.99) >= 50*time.Millisecond && b.db.Dialect == models.Postgres) || b.o.explain {
 			slow = append(slow, pg.label)
 		}
 	}
+	n, first := b.queueLog.take()
+	fmt.Fprintf(b.out, "  job queue during the load: %d warnings%s; queue max: slowest of its probes (a query on the queue's connections every 100 ms)\n",
+		n, strings.Join(append([]string{""}, first...), "\n    "))
 	for _, label := range slow {
 		if err := b.explain(ctx, label, captures[label]); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// probeQueue runs a query of River's table on the job queue's own
+// connections every 100 ms until the returned func is called, which
+// returns the slowest.
+func (b *bench) probeQueue() func() time.Duration {
+	stop := make(chan struct{})
+	var worst time.Duration
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			t0 := time.Now()
+			var n int64
+			var err error
+			if b.db.QueuePool != nil {
+				err = b.db.QueuePool.QueryRow(ctx, "SELECT COUNT(*) FROM river_leader").Scan(&n)
+			} else {
+				err = b.db.QueueSQL.QueryRowContext(ctx, "SELECT COUNT(*) FROM river_leader").Scan(&n)
+			}
+			cancel()
+			if d := time.Since(t0); d > worst || err != nil {
+				worst = max(worst, d)
+			}
+		}
+	})
+	return func() time.Duration { close(stop); wg.Wait(); return worst }
 }
 
 // countContacts is the size of the benchmark's book.
@@ -132,22 +185,27 @@ func (b *bench) countContacts(ctx context.Context) (int64, error) {
 
 // searchTerms picks a last name and the start of a number from the middle
 // of the book.
-func (b *bench) searchTerms(ctx context.Context, contacts int64) (name, digits string, err error) {
+func (b *bench) searchTerms(ctx context.Context, contacts int64) (name, full, digits string, err error) {
 	var row struct {
-		LastName string
-		Phone    string
+		FirstName string
+		LastName  string
+		Phone     string
 	}
-	err = b.db.WithContext(ctx).Raw(`SELECT last_name, phone FROM contacts WHERE business_id = ? AND last_name <> '' ORDER BY id OFFSET ? LIMIT 1`,
+	err = b.db.WithContext(ctx).Raw(`SELECT first_name, last_name, phone FROM contacts WHERE business_id = ? AND last_name <> '' AND first_name <> '' ORDER BY id LIMIT 1 OFFSET ?`,
 		b.tn.BusinessID(), contacts/2).Scan(&row).Error
 	if err != nil || row.Phone == "" {
-		return "", "", errors.Join(err, errors.New("no contact to search for"))
+		return "", "", "", errors.Join(err, errors.New("no contact to search for"))
 	}
 	name = strings.ToLower(row.LastName)
 	if b.o.name != "" {
 		name = b.o.name
 	}
+	// A first and last name together match a handful of contacts, so the
+	// page cannot be filled from the newest rows: without an index the
+	// search reads the whole book.
+	full = strings.ToLower(row.FirstName + " " + row.LastName)
 	// The start of the number, as typed with its country code: "+49 1512 34".
-	return name, row.Phone[:min(len(row.Phone), 10)], nil
+	return name, full, row.Phone[:min(len(row.Phone), 10)], nil
 }
 
 var csrfField = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
@@ -205,7 +263,7 @@ func load(client *http.Client, u string, n, total int) ([]time.Duration, float64
 	var next atomic.Int64
 	lat := make([]time.Duration, total)
 	var wg sync.WaitGroup
-	var firstErr atomic.Value
+	var firstErr atomic.Pointer[error] // errors of several types: atomic.Value would panic
 	start := time.Now()
 	for range n {
 		wg.Go(func() {
@@ -224,7 +282,7 @@ func load(client *http.Client, u string, n, total int) ([]time.Duration, float64
 					}
 				}
 				if err != nil {
-					firstErr.CompareAndSwap(nil, err)
+					firstErr.CompareAndSwap(nil, &err)
 				}
 				lat[i] = time.Since(t0)
 			}
@@ -232,8 +290,8 @@ func load(client *http.Client, u string, n, total int) ([]time.Duration, float64
 	}
 	wg.Wait()
 	rate := float64(total) / time.Since(start).Seconds()
-	if err, _ := firstErr.Load().(error); err != nil {
-		return nil, 0, err
+	if err := firstErr.Load(); err != nil {
+		return nil, 0, *err
 	}
 	slices.Sort(lat)
 	return lat, rate, nil
@@ -294,6 +352,14 @@ func (b *bench) explain(ctx context.Context, label string, stmts []captured) err
 		if !strings.HasPrefix(strings.ToUpper(q), "SELECT") && !strings.HasPrefix(strings.ToUpper(q), "WITH") {
 			continue
 		}
+		if b.db.Dialect == models.SQLite {
+			lines, took, err := b.sqlitePlan(ctx, q, st.vars)
+			if err != nil {
+				return fmt.Errorf("explain %q: %w", q, err)
+			}
+			plans = append(plans, plan{sql: q, lines: lines, took: took})
+			continue
+		}
 		rows, err := b.db.Pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+q, st.vars...)
 		if err != nil {
 			return fmt.Errorf("explain %q: %w", q, err)
@@ -314,7 +380,11 @@ func (b *bench) explain(ctx context.Context, label string, stmts []captured) err
 		plans = append(plans, p)
 	}
 	slices.SortFunc(plans, func(a, b plan) int { return int((b.took - a.took) * 1000) })
-	fmt.Fprintf(b.out, "\nqueries behind %s (%d SELECTs through GORM; the list's page, count and tag queries and the session's run through pgx and are not captured), slowest first:\n", label, len(plans))
+	note := "the list's page, count and tag queries and the session's run through pgx and are not captured"
+	if b.db.Dialect == models.SQLite {
+		note = "every query on SQLite; EXPLAIN QUERY PLAN, and the time of running it once"
+	}
+	fmt.Fprintf(b.out, "\nqueries behind %s (%d SELECTs through GORM; %s), slowest first:\n", label, len(plans), note)
 	for i, p := range plans {
 		fmt.Fprintf(b.out, "  %6.2f ms  %s\n", p.took, oneLine(p.sql, 160))
 		if i < 2 {
@@ -324,6 +394,34 @@ func (b *bench) explain(ctx context.Context, label string, stmts []captured) err
 		}
 	}
 	return nil
+}
+
+// sqlitePlan is SQLite's EXPLAIN QUERY PLAN of q and the time q takes
+// (SQLite has no EXPLAIN ANALYZE).
+func (b *bench) sqlitePlan(ctx context.Context, q string, vars []any) ([]string, float64, error) {
+	var steps []struct {
+		ID, Parent int
+		Notused    int
+		Detail     string
+	}
+	if err := b.db.WithContext(ctx).Raw("EXPLAIN QUERY PLAN "+q, vars...).Scan(&steps).Error; err != nil {
+		return nil, 0, err
+	}
+	depth := map[int]int{}
+	var lines []string
+	for _, s := range steps {
+		depth[s.ID] = depth[s.Parent] + 1
+		lines = append(lines, strings.Repeat("  ", depth[s.ID])+s.Detail)
+	}
+	t0 := time.Now()
+	rows, err := b.db.WithContext(ctx).Raw(q, vars...).Rows()
+	if err != nil {
+		return nil, 0, err
+	}
+	for rows.Next() {
+	}
+	rows.Close()
+	return lines, float64(time.Since(t0).Microseconds()) / 1000, rows.Err()
 }
 
 func oneLine(s string, n int) string {
