@@ -14,4 +14,5 @@ var migrations = []Migration{
 	{Version: 7, Name: "imports: messageable contacts of a finished import", SQL: schema0007},
 	{Version: 8, Name: "imports: work lease and heartbeat", SQL: schema0008},
 	{Version: 9, Name: "contacts: likely landlines; imports: repeated numbers", SQL: schema0009, Func: flagStoredLandlines},
+	{Version: 11, Name: "password resets: one-time links, hashed", SQL: schema0011},
 }

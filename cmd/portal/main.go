@@ -63,14 +63,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	files := blobstore.InDataDir(cfg.DataDir)
+	mailer := web.NewMailer(cfg.SMTP, log)
 	queue := jobs.New(db, log, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Files: files})
 	imports := contactimport.New(contactimport.DepsFor(db, files, queue, log), contactimport.Options{})
-	queue.Add(imports)
+	resets := jobs.NewResetMail(db, mailer, cfg.BaseURL, log, queue)
+	queue.Add(imports, resets)
 	// A restarted portal takes up the imports its predecessor was working
 	// within seconds, not when River rescues their jobs.
 	queue.Resume(imports)
-	srv := web.New(cfg, db, log, web.Options{Console: stdout})
-	handlers.Register(srv, handlers.Deps{Files: files, Imports: imports})
+	srv := web.New(cfg, db, log, web.Options{Console: stdout, Mailer: mailer})
+	handlers.Register(srv, handlers.Deps{Files: files, Imports: imports, ResetMails: resets})
 
 	if cfg.Demo {
 		creds, err := demo.Load(ctx, db)
