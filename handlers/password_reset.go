@@ -20,20 +20,8 @@ import (
 // an hour). Without SMTP the page says whom to ask: a business owner
 // makes a link for a staff member on the team page, an administrator for
 // anyone on a business's page (valid a day, shown once). Following a link
-// sets a new password and ends every session of the user.
-func init() {
-	registerArea("password_reset", func(h *Handler) {
-		pub, owner, admin := h.s.Public(), h.s.Owner(), h.s.Admin()
-		pub.GET("/forgot", h.showForgot)
-		pub.POST("/forgot", h.submitForgot)
-		pub.GET("/forgot/sent", h.showForgotSent)
-		pub.GET("/reset/:token", h.showReset)
-		pub.POST("/reset/:token", h.submitReset)
-		owner.POST("/team/members/:id/reset-link", h.staffResetLink)
-		admin.GET("/admin/businesses/:id", h.adminBusiness)
-		admin.POST("/admin/users/:id/reset-link", h.adminResetLink)
-	})
-}
+// sets a new password and ends every session of the user. The routes are
+// in routes.go.
 
 // keyNewReset holds the reset link just made until the next page shows it
 // once (sessions live in the database; the cookie holds only a token).

@@ -59,6 +59,18 @@ func Register(s *web.Server, d Deps) *Handler {
 	owner.POST("/team/members/:id/role", h.changeRole)
 	owner.POST("/team/members/:id/remove", h.removeMember)
 
+	// Password resets: "Forgot password?" (mailed when SMTP is set, else
+	// it says whom to ask) and one-time links made by an owner for staff
+	// or by an administrator for anyone.
+	pub.GET("/forgot", h.showForgot)
+	pub.POST("/forgot", h.submitForgot)
+	pub.GET("/forgot/sent", h.showForgotSent)
+	pub.GET("/reset/:token", h.showReset)
+	pub.POST("/reset/:token", h.submitReset)
+	owner.POST("/team/members/:id/reset-link", h.staffResetLink)
+	admin.GET("/admin/businesses/:id", h.adminBusiness)
+	admin.POST("/admin/users/:id/reset-link", h.adminResetLink)
+
 	// Business profile and verification.
 	member.GET("/profile", ph.showProfile)
 	member.POST("/profile", ph.saveProfile)
