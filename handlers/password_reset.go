@@ -27,6 +27,9 @@ import (
 // once (sessions live in the database; the cookie holds only a token).
 const keyNewReset = "new_reset_link"
 
+// keyLoginEmail fills in the log-in form's address once, after a reset.
+const keyLoginEmail = "login_email"
+
 type newReset struct {
 	Link    string    `json:"l"`
 	Name    string    `json:"n"`
@@ -170,6 +173,7 @@ func (h *Handler) submitReset(c echo.Context) error {
 		return err
 	}
 	web.Flash(c, "success", t(c, "reset.done", u.Email))
+	web.SetSessionValue(c, keyLoginEmail, u.Email)
 	return redirect(c, "/login")
 }
 

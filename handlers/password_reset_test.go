@@ -113,9 +113,15 @@ func TestOwnerMakesResetLinkForStaff(t *testing.T) {
 		t.Fatalf("no CSRF: status %d", p.Status)
 	}
 
-	p = setPassword(t, a, path, "a brand new passphrase")
+	rc := a.client()
+	rc.primeCSRF(path)
+	p = rc.post(path, vals("password", "a brand new passphrase"))
 	if p.Status != http.StatusSeeOther || p.Location != "/login" {
 		t.Fatalf("reset: status %d to %q", p.Status, p.Location)
+	}
+	login := rc.get("/login")
+	if login.Value(`#f-email`) != "staff@alpha.example" || !strings.Contains(login.Text(".flash-success"), "Log in as staff@alpha.example") {
+		t.Errorf("log-in page after reset: email %q, flash %q", login.Value(`#f-email`), login.Text(".flash"))
 	}
 
 	// The old session is gone.
