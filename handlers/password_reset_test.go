@@ -490,3 +490,53 @@ func TestForgotPasswordByMail(t *testing.T) {
 		t.Errorf("mailed link after an hour: %d", p.Status)
 	}
 }
+
+// A mail server that accepts connections and never answers does not hold
+// up the "Forgot password?" answer: the mail goes from a job.
+func TestForgotAnswersAtOnceWhenMailServerStalls(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan net.Conn, 4)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c // never greets
+		}
+	}()
+	a := newApp(t, func(cfg *web.Config) {
+		cfg.SMTP = web.SMTPConfig{Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port, From: "portal@optline.example"}
+	})
+	a.signup("Café Kappa", "owner@kappa.example")
+	a.startJobs()
+	// Runs before the queue stops: the stalled send fails at once.
+	t.Cleanup(func() {
+		ln.Close()
+		for {
+			select {
+			case c := <-accepted:
+				c.Close()
+			default:
+				return
+			}
+		}
+	})
+	c := a.client()
+	c.primeCSRF("/forgot")
+	start := time.Now()
+	p := c.post("/forgot", vals("email", "owner@kappa.example"))
+	if took := time.Since(start); p.Status != http.StatusSeeOther || took > 2*time.Second {
+		t.Fatalf("answer: %d after %s", p.Status, took)
+	}
+	select {
+	case conn := <-accepted:
+		// The job is talking to the stalled server; the answer came first.
+		conn.Close()
+	case <-time.After(10 * time.Second):
+		t.Fatal("the job never tried the mail server")
+	}
+}

@@ -60,7 +60,7 @@ func (m *smtpMailer) Send(to, subject, body string) error {
 // Mail time limits: a server that does not answer, or answers slowly,
 // fails the send instead of holding its caller (smtp.SendMail has no
 // time-out at all).
-const (
+var (
 	mailDialTimeout = 10 * time.Second
 	mailTimeout     = 30 * time.Second
 )
