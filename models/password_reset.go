@@ -126,6 +126,35 @@ func (db *DB) ResetLinkByAdmin(ctx context.Context, actor *User, userID int64, i
 	return r, u, token, nil
 }
 
+// ResetLinkFromConsole makes a one-time reset link (valid ResetLinkTTL)
+// for the account at email, for the operator at the server's console
+// (portal -reset-link): the way back for an administrator who forgot the
+// password of a portal without mail.
+func (db *DB) ResetLinkFromConsole(ctx context.Context, email string) (*PasswordReset, *User, string, error) {
+	u, err := db.UserByEmail(ctx, email)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	var biz int64
+	if m, err := db.MembershipOf(ctx, u.ID); err == nil {
+		biz = m.BusinessID
+	}
+	var r *PasswordReset
+	var token string
+	err = db.Tx(ctx, func(tx *gorm.DB) error {
+		var err error
+		if r, token, err = db.createReset(tx, u.ID, ResetViaLink, nil, ResetLinkTTL); err != nil {
+			return err
+		}
+		return writeAudit(tx, db.Now(), AuditEntry{ActorEmail: "console", BusinessID: biz,
+			Action: "user.reset_link_created", TargetType: "user", TargetID: itoa(u.ID), Detail: u.Email})
+	})
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return r, u, token, nil
+}
+
 // ResetForMail makes the reset an e-mail carries (valid ResetMailTTL) for
 // the account at email; ErrNotFound when there is none or it is
 // suspended. The mail job calls it, so the token exists only in memory
