@@ -72,5 +72,9 @@ func (w *ResetMailWorker) Work(ctx context.Context, job *river.Job[ResetMailArgs
 		w.log.Warn("password reset mail failed", "user", u.ID, "attempt", job.Attempt, "error", err)
 		return err
 	}
+	// The mail is out: a failed audit write must not send it again.
+	if err := w.db.ResetMailed(ctx, u); err != nil {
+		w.log.Error("audit of a sent password reset mail", "user", u.ID, "error", err)
+	}
 	return nil
 }

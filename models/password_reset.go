@@ -158,7 +158,8 @@ func (db *DB) ResetLinkFromConsole(ctx context.Context, email string) (*Password
 // ResetForMail makes the reset an e-mail carries (valid ResetMailTTL) for
 // the account at email; ErrNotFound when there is none or it is
 // suspended. The mail job calls it, so the token exists only in memory
-// and in the mail (never in the job's stored arguments).
+// and in the mail (never in the job's stored arguments), and records the
+// mail with ResetMailed once it went out.
 func (db *DB) ResetForMail(ctx context.Context, email string) (*PasswordReset, *User, string, error) {
 	u, err := db.UserByEmail(ctx, email)
 	if err != nil {
@@ -167,23 +168,26 @@ func (db *DB) ResetForMail(ctx context.Context, email string) (*PasswordReset, *
 	if u.SuspendedAt != nil {
 		return nil, nil, "", ErrNotFound
 	}
-	var biz int64
-	if m, err := db.MembershipOf(ctx, u.ID); err == nil {
-		biz = m.BusinessID
-	}
 	var r *PasswordReset
 	var token string
 	err = db.Tx(ctx, func(tx *gorm.DB) error {
 		var err error
-		if r, token, err = db.createReset(tx, u.ID, ResetViaMail, nil, ResetMailTTL); err != nil {
-			return err
-		}
-		return writeAudit(tx, db.Now(), AuditEntry{BusinessID: biz, Action: "user.reset_mailed", TargetType: "user", TargetID: itoa(u.ID), Detail: u.Email})
+		r, token, err = db.createReset(tx, u.ID, ResetViaMail, nil, ResetMailTTL)
+		return err
 	})
 	if err != nil {
 		return nil, nil, "", err
 	}
 	return r, u, token, nil
+}
+
+// ResetMailed records in the audit log that the mail of a reset went out.
+func (db *DB) ResetMailed(ctx context.Context, u *User) error {
+	var biz int64
+	if m, err := db.MembershipOf(ctx, u.ID); err == nil {
+		biz = m.BusinessID
+	}
+	return db.Audit(ctx, AuditEntry{BusinessID: biz, Action: "user.reset_mailed", TargetType: "user", TargetID: itoa(u.ID), Detail: u.Email})
 }
 
 // PasswordResetByToken finds an open reset and its user; an unknown,
