@@ -540,3 +540,22 @@ func TestForgotAnswersAtOnceWhenMailServerStalls(t *testing.T) {
 		t.Fatal("the job never tried the mail server")
 	}
 }
+
+func TestResetPagesAccessible(t *testing.T) {
+	a := newApp(t)
+	owner := a.signup("Café Mu", "owner@mu.example")
+	a.staff(owner, "staff@mu.example")
+	anon := a.client()
+	checkA11y(t, "/forgot", anon.get("/forgot"))
+	checkA11y(t, "/forgot/sent", anon.get("/forgot/sent"))
+	path, team := makeStaffResetLink(t, owner, "staff@mu.example")
+	checkA11y(t, "/team with a reset link", team)
+	checkA11y(t, "/reset/…", anon.get(path))
+	checkA11y(t, "/reset/unknown", anon.get("/reset/unknown"))
+	a.mail.off = true
+	checkA11y(t, "/forgot without mail", anon.get("/forgot"))
+	adm := a.admin()
+	list := adm.get("/admin/businesses")
+	href := list.Attr(`a[href^="/admin/businesses/"]`, "href")
+	checkA11y(t, href, adm.get(href))
+}
