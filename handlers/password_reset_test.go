@@ -286,6 +286,9 @@ func TestExpiredResetLink(t *testing.T) {
 	if n, err := a.db.PurgePasswordResets(context.Background()); err != nil || n != 1 {
 		t.Errorf("purged %d (%v)", n, err)
 	}
+	if p := a.client().get(path); p.Status != http.StatusGone {
+		t.Errorf("purged link: status %d", p.Status)
+	}
 }
 
 func TestForgotWithoutMailSaysWhomToAsk(t *testing.T) {
@@ -348,6 +351,17 @@ func TestForgotIsThrottled(t *testing.T) {
 	d.primeCSRF("/forgot")
 	if p := d.post("/forgot", vals("email", "owner@theta.example")); p.Status != http.StatusSeeOther {
 		t.Errorf("other address: %d", p.Status)
+	}
+	// The counters go with the cleanup once their window has passed.
+	var before, after int64
+	a.db.WithContext(context.Background()).Model(&models.LoginThrottle{}).Where("key LIKE 'reset:%'").Count(&before)
+	a.clock.Advance(models.ResetWindow + time.Minute)
+	if _, err := a.db.PurgePasswordResets(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a.db.WithContext(context.Background()).Model(&models.LoginThrottle{}).Where("key LIKE 'reset:%'").Count(&after)
+	if before == 0 || after != 0 {
+		t.Errorf("reset counters: %d before the cleanup, %d after", before, after)
 	}
 }
 

@@ -315,11 +315,17 @@ func (db *DB) ReserveResetRequest(ctx context.Context, email, addr string) (send
 }
 
 // PurgePasswordResets removes resets that expired, were used or were
-// revoked more than a day ago, and returns how many.
+// revoked more than a day ago, and returns how many; and the request
+// counters whose window has passed (every typed address leaves one).
 func (db *DB) PurgePasswordResets(ctx context.Context) (int64, error) {
-	cutoff := db.Now().Add(-24 * time.Hour)
+	now := db.Now()
+	cutoff := now.Add(-24 * time.Hour)
 	r := db.WithContext(ctx).Where("expires_at < ? OR used_at < ? OR revoked_at < ?", cutoff, cutoff, cutoff).Delete(&PasswordReset{})
-	return r.RowsAffected, r.Error
+	if r.Error != nil {
+		return 0, r.Error
+	}
+	err := db.WithContext(ctx).Where("key LIKE ? AND window_start < ?", "reset:%", now.Add(-ResetWindow)).Delete(&LoginThrottle{}).Error
+	return r.RowsAffected, err
 }
 
 // BusinessMembers lists a business's members with their users, owners
