@@ -573,3 +573,27 @@ func TestResetPagesAccessible(t *testing.T) {
 	href := list.Attr(`a[href^="/admin/businesses/"]`, "href")
 	checkA11y(t, href, adm.get(href))
 }
+
+// Two browsers sending the same link at once: one sets the password, the
+// other is told the link no longer works.
+func TestResetLinkWorksOnceUnderRace(t *testing.T) {
+	a := newApp(t)
+	owner := a.signup("Café Nu", "owner@nu.example")
+	a.staff(owner, "staff@nu.example")
+	path, _ := makeStaffResetLink(t, owner, "staff@nu.example")
+	c1, c2 := a.client(), a.client()
+	c1.primeCSRF(path)
+	c2.primeCSRF(path)
+	res := make(chan int, 2)
+	for i, c := range []*client{c1, c2} {
+		go func() { res <- c.post(path, vals("password", "racing passphrase "+strconv.Itoa(i))).Status }()
+	}
+	got := map[int]int{<-res: 1}
+	got[<-res]++
+	if got[http.StatusSeeOther] != 1 || got[http.StatusGone] != 1 {
+		t.Fatalf("statuses %v, want one 303 and one 410", got)
+	}
+	if n := a.auditCount("user.password_reset"); n != 1 {
+		t.Errorf("%d resets audited", n)
+	}
+}
