@@ -85,6 +85,7 @@ func setPassword(t *testing.T, a *app, path, password string) *page {
 }
 
 func TestOwnerMakesResetLinkForStaff(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.signup("Café Alpha", "owner@alpha.example")
 	staff := a.staff(owner, "staff@alpha.example")
@@ -162,6 +163,7 @@ func TestOwnerMakesResetLinkForStaff(t *testing.T) {
 }
 
 func TestNewerResetLinkVoidsOlder(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.signup("Café Beta", "owner@beta.example")
 	a.staff(owner, "staff@beta.example")
@@ -176,6 +178,7 @@ func TestNewerResetLinkVoidsOlder(t *testing.T) {
 }
 
 func TestStaffCannotMakeResetLinks(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.signup("Café Gamma", "owner@gamma.example")
 	staff := a.staff(owner, "staff@gamma.example")
@@ -205,6 +208,7 @@ func TestStaffCannotMakeResetLinks(t *testing.T) {
 }
 
 func TestResetLinkForAnotherBusinessIs404(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ownerA := a.signup("Café Delta", "owner@delta.example")
 	ownerB := a.signup("Café Epsilon", "owner@epsilon.example")
@@ -222,6 +226,7 @@ func TestResetLinkForAnotherBusinessIs404(t *testing.T) {
 }
 
 func TestAdminMakesResetLink(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.signup("Café Zeta", "owner@zeta.example")
 	adm := a.admin()
@@ -260,6 +265,7 @@ func TestAdminMakesResetLink(t *testing.T) {
 }
 
 func TestExpiredResetLink(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.signup("Café Eta", "owner@eta.example")
 	a.staff(owner, "staff@eta.example")
@@ -292,6 +298,7 @@ func TestExpiredResetLink(t *testing.T) {
 }
 
 func TestForgotWithoutMailSaysWhomToAsk(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.ensureAdmin()
 	a.mail.off = true
@@ -314,6 +321,7 @@ func TestForgotWithoutMailSaysWhomToAsk(t *testing.T) {
 }
 
 func TestForgotIsThrottled(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, trustLoopbackProxy)
 	owner := a.signup("Café Theta", "owner@theta.example")
 	_ = owner
@@ -429,6 +437,7 @@ func (s *smtpServer) port() int { return s.ln.Addr().(*net.TCPAddr).Port }
 var resetLinkInMail = regexp.MustCompile(`https?://\S+/reset/[A-Za-z0-9_-]+`)
 
 func TestForgotPasswordByMail(t *testing.T) {
+	t.Parallel()
 	smtpd := startSMTP(t)
 	a := newApp(t, func(cfg *web.Config) {
 		cfg.SMTP = web.SMTPConfig{Host: "127.0.0.1", Port: smtpd.port(), From: "portal@optline.example"}
@@ -556,6 +565,7 @@ func TestForgotAnswersAtOnceWhenMailServerStalls(t *testing.T) {
 }
 
 func TestResetPagesAccessible(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.signup("Café Mu", "owner@mu.example")
 	a.staff(owner, "staff@mu.example")
@@ -577,6 +587,7 @@ func TestResetPagesAccessible(t *testing.T) {
 // Two browsers sending the same link at once: one sets the password, the
 // other is told the link no longer works.
 func TestResetLinkWorksOnceUnderRace(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.signup("Café Nu", "owner@nu.example")
 	a.staff(owner, "staff@nu.example")
