@@ -23,7 +23,7 @@ func TestBrowserPasswordReset(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/login"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="forgot-link"]`))); err != nil {
 		t.Fatal(err)
 	}
-	if err := fillAndSubmit(ctx, map[string]string{`#f-email`: "owner@lambda.example", `#f-password`: testPassword}, `form[action="/login"] button[type=submit]`, `h1`); err != nil {
+	if err := fillAndSubmit(ctx, map[string]string{`#f-email`: "owner@lambda.example", `#f-password`: testPassword}, `form[action="/login"] button[type=submit]`, `[data-testid="verification-state"]`); err != nil {
 		t.Fatal(err)
 	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/team"), chromedp.WaitVisible(chromedp.CSS(`form[action$="/reset-link"] button`))); err != nil {
