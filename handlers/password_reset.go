@@ -9,7 +9,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/optline/optline/jobs"
 	"github.com/optline/optline/models"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
@@ -106,8 +105,7 @@ func (h *Handler) submitForgot(c echo.Context) error {
 		return err
 	}
 	if send {
-		args := jobs.ResetMailArgs{Email: models.NormalizeEmail(f.Value("email")), Locale: web.LocaleFrom(ctx).Tag}
-		if _, err := h.jobs.Insert(ctx, args, nil); err != nil {
+		if err := h.resetMails.Queue(ctx, models.NormalizeEmail(f.Value("email")), web.LocaleFrom(ctx).Tag); err != nil {
 			return err
 		}
 	}

@@ -43,9 +43,29 @@ type ResetMailWorker struct {
 	log  *slog.Logger
 }
 
-// RegisterResetMail adds the reset-mail worker; links point at base.
-func RegisterResetMail(w *river.Workers, db *models.DB, mail Sender, base *url.URL, log *slog.Logger) {
-	river.AddWorker(w, &ResetMailWorker{db: db, mail: mail, base: base, log: log})
+// ResetMail is the password-reset mail area: its worker joins the queue
+// (Queue.Add) and Queue asks for a mail.
+type ResetMail struct {
+	worker *ResetMailWorker
+	queue  *Queue
+}
+
+// NewResetMail builds the area; the mails' links point at base.
+func NewResetMail(db *models.DB, mail Sender, base *url.URL, log *slog.Logger, q *Queue) *ResetMail {
+	return &ResetMail{worker: &ResetMailWorker{db: db, mail: mail, base: base, log: log}, queue: q}
+}
+
+// AddWorkers implements Area.
+func (r *ResetMail) AddWorkers(w *river.Workers) { river.AddWorker(w, r.worker) }
+
+// PeriodicJobs implements Area: none.
+func (r *ResetMail) PeriodicJobs() []*river.PeriodicJob { return nil }
+
+// Queue asks for a reset mail to the account at email (if there is one),
+// written in locale.
+func (r *ResetMail) Queue(ctx context.Context, email, locale string) error {
+	_, err := r.queue.Insert(ctx, ResetMailArgs{Email: email, Locale: locale}, nil)
+	return err
 }
 
 // Timeout bounds one try, whatever the mail server does.

@@ -87,7 +87,7 @@ func (t Tenant) ResetLinkForStaff(ctx context.Context, actor *User, membershipID
 		if r, token, err = t.db.createReset(tx, m.UserID, ResetViaLink, &actor.ID, ResetLinkTTL); err != nil {
 			return err
 		}
-		return writeAudit(tx, t.db.Now(), AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID,
+		return WriteAudit(tx, t.db.Now(), AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID,
 			Action: "user.reset_link_created", TargetType: "user", TargetID: itoa(u.ID), Detail: u.Email, IP: ip})
 	})
 	if err != nil {
@@ -117,7 +117,7 @@ func (db *DB) ResetLinkByAdmin(ctx context.Context, actor *User, userID int64, i
 		if r, token, err = db.createReset(tx, u.ID, ResetViaLink, &actor.ID, ResetLinkTTL); err != nil {
 			return err
 		}
-		return writeAudit(tx, db.Now(), AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: biz,
+		return WriteAudit(tx, db.Now(), AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: biz,
 			Action: "user.reset_link_created", TargetType: "user", TargetID: itoa(u.ID), Detail: u.Email, IP: ip})
 	})
 	if err != nil {
@@ -146,7 +146,7 @@ func (db *DB) ResetLinkFromConsole(ctx context.Context, email string) (*Password
 		if r, token, err = db.createReset(tx, u.ID, ResetViaLink, nil, ResetLinkTTL); err != nil {
 			return err
 		}
-		return writeAudit(tx, db.Now(), AuditEntry{ActorEmail: "console", BusinessID: biz,
+		return WriteAudit(tx, db.Now(), AuditEntry{ActorEmail: "console", BusinessID: biz,
 			Action: "user.reset_link_created", TargetType: "user", TargetID: itoa(u.ID), Detail: u.Email})
 	})
 	if err != nil {
@@ -263,7 +263,7 @@ func (db *DB) ResetPassword(ctx context.Context, token, password, ip string) (*U
 			return err
 		}
 		biz = m.BusinessID
-		return writeAudit(tx, now, AuditEntry{ActorID: u.ID, ActorEmail: u.Email, BusinessID: biz,
+		return WriteAudit(tx, now, AuditEntry{ActorID: u.ID, ActorEmail: u.Email, BusinessID: biz,
 			Action: "user.password_reset", TargetType: "user", TargetID: itoa(u.ID), Detail: r.Via, IP: ip})
 	})
 	if err != nil {
