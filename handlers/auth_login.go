@@ -21,7 +21,13 @@ func (h *Handler) showLogin(c echo.Context) error {
 		return redirect(c, "/")
 	}
 	p := web.NewPage(c, "login.title", "")
-	return web.Render(c, http.StatusOK, views.LoginPage(p, views.NewForm(), SafeNext(c.QueryParam("next"))))
+	f := views.NewForm()
+	// After a password reset the address is filled in, once.
+	if email, _ := web.Session(c).Values[keyLoginEmail].(string); email != "" {
+		web.SetSessionValue(c, keyLoginEmail, "")
+		f.Values["email"] = email
+	}
+	return web.Render(c, http.StatusOK, views.LoginPage(p, f, SafeNext(c.QueryParam("next"))))
 }
 
 // submitLogin checks credentials under the log-in policy (models.LogIn):

@@ -57,9 +57,13 @@ func (l *logBuffer) Write(p []byte) (int, error) {
 }
 func (l *logBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
-type fakeMailer struct{ sent []string }
+// fakeMailer records mails; off plays a portal without SMTP.
+type fakeMailer struct {
+	sent []string
+	off  bool
+}
 
-func (m *fakeMailer) Enabled() bool { return true }
+func (m *fakeMailer) Enabled() bool { return !m.off }
 func (m *fakeMailer) Send(to, subject, body string) error {
 	m.sent = append(m.sent, to+"\n"+subject+"\n"+body)
 	return nil
@@ -99,12 +103,17 @@ func newApp(t testing.TB, opts ...appOption) *app {
 			t.Logf("portal log:\n%s", a.logs.String())
 		}
 	})
-	a.srv = web.New(cfg, db, log, web.Options{Now: clock.Now, Mailer: a.mail, Console: a.console})
+	var mailer web.Mailer = a.mail
+	if cfg.SMTP.Host != "" { // a test's own SMTP server: the real mailer
+		mailer = web.NewMailer(cfg.SMTP, log)
+	}
+	a.srv = web.New(cfg, db, log, web.Options{Now: clock.Now, Mailer: mailer, Console: a.console})
 	files := blobstore.InDataDir(cfg.DataDir)
 	a.queue = jobs.New(db, dbtest.Quiet, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Poll: 100 * time.Millisecond})
 	a.imports = contactimport.New(contactimport.DepsFor(db, files, a.queue, log), contactimport.Options{})
-	a.queue.Add(a.imports)
-	handlers.Register(a.srv, handlers.Deps{Files: files, Imports: a.imports})
+	resets := jobs.NewResetMail(db, mailer, cfg.BaseURL, log, a.queue)
+	a.queue.Add(a.imports, resets)
+	handlers.Register(a.srv, handlers.Deps{Files: files, Imports: a.imports, ResetMails: resets})
 	ts.Config.Handler = a.srv.Echo
 	ts.Start()
 	a.ts = ts

@@ -6,6 +6,7 @@ package handlers
 import (
 	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/contactimport"
+	"github.com/optline/optline/jobs"
 	"github.com/optline/optline/models/profiles"
 	"github.com/optline/optline/web"
 )
@@ -17,12 +18,15 @@ type Deps struct {
 	Files blobstore.Store
 	// Imports starts contact imports (their job runs on the queue).
 	Imports *contactimport.Engine
+	// ResetMails queues password-reset mails (their job runs on the queue).
+	ResetMails *jobs.ResetMail
 }
 
 // Handler carries what every handler needs.
 type Handler struct {
-	s     *web.Server
-	files blobstore.Store
+	s          *web.Server
+	files      blobstore.Store
+	resetMails *jobs.ResetMail
 }
 
 // Register adds every route to the server: this is the whole route
@@ -30,7 +34,7 @@ type Handler struct {
 // logged-in user; Member: staff and owners of a business; Owner: owners
 // only; Admin: platform administrators), so who may do what is read here.
 func Register(s *web.Server, d Deps) *Handler {
-	h := &Handler{s: s, files: d.Files}
+	h := &Handler{s: s, files: d.Files, resetMails: d.ResetMails}
 	ih := &importsHandler{Handler: h, files: d.Files, imports: d.Imports}
 	ph := &profileHandler{Handler: h, files: d.Files}
 	pub, any, member, owner, admin := s.Public(), s.LoggedIn(), s.Member(), s.Owner(), s.Admin()
@@ -58,6 +62,18 @@ func Register(s *web.Server, d Deps) *Handler {
 	owner.POST("/team/invitations/:id/revoke", h.revokeInvitation)
 	owner.POST("/team/members/:id/role", h.changeRole)
 	owner.POST("/team/members/:id/remove", h.removeMember)
+
+	// Password resets: "Forgot password?" (mailed when SMTP is set, else
+	// it says whom to ask) and one-time links made by an owner for staff
+	// or by an administrator for anyone.
+	pub.GET("/forgot", h.showForgot)
+	pub.POST("/forgot", h.submitForgot)
+	pub.GET("/forgot/sent", h.showForgotSent)
+	pub.GET("/reset/:token", h.showReset)
+	pub.POST("/reset/:token", h.submitReset)
+	owner.POST("/team/members/:id/reset-link", h.staffResetLink)
+	admin.GET("/admin/businesses/:id", h.adminBusiness)
+	admin.POST("/admin/users/:id/reset-link", h.adminResetLink)
 
 	// Business profile and verification.
 	member.GET("/profile", ph.showProfile)

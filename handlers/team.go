@@ -73,6 +73,9 @@ func (h *Handler) showTeam(c echo.Context) error {
 			vm.NewLink, vm.NewEmail, vm.Mailed = n.Link, n.Email, n.Mailed
 		}
 	}
+	if actor(c).IsOwner() {
+		vm.NewReset = h.takeNewReset(c, 0)
+	}
 	return web.Render(c, http.StatusOK, views.TeamPage(web.NewPage(c, "team.title", "team"), vm))
 }
 

@@ -236,8 +236,8 @@ type CleanupArgs struct{}
 // Kind names the job.
 func (CleanupArgs) Kind() string { return "cleanup_expired" }
 
-// CleanupWorker deletes timed-out sessions and long-expired invitations,
-// and files no row names.
+// CleanupWorker deletes timed-out sessions, long-expired invitations and
+// spent or expired password resets, and files no row names.
 type CleanupWorker struct {
 	river.WorkerDefaults[CleanupArgs]
 	db        *models.DB
@@ -253,8 +253,12 @@ func (w *CleanupWorker) Work(ctx context.Context, _ *river.Job[CleanupArgs]) err
 	if err != nil {
 		return models.Wrap("CleanupWorker.Work", err)
 	}
-	if s+i > 0 {
-		w.log.Info("expired rows removed", "sessions", s, "invitations", i)
+	r, err := w.db.PurgePasswordResets(ctx)
+	if err != nil {
+		return err
+	}
+	if s+i+r > 0 {
+		w.log.Info("expired rows removed", "sessions", s, "invitations", i, "password_resets", r)
 	}
 	if w.files == nil {
 		return nil

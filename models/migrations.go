@@ -15,4 +15,5 @@ var migrations = []Migration{
 	{Version: 8, Name: "imports: work lease and heartbeat", SQL: schema0008},
 	{Version: 9, Name: "contacts: likely landlines; imports: repeated numbers", SQL: schema0009, Func: flagStoredLandlines},
 	{Version: 10, Name: "contacts: FTS5 word index for search on SQLite", Func: sqliteContactsFTS},
+	{Version: 11, Name: "password resets: one-time links, hashed", SQL: schema0011},
 }

@@ -129,3 +129,16 @@ func (s *Server) Deny(c echo.Context) error {
 		BusinessID: a.BusinessID(), Action: "access.denied", TargetType: "route", TargetID: c.Request().Method + " " + c.Path(), IP: c.RealIP()})
 	return echo.NewHTTPError(http.StatusForbidden)
 }
+
+// Forget makes the request's session a visitor's again under a new id,
+// keeping its flashes: after a password reset, whoever this browser was
+// logged in as, the user logs in again with the new password.
+func (s *Server) Forget(c echo.Context) error {
+	sess := Session(c)
+	if err := s.Sessions.Renew(c.Request(), sess); err != nil {
+		return err
+	}
+	delete(sess.Values, keyUserID)
+	markDirty(sess)
+	return nil
+}

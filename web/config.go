@@ -38,7 +38,8 @@ type Config struct {
 }
 
 // SMTPConfig is optional: without a host, invitation links are shown to
-// the owner to copy instead of e-mailed.
+// the owner to copy instead of e-mailed, and "Forgot password?" says whom
+// to ask for a reset link.
 type SMTPConfig struct {
 	Host, Username, Password, From string
 	Port                           int
@@ -67,11 +68,11 @@ var Settings = []Setting{
 	{"PORTAL_LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
 	{"PORTAL_LOG_FORMAT", "log-format", "text", "text or json"},
 	{"PORTAL_DEMO", "demo", "false", "load a demo business with staff, contacts and history at start (once)"},
-	{"SMTP_HOST", "smtp-host", "(none)", "mail server for invitations; without it links are shown to copy"},
+	{"SMTP_HOST", "smtp-host", "(none)", "mail server for invitations and password resets; without it links are shown to copy"},
 	{"SMTP_PORT", "smtp-port", "587", "mail server port (STARTTLS)"},
 	{"SMTP_USERNAME", "smtp-username", "(none)", "mail server user"},
 	{"SMTP_PASSWORD", "smtp-password", "(none)", "mail server password"},
-	{"SMTP_FROM", "smtp-from", "(none)", "sender address of invitation mails"},
+	{"SMTP_FROM", "smtp-from", "(none)", "sender address of invitation and password-reset mails"},
 }
 
 // LoadConfig reads settings from getenv, then from args (flags override).

@@ -1,8 +1,10 @@
 package web
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net"
 	"net/smtp"
 	"strconv"
@@ -46,11 +48,70 @@ func (m *smtpMailer) Send(to, subject, body string) error {
 	if m.cfg.Username != "" {
 		auth = smtp.PlainAuth("", m.cfg.Username, m.cfg.Password, m.cfg.Host)
 	}
-	msg := "From: " + m.cfg.From + "\r\nTo: " + to + "\r\nSubject: " + subject +
+	msg := "From: " + m.cfg.From + "\r\nTo: " + to + "\r\nSubject: " + mime.QEncoding.Encode("utf-8", subject) +
 		"\r\nDate: " + time.Now().Format(time.RFC1123Z) + "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
 		strings.ReplaceAll(body, "\n", "\r\n")
-	if err := smtp.SendMail(addr, auth, m.cfg.From, []string{to}, []byte(msg)); err != nil {
+	if err := sendMail(addr, m.cfg.Host, auth, m.cfg.From, to, []byte(msg)); err != nil {
 		return fmt.Errorf("send mail via %s: %w", m.cfg.Host, err)
 	}
 	return nil
+}
+
+// Mail time limits: a server that does not answer, or answers slowly,
+// fails the send instead of holding its caller (smtp.SendMail has no
+// time-out at all).
+var (
+	mailDialTimeout = 10 * time.Second
+	mailTimeout     = 30 * time.Second
+)
+
+// sendMail is smtp.SendMail with time limits: STARTTLS when the server
+// offers it, then authentication when configured.
+func sendMail(addr, host string, auth smtp.Auth, from, to string, msg []byte) error {
+	conn, err := net.DialTimeout("tcp", addr, mailDialTimeout)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(mailTimeout)); err != nil {
+		return err
+	}
+	c, err := smtp.NewClient(conn, host)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.Hello("localhost"); err != nil {
+		return err
+	}
+	if ok, _ := c.Extension("STARTTLS"); ok {
+		if err := c.StartTLS(&tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}); err != nil {
+			return err
+		}
+	}
+	if auth != nil {
+		if ok, _ := c.Extension("AUTH"); !ok {
+			return fmt.Errorf("server does not offer AUTH")
+		}
+		if err := c.Auth(auth); err != nil {
+			return err
+		}
+	}
+	if err := c.Mail(from); err != nil {
+		return err
+	}
+	if err := c.Rcpt(to); err != nil {
+		return err
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(msg); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return c.Quit()
 }

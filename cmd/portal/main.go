@@ -2,10 +2,12 @@
 //
 //	go run ./cmd/portal            # SQLite in ./data, http://127.0.0.1:8080
 //	DATABASE_URL=postgres://… go run ./cmd/portal
+//	go run ./cmd/portal -reset-link admin@example.com   # print a password-reset link
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -39,6 +41,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if len(args) > 0 && (args[0] == "-healthcheck" || args[0] == "--healthcheck") {
 		healthcheck, args = true, args[1:]
 	}
+	resetFor := ""
+	if len(args) > 0 && (args[0] == "-reset-link" || args[0] == "--reset-link") {
+		if len(args) < 2 {
+			return fmt.Errorf("-reset-link needs the e-mail address of the account")
+		}
+		resetFor, args = args[1], args[2:]
+	}
 	cfg, err := web.LoadConfig(args, getenv)
 	if err != nil {
 		return err
@@ -62,15 +71,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := db.Migrate(ctx, log); err != nil {
 		return err
 	}
+	if resetFor != "" {
+		return printResetLink(ctx, db, cfg, resetFor, stdout)
+	}
 	files := blobstore.InDataDir(cfg.DataDir)
+	mailer := web.NewMailer(cfg.SMTP, log)
 	queue := jobs.New(db, log, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Files: files})
 	imports := contactimport.New(contactimport.DepsFor(db, files, queue, log), contactimport.Options{})
-	queue.Add(imports)
+	resets := jobs.NewResetMail(db, mailer, cfg.BaseURL, log, queue)
+	queue.Add(imports, resets)
 	// A restarted portal takes up the imports its predecessor was working
 	// within seconds, not when River rescues their jobs.
 	queue.Resume(imports)
-	srv := web.New(cfg, db, log, web.Options{Console: stdout})
-	handlers.Register(srv, handlers.Deps{Files: files, Imports: imports})
+	srv := web.New(cfg, db, log, web.Options{Console: stdout, Mailer: mailer})
+	handlers.Register(srv, handlers.Deps{Files: files, Imports: imports, ResetMails: resets})
 
 	if cfg.Demo {
 		creds, err := demo.Load(ctx, db)
@@ -103,6 +117,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		log.Warn("job queue stop", "error", err)
 	}
 	return serveErr
+}
+
+// printResetLink prints a one-time password-reset link for the account at
+// email to the console (never the log): how an administrator who forgot
+// the password gets back in when the portal sends no mail.
+func printResetLink(ctx context.Context, db *models.DB, cfg web.Config, email string, stdout io.Writer) error {
+	r, u, token, err := db.ResetLinkFromConsole(ctx, email)
+	if errors.Is(err, models.ErrNotFound) {
+		return fmt.Errorf("no account has the address %q", email)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nPassword-reset link for %s (works once, until %s):\n  %s/reset/%s\n\n",
+		u.Email, r.ExpiresAt.Format("2006-01-02 15:04 MST"), cfg.BaseURL, token)
+	return nil
 }
 
 func newLogger(cfg web.Config, w io.Writer) *slog.Logger {

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/optline/optline/models"
 )
 
 type syncBuf struct {
@@ -96,5 +98,33 @@ func TestBadConfigIsRefused(t *testing.T) {
 	}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "PORTAL_LOG_FORMAT") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// portal -reset-link prints a one-time link for an account and exits: an
+// administrator who forgot the password of a portal without mail.
+func TestResetLinkFromTheConsole(t *testing.T) {
+	dir := t.TempDir()
+	env := func(k string) string {
+		return map[string]string{"PORTAL_DATA_DIR": dir, "PORTAL_ADDR": "127.0.0.1:0"}[k]
+	}
+	ctx := context.Background()
+	if err := run(ctx, []string{"-reset-link", "admin@example.com"}, env, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "no account") {
+		t.Fatalf("unknown address: %v", err)
+	}
+	db, err := models.Open(ctx, "", dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateAdmin(ctx, models.NewUserInput{Name: "Ada", Email: "admin@example.com", Password: "correct horse battery"}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out := &bytes.Buffer{}
+	if err := run(ctx, []string{"-reset-link", "admin@example.com"}, env, out); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`http://127\.0\.0\.1:0/reset/[A-Za-z0-9_-]{43}`).MatchString(out.String()) {
+		t.Fatalf("no link printed:\n%s", out.String())
 	}
 }
