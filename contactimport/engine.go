@@ -87,8 +87,9 @@ type Hooks struct {
 	// AfterApply runs after a batch was applied to the contacts and
 	// before its checkpoint is saved; an error ends the slice there.
 	AfterApply func(importID int64, b importer.Batch) error
-	// Timed gets each batch's time in ApplyImportBatch, saving the
-	// checkpoint, and waiting for mapped rows.
+	// Timed gets each batch's time in ApplyImportBatch, saving its
+	// checkpoint, and waiting for its mapped rows, once the checkpoint is
+	// saved (before the import is reported finished).
 	Timed func(apply, record, wait time.Duration)
 }
 
@@ -267,11 +268,6 @@ func (e *Engine) runSlice(ctx context.Context, args ImportArgs, holder string) (
 	// replayed from the ledger by the next run.
 	appliers := e.Appliers
 	hooks := e.hook()
-	var applyTime, recordTime, waitTime time.Duration
-	var timeMu sync.Mutex // applies run beside the loop
-	if hooks.Timed != nil {
-		defer func() { timeMu.Lock(); defer timeMu.Unlock(); hooks.Timed(applyTime, recordTime, waitTime) }()
-	}
 	var queue []*pendingBatch
 	defer func() { // never leave a batch running behind the slice
 		for _, p := range queue {
@@ -284,7 +280,6 @@ func (e *Engine) runSlice(ctx context.Context, args ImportArgs, holder string) (
 			return p.err
 		}
 		t1 := time.Now()
-		defer func() { recordTime += time.Since(t1) }()
 		b, res := p.batch, p.res
 		if hooks.AfterApply != nil {
 			if err := hooks.AfterApply(imp.ID, b); err != nil {
@@ -296,6 +291,9 @@ func (e *Engine) runSlice(ctx context.Context, args ImportArgs, holder string) (
 			Updated: int64(res.Updated), Skipped: int64(res.Skipped), Suppressed: int64(res.Suppressed),
 			Failed: int64(len(rowErrs)), Duplicates: int64(res.Duplicates), Blank: int64(b.Blank), Repeats: res.Repeats}
 		status, err := tn.RecordImportBatch(ctx, imp.ID, done, d, rowErrs)
+		if hooks.Timed != nil {
+			hooks.Timed(p.apply, time.Since(t1), p.wait)
+		}
 		if errors.Is(err, models.ErrConflict) {
 			return errLost
 		}
@@ -312,9 +310,8 @@ func (e *Engine) runSlice(ctx context.Context, args ImportArgs, holder string) (
 		return nil
 	}
 	_, err = importer.Run(ctx, f, cfg, func(b importer.Batch) error {
-		waitTime += time.Since(mark)
+		p := &pendingBatch{batch: b, done: make(chan struct{}), wait: time.Since(mark)}
 		defer func() { mark = time.Now() }()
-		p := &pendingBatch{batch: b, done: make(chan struct{})}
 		opt := models.ImportBatchOptions{Fresh: fresh}
 		if n := len(queue); n > 0 && appliers > 1 {
 			opt.After = queue[n-1].pending()
@@ -323,9 +320,7 @@ func (e *Engine) runSlice(ctx context.Context, args ImportArgs, holder string) (
 			defer close(p.done)
 			t0 := time.Now()
 			p.res, p.err = tn.ApplyImportBatchWith(ctx, imp.ID, b.Contacts, imp.Policy, "", opt)
-			timeMu.Lock()
-			applyTime += time.Since(t0)
-			timeMu.Unlock()
+			p.apply = time.Since(t0)
 		}()
 		queue = append(queue, p)
 		for len(queue) >= appliers {
@@ -389,6 +384,9 @@ type pendingBatch struct {
 	res   models.BatchResult
 	err   error
 	done  chan struct{}
+	// wait is how long the batch's rows took to arrive, apply how long
+	// its write took (for Hooks.Timed).
+	wait, apply time.Duration
 }
 
 var errPreviousFailed = errors.New("the previous batch failed")
