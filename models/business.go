@@ -19,8 +19,12 @@ type Business struct {
 	SuspendedAt       *time.Time
 	SuspendedReason   string
 	VerificationState string // unverified | pending | verified | rejected
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// PhoneNumberID and WABAID are the business's sender on the messaging
+	// platform (schema 12), set by administrators; "" until then.
+	PhoneNumberID string
+	WABAID        string `gorm:"column:waba_id"`
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // Business statuses and verification states.
