@@ -4,12 +4,10 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/optline/optline/models"
-	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
 
@@ -26,20 +24,6 @@ func parseID(s string) (int64, error) {
 		return 0, echo.NewHTTPError(http.StatusNotFound)
 	}
 	return id, nil
-}
-
-// formFrom copies the named fields of the posted form, trimmed except
-// passwords, into a views.Form.
-func formFrom(c echo.Context, fields ...string) *views.Form {
-	f := views.NewForm()
-	for _, k := range fields {
-		v := c.FormValue(k)
-		if !strings.Contains(k, "password") && k != "current" && k != "new" {
-			v = strings.TrimSpace(v)
-		}
-		f.Values[k] = v
-	}
-	return f
 }
 
 // t translates in the request's locale.
