@@ -13,6 +13,7 @@ import (
 
 	"github.com/optline/optline/importer"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 )
 
 // tenantOf is the business of the user with email.
@@ -48,12 +49,12 @@ func seedContacts(t *testing.T, tn models.Tenant, n int) []int64 {
 			rows[i].Tags = []string{"even"}
 		}
 	}
-	if _, err := tn.ApplyImportBatch(ctx, 1, rows, models.DuplicateUpdate, ""); err != nil {
+	if _, err := contacts.ApplyImportBatch(ctx, tn, 1, rows, contacts.DuplicateUpdate, ""); err != nil {
 		t.Fatal(err)
 	}
 	ids := make([]int64, n)
 	for i := range ids {
-		c, err := tn.ContactByPhone(ctx, fmt.Sprintf("+49151%08d", i))
+		c, err := contacts.ByPhone(ctx, tn, fmt.Sprintf("+49151%08d", i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -231,7 +232,7 @@ func TestContactPageActions(t *testing.T) {
 	if p := c.get(path); p.Status != http.StatusNotFound {
 		t.Errorf("deleted contact: %d", p.Status)
 	}
-	if s, _ := tn.IsSuppressed(context.Background(), "+4915100000000"); !s {
+	if s, _ := contacts.IsSuppressed(context.Background(), tn, "+4915100000000"); !s {
 		t.Error("erasure lost the suppression")
 	}
 	events, _ := a.db.AuditLog(context.Background(), models.AuditFilter{BusinessID: tn.BusinessID(), Action: "contact."})
@@ -301,7 +302,7 @@ func TestBulkActionsThroughTheList(t *testing.T) {
 	if confirm.Status != http.StatusOK || !strings.Contains(confirm.Text(`[data-testid="confirm"]`), "3 contacts will be opted out") {
 		t.Fatalf("confirmation: %d %q", confirm.Status, confirm.Text(`[data-testid="confirm"]`))
 	}
-	if n, _ := tn.CountContacts(context.Background(), models.ContactFilter{Consent: models.ConsentOptedOut}); n != 0 {
+	if n, _ := contacts.Count(context.Background(), tn, contacts.ContactFilter{Consent: contacts.ConsentOptedOut}); n != 0 {
 		t.Fatal("the confirmation step changed something")
 	}
 	form := vals()
@@ -314,7 +315,7 @@ func TestBulkActionsThroughTheList(t *testing.T) {
 	if got := c.get(p.Location).Text(".flash-success"); got != "3 contacts opted out." {
 		t.Errorf("opt-out flash %q", got)
 	}
-	if n, _ := tn.CountContacts(context.Background(), models.ContactFilter{Consent: models.ConsentOptedOut}); n != 3 {
+	if n, _ := contacts.Count(context.Background(), tn, contacts.ContactFilter{Consent: contacts.ConsentOptedOut}); n != 3 {
 		t.Errorf("opted out = %d", n)
 	}
 	p = c.post("/contacts/bulk", vals("action", "opt_out", "confirm", "yes", "id", fmt.Sprint(ids[1])))
@@ -384,7 +385,7 @@ func TestContactsIsolation(t *testing.T) {
 	ownerB := a.signup("B", "b@x.example")
 	tnA := a.tenantOf("a@x.example")
 	ids := seedContacts(t, tnA, 2)
-	seg, err := tnA.CreateSegment(context.Background(), models.SegmentInput{Name: "Alle"})
+	seg, err := contacts.CreateSegment(context.Background(), tnA, contacts.SegmentInput{Name: "Alle"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -422,11 +423,11 @@ func TestContactsIsolation(t *testing.T) {
 	if p := ownerB.get("/contacts/export"); strings.Contains(p.Body, "+4915100000000") {
 		t.Error("B's export holds A's contact")
 	}
-	c, err := tnA.ContactByID(context.Background(), id)
-	if err != nil || c.ConsentState != models.ConsentOptedIn || len(c.Tags) != 1 || c.Name != "Kunde 0" {
+	c, err := contacts.ByID(context.Background(), tnA, id)
+	if err != nil || c.ConsentState != contacts.ConsentOptedIn || len(c.Tags) != 1 || c.Name != "Kunde 0" {
 		t.Errorf("A's contact changed: %+v %v", c, err)
 	}
-	if s, _ := tnA.SegmentByID(context.Background(), seg.ID); s == nil || s.Name != "Alle" {
+	if s, _ := contacts.SegmentByID(context.Background(), tnA, seg.ID); s == nil || s.Name != "Alle" {
 		t.Error("A's segment changed")
 	}
 }
@@ -487,11 +488,11 @@ func TestContactPagesAccessible(t *testing.T) {
 	c := a.signup("Laden", "owner@laden.example")
 	tn := a.tenantOf("owner@laden.example")
 	ids := seedContacts(t, tn, 3)
-	seg, err := tn.CreateSegment(context.Background(), models.SegmentInput{Name: "Gerade", All: []string{"even"}})
+	seg, err := contacts.CreateSegment(context.Background(), tn, contacts.SegmentInput{Name: "Gerade", All: []string{"even"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tn.OptOut(context.Background(), ids[1], models.OptOutManual, "user:1"); err != nil {
+	if err := contacts.OptOut(context.Background(), tn, ids[1], contacts.OptOutManual, "user:1"); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range []string{"/contacts", "/contacts?tag=even&sort=name", "/contacts/new", contactPath(ids[0], ""), contactPath(ids[1], ""), contactPath(ids[0], "/edit"),
@@ -519,7 +520,7 @@ func TestEditContact(t *testing.T) {
 	tn := a.tenantOf("owner@laden.example")
 	ids := seedContacts(t, tn, 1)
 	ctx := context.Background()
-	if _, err := tn.UpdateContact(ctx, ids[0], models.ContactEdit{Name: "Kunde 0", Attrs: map[string]string{"kundennr": "K-1", "ort": "Köln"}}); err != nil {
+	if _, err := contacts.Update(ctx, tn, ids[0], contacts.ContactEdit{Name: "Kunde 0", Attrs: map[string]string{"kundennr": "K-1", "ort": "Köln"}}); err != nil {
 		t.Fatal(err)
 	}
 	path := contactPath(ids[0], "/edit")
@@ -545,14 +546,14 @@ func TestEditContact(t *testing.T) {
 	if bad.Value(`input[name="name"]`) != "Anna Berg" || bad.Value(`input[name="attr_new_key"]`) != "Kunden Nummer" {
 		t.Error("the form lost what was typed")
 	}
-	if got, _ := tn.ContactByID(ctx, ids[0]); got.Name != "Kunde 0" || got.Attrs["ort"] != "Köln" {
+	if got, _ := contacts.ByID(ctx, tn, ids[0]); got.Name != "Kunde 0" || got.Attrs["ort"] != "Köln" {
 		t.Errorf("a refused edit changed the contact: %+v", got)
 	}
 	// A good name with only the new attribute's name wrong: refused whole.
 	if p := c.post(path, vals("name", "Neu", "attr_kundennr", "K-1", "attr_ort", "Köln", "attr_new_key", "Bad Key", "attr_new_value", "x")); p.Status != http.StatusUnprocessableEntity {
 		t.Errorf("bad new attribute name: %d", p.Status)
 	}
-	if got, _ := tn.ContactByID(ctx, ids[0]); got.Name != "Kunde 0" {
+	if got, _ := contacts.ByID(ctx, tn, ids[0]); got.Name != "Kunde 0" {
 		t.Errorf("a refused edit saved the name: %q", got.Name)
 	}
 	if p := c.post(path, vals("attr_kundennr", "K-1", "attr_ort", "Köln", "attr_new_key", "ort", "attr_new_value", "Bonn")); p.Status != http.StatusUnprocessableEntity ||
@@ -569,7 +570,7 @@ func TestEditContact(t *testing.T) {
 	if shown.Text(".flash-success") != "Contact saved." || shown.Text(`[data-testid="contact-name"]`) != "Anna Berg" {
 		t.Errorf("after saving: flash %q, name %q", shown.Text(".flash-success"), shown.Text(`[data-testid="contact-name"]`))
 	}
-	got, _ := tn.ContactByID(ctx, ids[0])
+	got, _ := contacts.ByID(ctx, tn, ids[0])
 	if got.Email != "Anna@Example.com" || got.Language != "de" || got.Attrs["kundennr"] != "K-2" || got.Attrs["stadtteil"] != "Ehrenfeld" || got.Attrs["ort"] != "" {
 		t.Errorf("stored: %+v", got)
 	}

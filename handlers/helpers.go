@@ -38,13 +38,13 @@ func (h *Handler) tenant(c echo.Context) (models.Tenant, error) { return h.s.Ten
 // fromPath loads the row named by the :id path parameter through the
 // actor's business scope with load; another business's row is
 // models.ErrNotFound, which the error handler answers with 404.
-func fromPath[T any](h *Handler, c echo.Context, load func(models.Tenant, context.Context, int64) (T, error)) (models.Tenant, T, error) {
+func fromPath[T any](h *Handler, c echo.Context, load func(context.Context, models.Tenant, int64) (T, error)) (models.Tenant, T, error) {
 	var zero T
 	tn, id, err := h.scopedID(c)
 	if err != nil {
 		return tn, zero, err
 	}
-	row, err := load(tn, c.Request().Context(), id)
+	row, err := load(c.Request().Context(), tn, id)
 	return tn, row, err
 }
 

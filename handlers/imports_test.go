@@ -20,6 +20,8 @@ import (
 	"golang.org/x/text/encoding/charmap"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
+	"github.com/optline/optline/models/imports"
 	"github.com/optline/optline/web"
 )
 
@@ -427,7 +429,7 @@ func TestImportEndToEnd(t *testing.T) {
 
 	path := startImport(t, c)
 	pr := waitImported(t, c, path)
-	if pr.Status != models.ImportDone || pr.Percent != 100 {
+	if pr.Status != imports.ImportDone || pr.Percent != 100 {
 		t.Fatalf("progress %+v", pr)
 	}
 	page := c.get(path)
@@ -472,13 +474,13 @@ func TestImportEndToEnd(t *testing.T) {
 	}
 	ctx := context.Background()
 	tn, _ := a.db.Tenant(actorBusiness(t, a, "owner@laden.example"))
-	z, err := tn.ContactByPhone(ctx, "+491712345678")
-	if err != nil || z.Name != "Zoë Weiß" || z.ConsentState != models.ConsentOptedIn {
+	z, err := contacts.ByPhone(ctx, tn, "+491712345678")
+	if err != nil || z.Name != "Zoë Weiß" || z.ConsentState != contacts.ConsentOptedIn {
 		t.Fatalf("Zoë: %+v %v", z, err)
 	}
 	// The contacts the import wrote, one click from its result, and not
 	// one added by hand.
-	if _, err := tn.CreateContact(ctx, models.ContactInput{Phone: "+4915199990000", Name: "Von Hand"}, "user:1"); err != nil {
+	if _, err := contacts.Create(ctx, tn, contacts.ContactInput{Phone: "+4915199990000", Name: "Von Hand"}, "user:1"); err != nil {
 		t.Fatal(err)
 	}
 	mine := c.get(page.Attr(`[data-testid="contacts-link"]`, "href"))
@@ -523,7 +525,7 @@ func TestImportIsolation(t *testing.T) {
 	bID := actorBusiness(t, a, "owner@b.example")
 	tb, _ := a.db.Tenant(bID)
 	n, _ := strconv.ParseInt(id, 10, 64)
-	if _, err := tb.RecordImportBatch(context.Background(), n, 0, models.ImportBatchDelta{RowsDone: 1, Failed: 1}, nil); err != nil {
+	if _, err := imports.RecordBatch(context.Background(), tb, n, 0, imports.ImportBatchDelta{RowsDone: 1, Failed: 1}, nil); err != nil {
 		t.Fatal(err)
 	}
 	other := a.signup("A", "owner@a.example")
@@ -538,7 +540,7 @@ func TestImportIsolation(t *testing.T) {
 			t.Errorf("POST %s: %d", u, p.Status)
 		}
 	}
-	if got, _ := tb.Import(context.Background(), n); got.Status != models.ImportQueued {
+	if got, _ := imports.Get(context.Background(), tb, n); got.Status != imports.ImportQueued {
 		t.Errorf("B's import is %s", got.Status)
 	}
 	if list := other.get("/contacts/imports"); list.Has(`[data-testid="import-` + id + `"]`) {
@@ -561,7 +563,7 @@ func TestImportProgressResuming(t *testing.T) {
 	path := startImport(t, c)
 	id, _ := strconv.ParseInt(strings.TrimPrefix(path, "/contacts/imports/"), 10, 64)
 	tn, _ := a.db.Tenant(actorBusiness(t, a, "owner@laden.example"))
-	if _, err := tn.StartImportRun(context.Background(), id); err != nil {
+	if _, err := imports.StartRun(context.Background(), tn, id); err != nil {
 		t.Fatal(err)
 	}
 	p := c.get(path)
@@ -593,14 +595,14 @@ func TestImportProgressStalledHeartbeat(t *testing.T) {
 	id, _ := strconv.ParseInt(strings.TrimPrefix(path, "/contacts/imports/"), 10, 64)
 	tn, _ := a.db.Tenant(actorBusiness(t, a, "owner@laden.example"))
 	ctx := context.Background()
-	if _, err := tn.StartImportRun(ctx, id); err != nil {
+	if _, err := imports.StartRun(ctx, tn, id); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tn.ClaimImport(ctx, id, ""); err != nil { // a run that will die
+	if _, err := imports.Claim(ctx, tn, id, ""); err != nil { // a run that will die
 		t.Fatal(err)
 	}
 	a.clock.Advance(time.Second)
-	if _, err := tn.RecordImportBatch(ctx, id, 0, models.ImportBatchDelta{RowsDone: 1, Imported: 1}, nil); err != nil {
+	if _, err := imports.RecordBatch(ctx, tn, id, 0, imports.ImportBatchDelta{RowsDone: 1, Imported: 1}, nil); err != nil {
 		t.Fatal(err)
 	}
 	p := c.get(path)
@@ -636,7 +638,7 @@ func TestImportProgressStalledHeartbeat(t *testing.T) {
 		t.Errorf("long stall note %q", got)
 	}
 
-	if _, err := tn.ClaimImport(ctx, id, ""); err != nil { // the resumed run
+	if _, err := imports.Claim(ctx, tn, id, ""); err != nil { // the resumed run
 		t.Fatalf("stale lease not free: %v", err)
 	}
 	p = c.get(path)

@@ -96,7 +96,7 @@ func (db *DB) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
 		q = q.Where("business_id IN ?", ids)
 	}
 	if f.Action != "" {
-		q = q.Where(`action LIKE ? ESCAPE '\'`, escapeLike(f.Action)+"%")
+		q = q.Where(`action LIKE ? ESCAPE '\'`, EscapeLike(f.Action)+"%")
 	}
 	if f.BeforeID > 0 {
 		// The cursor row's own time, read by the database, so both

@@ -44,7 +44,8 @@ func (b *Business) Verified() bool { return b.VerificationState == VerificationV
 // Suspended reports whether administrators suspended the business.
 func (b *Business) Suspended() bool { return b.Status == BusinessSuspended }
 
-func itoa(id int64) string { return strconv.FormatInt(id, 10) }
+// Itoa is an id as text (audit targets, keys).
+func Itoa(id int64) string { return strconv.FormatInt(id, 10) }
 
 // SignUpInput is the self-registration form.
 type SignUpInput struct {
@@ -75,7 +76,7 @@ func (db *DB) SignUp(ctx context.Context, in SignUpInput) (*User, *Business, err
 		if err := tx.Create(&Membership{BusinessID: b.ID, UserID: u.ID, Role: RoleOwner, CreatedAt: now}).Error; err != nil {
 			return err
 		}
-		return WriteAudit(tx, now, AuditEntry{ActorID: u.ID, ActorEmail: u.Email, BusinessID: b.ID, Action: "business.signed_up", TargetType: "business", TargetID: itoa(b.ID)})
+		return WriteAudit(tx, now, AuditEntry{ActorID: u.ID, ActorEmail: u.Email, BusinessID: b.ID, Action: "business.signed_up", TargetType: "business", TargetID: Itoa(b.ID)})
 	})
 	if err != nil {
 		return nil, nil, err
@@ -129,11 +130,11 @@ func (db *DB) BusinessNames(ctx context.Context, limit int) ([]string, error) {
 
 // businessesNamed gives the ids, newest first, of up to limit businesses
 // whose name contains q with accents and case folded ("cafe" finds Café).
-// The names are folded in Go (foldSearch, as the contact search), the same
+// The names are folded in Go (FoldSearch, as the contact search), the same
 // on both databases; a platform's list of businesses is small enough to
 // read whole for an administrator's search (one narrow column).
 func (db *DB) businessesNamed(ctx context.Context, q string, limit int) ([]int64, error) {
-	want := foldSearch(q)
+	want := FoldSearch(q)
 	rows, err := db.WithContext(ctx).Table("businesses").Select("id, name").Order("id DESC").Rows()
 	if err != nil {
 		return nil, fmt.Errorf("search business names: %w", err)
@@ -146,16 +147,11 @@ func (db *DB) businessesNamed(ctx context.Context, q string, limit int) ([]int64
 		if err := rows.Scan(&id, &name); err != nil {
 			return nil, fmt.Errorf("search business names: %w", err)
 		}
-		if strings.Contains(foldSearch(name), want) {
+		if strings.Contains(FoldSearch(name), want) {
 			ids = append(ids, id)
 		}
 	}
 	return ids, rows.Err()
-}
-
-func escapeLike(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(s)
 }
 
 // SetBusinessSuspended suspends (with a reason) or reinstates a business.
@@ -193,7 +189,7 @@ func (db *DB) SetBusinessSuspended(ctx context.Context, actor *User, businessID 
 			}
 		}
 		return WriteAudit(tx, now, AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: businessID, Action: action,
-			TargetType: "business", TargetID: itoa(businessID), Detail: strings.TrimSpace(reason), IP: ip, Previous: b.Status})
+			TargetType: "business", TargetID: Itoa(businessID), Detail: strings.TrimSpace(reason), IP: ip, Previous: b.Status})
 	})
 }
 

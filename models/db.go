@@ -47,8 +47,6 @@ type DB struct {
 	Dialect   Dialect
 	// Now is the clock every model rule uses; tests replace it.
 	Now func() time.Time
-
-	tags tagLists // each business's tag list, for the list page
 }
 
 // Open connects to dsn. An empty dsn, or one starting with "sqlite:", opens

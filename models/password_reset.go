@@ -88,7 +88,7 @@ func (t Tenant) ResetLinkForStaff(ctx context.Context, actor *User, membershipID
 			return err
 		}
 		return WriteAudit(tx, t.db.Now(), AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID,
-			Action: "user.reset_link_created", TargetType: "user", TargetID: itoa(u.ID), Detail: u.Email, IP: ip})
+			Action: "user.reset_link_created", TargetType: "user", TargetID: Itoa(u.ID), Detail: u.Email, IP: ip})
 	})
 	if err != nil {
 		return nil, nil, "", err
@@ -118,7 +118,7 @@ func (db *DB) ResetLinkByAdmin(ctx context.Context, actor *User, userID int64, i
 			return err
 		}
 		return WriteAudit(tx, db.Now(), AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: biz,
-			Action: "user.reset_link_created", TargetType: "user", TargetID: itoa(u.ID), Detail: u.Email, IP: ip})
+			Action: "user.reset_link_created", TargetType: "user", TargetID: Itoa(u.ID), Detail: u.Email, IP: ip})
 	})
 	if err != nil {
 		return nil, nil, "", err
@@ -147,7 +147,7 @@ func (db *DB) ResetLinkFromConsole(ctx context.Context, email string) (*Password
 			return err
 		}
 		return WriteAudit(tx, db.Now(), AuditEntry{ActorEmail: "console", BusinessID: biz,
-			Action: "user.reset_link_created", TargetType: "user", TargetID: itoa(u.ID), Detail: u.Email})
+			Action: "user.reset_link_created", TargetType: "user", TargetID: Itoa(u.ID), Detail: u.Email})
 	})
 	if err != nil {
 		return nil, nil, "", err
@@ -187,7 +187,7 @@ func (db *DB) ResetMailed(ctx context.Context, u *User) error {
 	if m, err := db.MembershipOf(ctx, u.ID); err == nil {
 		biz = m.BusinessID
 	}
-	return db.Audit(ctx, AuditEntry{BusinessID: biz, Action: "user.reset_mailed", TargetType: "user", TargetID: itoa(u.ID), Detail: u.Email})
+	return db.Audit(ctx, AuditEntry{BusinessID: biz, Action: "user.reset_mailed", TargetType: "user", TargetID: Itoa(u.ID), Detail: u.Email})
 }
 
 // PasswordResetByToken finds an open reset and its user; an unknown,
@@ -264,7 +264,7 @@ func (db *DB) ResetPassword(ctx context.Context, token, password, ip string) (*U
 		}
 		biz = m.BusinessID
 		return WriteAudit(tx, now, AuditEntry{ActorID: u.ID, ActorEmail: u.Email, BusinessID: biz,
-			Action: "user.password_reset", TargetType: "user", TargetID: itoa(u.ID), Detail: r.Via, IP: ip})
+			Action: "user.password_reset", TargetType: "user", TargetID: Itoa(u.ID), Detail: r.Via, IP: ip})
 	})
 	if err != nil {
 		return nil, err

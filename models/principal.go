@@ -111,7 +111,7 @@ func (db *DB) principalRows(ctx context.Context, withSession bool, q string, arg
 		err := db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error
 		return rows, err
 	}
-	q, args = dollarArgs(q, args)
+	q, args = DollarArgs(q, args)
 	pr, err := db.Pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, err

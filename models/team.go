@@ -77,7 +77,7 @@ func (t Tenant) Invite(ctx context.Context, actor *User, email string, role Role
 			return err
 		}
 		return WriteAudit(tx, now, AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID,
-			Action: "member.invited", TargetType: "invitation", TargetID: itoa(inv.ID), Detail: email + " as " + string(role), IP: ip})
+			Action: "member.invited", TargetType: "invitation", TargetID: Itoa(inv.ID), Detail: email + " as " + string(role), IP: ip})
 	})
 	if err != nil {
 		return nil, "", err
@@ -100,7 +100,7 @@ func (t Tenant) RevokeInvitation(ctx context.Context, actor *User, id int64, ip 
 			return err
 		}
 		return WriteAudit(tx, now, AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID,
-			Action: "member.invitation_revoked", TargetType: "invitation", TargetID: itoa(id), Detail: inv.Email, IP: ip})
+			Action: "member.invitation_revoked", TargetType: "invitation", TargetID: Itoa(id), Detail: inv.Email, IP: ip})
 	})
 }
 
@@ -159,7 +159,7 @@ func (db *DB) AcceptInvitation(ctx context.Context, token string, in NewUserInpu
 			return err
 		}
 		return WriteAudit(tx, now, AuditEntry{ActorID: u.ID, ActorEmail: u.Email, BusinessID: inv.BusinessID,
-			Action: "member.joined", TargetType: "user", TargetID: itoa(u.ID), Detail: string(inv.Role)})
+			Action: "member.joined", TargetType: "user", TargetID: Itoa(u.ID), Detail: string(inv.Role)})
 	})
 	return u, err
 }
@@ -213,7 +213,7 @@ func (t Tenant) SetRole(ctx context.Context, actor *User, membershipID int64, ro
 			return err
 		}
 		return WriteAudit(tx, t.db.Now(), AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID,
-			Action: "member.role_changed", TargetType: "user", TargetID: itoa(m.UserID), Detail: m.User.Email + " to " + string(role), Previous: string(m.Role), IP: ip})
+			Action: "member.role_changed", TargetType: "user", TargetID: Itoa(m.UserID), Detail: m.User.Email + " to " + string(role), Previous: string(m.Role), IP: ip})
 	})
 }
 
@@ -240,6 +240,6 @@ func (t Tenant) RemoveMember(ctx context.Context, actor *User, membershipID int6
 			return err
 		}
 		return WriteAudit(tx, t.db.Now(), AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID,
-			Action: "member.removed", TargetType: "user", TargetID: itoa(m.UserID), Detail: m.User.Email, Previous: string(m.Role), IP: ip})
+			Action: "member.removed", TargetType: "user", TargetID: Itoa(m.UserID), Detail: m.User.Email, Previous: string(m.Role), IP: ip})
 	})
 }

@@ -192,7 +192,7 @@ func (db *DB) CreateAdmin(ctx context.Context, in NewUserInput) (*User, error) {
 		if err != nil {
 			return err
 		}
-		return WriteAudit(tx, db.Now(), AuditEntry{ActorID: u.ID, ActorEmail: u.Email, Action: "admin.created", TargetType: "user", TargetID: itoa(u.ID)})
+		return WriteAudit(tx, db.Now(), AuditEntry{ActorID: u.ID, ActorEmail: u.Email, Action: "admin.created", TargetType: "user", TargetID: Itoa(u.ID)})
 	})
 	return u, err
 }
@@ -225,6 +225,6 @@ func (db *DB) ChangePassword(ctx context.Context, userID int64, current, next, k
 		if err := tx.Where("user_id = ? AND id <> ?", userID, keepSessionID).Delete(&Session{}).Error; err != nil {
 			return err
 		}
-		return WriteAudit(tx, now, AuditEntry{ActorID: u.ID, ActorEmail: u.Email, Action: "user.password_changed", TargetType: "user", TargetID: itoa(u.ID)})
+		return WriteAudit(tx, now, AuditEntry{ActorID: u.ID, ActorEmail: u.Email, Action: "user.password_changed", TargetType: "user", TargetID: Itoa(u.ID)})
 	})
 }
