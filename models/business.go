@@ -59,7 +59,7 @@ func (db *DB) SignUp(ctx context.Context, in SignUpInput) (*User, *Business, err
 	v.Merge(CheckName("business_name", in.BusinessName, 120))
 	in.validate(v)
 	if err := v.Err(); err != nil {
-		return nil, nil, err
+		return nil, nil, Wrap("DB.SignUp", err)
 	}
 	var u *User
 	var b *Business
@@ -79,7 +79,7 @@ func (db *DB) SignUp(ctx context.Context, in SignUpInput) (*User, *Business, err
 		return WriteAudit(tx, now, AuditEntry{ActorID: u.ID, ActorEmail: u.Email, BusinessID: b.ID, Action: "business.signed_up", TargetType: "business", TargetID: Itoa(b.ID)})
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, Wrap("DB.SignUp", err)
 	}
 	return u, b, nil
 }
@@ -92,7 +92,7 @@ func (db *DB) BusinessByID(ctx context.Context, id int64) (*Business, error) {
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ErrNotFound
 	}
-	return &b, err
+	return &b, Wrap("DB.BusinessByID", err)
 }
 
 // BusinessListItem is one row of the administrators' business list.
@@ -113,7 +113,7 @@ func (db *DB) ListBusinesses(ctx context.Context, q string, limit int) ([]Busine
 	if q = strings.TrimSpace(q); q != "" {
 		ids, err := db.businessesNamed(ctx, q, limit)
 		if err != nil {
-			return nil, err
+			return nil, Wrap("DB.ListBusinesses", err)
 		}
 		tx = tx.Where("b.id IN ?", ids)
 	}
@@ -125,7 +125,7 @@ func (db *DB) ListBusinesses(ctx context.Context, q string, limit int) ([]Busine
 func (db *DB) BusinessNames(ctx context.Context, limit int) ([]string, error) {
 	var names []string
 	err := db.WithContext(ctx).Table("businesses").Order("id DESC").Limit(limit).Pluck("name", &names).Error
-	return names, err
+	return names, Wrap("DB.BusinessNames", err)
 }
 
 // businessesNamed gives the ids, newest first, of up to limit businesses
@@ -161,7 +161,7 @@ func (db *DB) SetBusinessSuspended(ctx context.Context, actor *User, businessID 
 		return Invalid("reason", "field.required")
 	}
 	if err := CheckName("reason", orDash(reason), 500); suspend && err != nil {
-		return err
+		return Wrap("DB.SetBusinessSuspended", err)
 	}
 	return db.Tx(ctx, func(tx *gorm.DB) error {
 		var b Business
@@ -210,10 +210,10 @@ func (db *DB) PlatformStats(ctx context.Context) (PlatformStats, error) {
 	var st PlatformStats
 	g := db.WithContext(ctx)
 	if err := g.Model(&Business{}).Count(&st.Businesses).Error; err != nil {
-		return st, err
+		return st, Wrap("DB.PlatformStats", err)
 	}
 	if err := g.Model(&Business{}).Where("status = ?", BusinessSuspended).Count(&st.Suspended).Error; err != nil {
-		return st, err
+		return st, Wrap("DB.PlatformStats", err)
 	}
 	return st, g.Model(&User{}).Count(&st.Users).Error
 }

@@ -30,7 +30,7 @@ func (db *DB) SetSender(ctx context.Context, actor *User, businessID int64, phon
 		v.Add("phone_number_id", "sender.both")
 	}
 	if err := v.Err(); err != nil {
-		return err
+		return Wrap("DB.SetSender", err)
 	}
 	err := db.Tx(ctx, func(tx *gorm.DB) error {
 		var b Business

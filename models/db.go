@@ -108,7 +108,7 @@ func Open(ctx context.Context, dsn, dataDir string, log *slog.Logger) (*DB, erro
 		}
 		sqlDB, err := g.DB()
 		if err != nil {
-			return nil, err
+			return nil, Wrap("models.Open", err)
 		}
 		sqlDB.SetMaxOpenConns(4)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)

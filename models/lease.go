@@ -55,7 +55,7 @@ func (l *Lease) Token() string { return l.token }
 // holder is a one-off run: a random token.
 func (t Tenant) ClaimLease(ctx context.Context, table string, id int64, holder string, cond string, args ...any) (*Lease, error) {
 	if err := t.Check(); err != nil {
-		return nil, err
+		return nil, Wrap("Tenant.ClaimLease", err)
 	}
 	if !leaseTables[table] {
 		return nil, fmt.Errorf("models: %s has no work lease", table)
@@ -156,7 +156,7 @@ func (db *DB) StalledLeases(ctx context.Context, table string, before time.Time,
 	q := `SELECT id, business_id, heartbeat_at, updated_at AS updated FROM ` + table + ` WHERE (` + cond + `)
 		AND (heartbeat_at < ? OR (heartbeat_at IS NULL AND updated_at < ?)) ORDER BY id LIMIT ?`
 	if err := db.WithContext(ctx).Raw(q, append(args, before, before, limit)...).Scan(&rows).Error; err != nil {
-		return nil, err
+		return nil, Wrap("DB.StalledLeases", err)
 	}
 	out := make([]StalledWork, 0, len(rows))
 	for _, r := range rows {

@@ -106,7 +106,7 @@ func (t Tenant) First(ctx context.Context, dest any, id int64) error {
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return ErrNotFound
 	}
-	return err
+	return Wrap("Tenant.First", err)
 }
 
 // Business loads the tenant's own business row.

@@ -212,7 +212,7 @@ type PendingBatch struct {
 func ApplyImportBatchWith(ctx context.Context, t models.Tenant, importID int64, rows []importer.Contact, policy DuplicatePolicy, actor string, opt ImportBatchOptions) (BatchResult, error) {
 	var res BatchResult
 	if err := t.Check(); err != nil {
-		return res, err
+		return res, models.Wrap("contacts.ApplyImportBatchWith", err)
 	}
 	if policy != DuplicateUpdate && policy != DuplicateSkip {
 		return res, fmt.Errorf("models: unknown duplicate policy %q", policy)

@@ -429,5 +429,5 @@ func RefreshStats(ctx context.Context, db *models.DB) error {
 		return db.OptimizeSearchIndex(ctx)
 	}
 	_, err := db.Pool.Exec(ctx, `ANALYZE contacts, contact_tags`)
-	return err
+	return models.Wrap("contacts.RefreshStats", err)
 }

@@ -102,7 +102,7 @@ func (a Attrs) Value() (driver.Value, error) {
 		return "{}", nil
 	}
 	b, err := json.Marshal(map[string]string(a))
-	return string(b), err
+	return string(b), models.Wrap("Attrs.Value", err)
 }
 
 // Scan reads attributes from JSON text.
@@ -110,7 +110,7 @@ func (a *Attrs) Scan(v any) error {
 	b, err := jsonTextBytes(v, "attrs")
 	if b == nil || err != nil {
 		*a = nil
-		return err
+		return models.Wrap("Attrs.Scan", err)
 	}
 	if len(b) == 2 && b[0] == '{' && b[1] == '}' { // most contacts: no JSON decoding
 		*a = Attrs{}
@@ -118,7 +118,7 @@ func (a *Attrs) Scan(v any) error {
 	}
 	m := map[string]string{}
 	if err := json.Unmarshal(b, &m); err != nil {
-		return err
+		return models.Wrap("Attrs.Scan", err)
 	}
 	*a = m
 	return nil
@@ -191,7 +191,7 @@ func checkTag(field, tag string) error {
 func ByID(ctx context.Context, t models.Tenant, id int64) (*Contact, error) {
 	var c Contact
 	if err := t.First(ctx, &c, id); err != nil {
-		return nil, err
+		return nil, models.Wrap("contacts.ByID", err)
 	}
 	return &c, attachTags(ctx, t, &c)
 }
@@ -234,7 +234,7 @@ func ByPhone(ctx context.Context, t models.Tenant, e164 string) (*Contact, error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, models.ErrNotFound
 	}
-	return &c, err
+	return &c, models.Wrap("contacts.ByPhone", err)
 }
 
 // tagsOf loads the tags of the given contacts, sorted.
@@ -269,7 +269,7 @@ func tagsOf(ctx context.Context, t models.Tenant, ids []int64) (map[int64][]stri
 func ConsentHistory(ctx context.Context, t models.Tenant, contactID int64) ([]ConsentEvent, error) {
 	var out []ConsentEvent
 	err := t.Scoped(ctx).Where("contact_id = ?", contactID).Order("at DESC, id DESC").Limit(500).Find(&out).Error
-	return out, err
+	return out, models.Wrap("contacts.ConsentHistory", err)
 }
 
 // Tags lists the business's tags in alphabetical order (at most 500). It
@@ -277,7 +277,7 @@ func ConsentHistory(ctx context.Context, t models.Tenant, contactID int64) ([]Co
 // millions of tagged contacts.
 func Tags(ctx context.Context, t models.Tenant) ([]string, error) {
 	if err := t.Check(); err != nil {
-		return nil, err
+		return nil, models.Wrap("contacts.Tags", err)
 	}
 	cached, ok, gen := tagsOfDB(t.DB()).get(t.BusinessID())
 	if ok {
@@ -298,7 +298,7 @@ func Tags(ctx context.Context, t models.Tenant) ([]string, error) {
 	if err == nil {
 		tagsOfDB(t.DB()).put(t.BusinessID(), gen, out)
 	}
-	return out, err
+	return out, models.Wrap("contacts.Tags", err)
 }
 
 // tagsSQL lists a business's tags; its two arguments are the business.

@@ -79,25 +79,25 @@ func SeedDemo(ctx context.Context, db *models.DB, tx *gorm.DB, biz *models.Busin
 		}
 		c.derive()
 		if err := tx.Create(c).Error; err != nil {
-			return err
+			return models.Wrap("contacts.SeedDemo", err)
 		}
 		if c.ConsentState == ConsentOptedIn {
 			if err := tx.Create(&ConsentEvent{BusinessID: biz.ID, ContactID: &c.ID, PhoneHash: c.PhoneHash, Kind: consentKindIn, At: optedIn,
 				Source: src, Wording: demoWording, RecordedBy: by, CreatedAt: created}).Error; err != nil {
-				return err
+				return models.Wrap("contacts.SeedDemo", err)
 			}
 		}
 		if i == 5 { // said stop
 			out := now.Add(-3 * 24 * time.Hour)
 			if err := tx.Model(c).Updates(map[string]any{"consent_state": ConsentOptedOut, "opted_out_at": out}).Error; err != nil {
-				return err
+				return models.Wrap("contacts.SeedDemo", err)
 			}
 			if err := tx.Create(&Suppression{BusinessID: biz.ID, PhoneHash: c.PhoneHash, OptedOutAt: out, Source: OptOutReply, CreatedAt: out}).Error; err != nil {
-				return err
+				return models.Wrap("contacts.SeedDemo", err)
 			}
 			if err := tx.Create(&ConsentEvent{BusinessID: biz.ID, ContactID: &c.ID, PhoneHash: c.PhoneHash, Kind: consentKindOut, At: out,
 				Source: OptOutReply, RecordedBy: "webhook", CreatedAt: out}).Error; err != nil {
-				return err
+				return models.Wrap("contacts.SeedDemo", err)
 			}
 		}
 		var tags []string
@@ -117,7 +117,7 @@ func SeedDemo(ctx context.Context, db *models.DB, tx *gorm.DB, biz *models.Busin
 			tags = append(tags, "frühstück")
 		}
 		if err := insertTags(tx, biz.ID, c.ID, tags); err != nil {
-			return err
+			return models.Wrap("contacts.SeedDemo", err)
 		}
 	}
 	for _, s := range []Segment{
@@ -126,7 +126,7 @@ func SeedDemo(ctx context.Context, db *models.DB, tx *gorm.DB, biz *models.Busin
 	} {
 		s.BusinessID, s.CreatedAt, s.UpdatedAt = biz.ID, now, now
 		if err := tx.Create(&s).Error; err != nil {
-			return err
+			return models.Wrap("contacts.SeedDemo", err)
 		}
 	}
 	return nil

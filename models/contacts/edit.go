@@ -47,7 +47,7 @@ func AttrField(key string) string { return "attr_" + key }
 // attr_new_value, attrs), all at once; nothing is saved then. Another business's contact is ErrNotFound.
 func Update(ctx context.Context, t models.Tenant, id int64, in ContactEdit) (*Contact, error) {
 	if err := t.Check(); err != nil {
-		return nil, err
+		return nil, models.Wrap("contacts.Update", err)
 	}
 	v := &models.ValidationError{}
 	name, first, last := strings.TrimSpace(in.Name), strings.TrimSpace(in.FirstName), strings.TrimSpace(in.LastName)
@@ -89,7 +89,7 @@ func Update(ctx context.Context, t models.Tenant, id int64, in ContactEdit) (*Co
 		v.Add("attrs", "contact.attrs_too_many", maxAttrKeys)
 	}
 	if err := v.Err(); err != nil {
-		return nil, err
+		return nil, models.Wrap("contacts.Update", err)
 	}
 	var c *Contact
 	err := t.DB().Tx(ctx, func(tx *gorm.DB) (err error) {
@@ -104,7 +104,7 @@ func Update(ctx context.Context, t models.Tenant, id int64, in ContactEdit) (*Co
 			"attrs": c.Attrs, "search": c.Search, "landline": c.Landline, "updated_at": c.UpdatedAt}).Error
 	})
 	if err != nil {
-		return nil, err
+		return nil, models.Wrap("contacts.Update", err)
 	}
 	return c, attachTags(ctx, t, c)
 }

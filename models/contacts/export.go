@@ -133,24 +133,24 @@ const maxExportAttrs = 100
 // returns the number of contacts written.
 func Export(ctx context.Context, t models.Tenant, w io.Writer, spec ExportSpec) (int64, error) {
 	if err := t.Check(); err != nil {
-		return 0, err
+		return 0, models.Wrap("contacts.Export", err)
 	}
 	f := spec.Filter
 	if spec.SegmentID > 0 {
 		seg, err := SegmentByID(ctx, t, spec.SegmentID)
 		if err != nil {
-			return 0, err
+			return 0, models.Wrap("contacts.Export", err)
 		}
 		rule := seg.Rule()
 		f = ContactFilter{Segment: &rule}
 	}
 	cond, args, err := where(ctx, t, f)
 	if err != nil {
-		return 0, err
+		return 0, models.Wrap("contacts.Export", err)
 	}
 	keys, err := attrKeys(ctx, t, cond, args)
 	if err != nil {
-		return 0, err
+		return 0, models.Wrap("contacts.Export", err)
 	}
 	var sink exportSink
 	if spec.XLSX {
@@ -159,20 +159,20 @@ func Export(ctx context.Context, t models.Tenant, w io.Writer, spec ExportSpec) 
 		sink, err = newCSVSink(w, spec.Semicolon)
 	}
 	if err != nil {
-		return 0, err
+		return 0, models.Wrap("contacts.Export", err)
 	}
 	rec := make([]string, 0, len(exportColumns)+len(keys))
 	rec = append(rec, exportColumns...)
 	rec = append(rec, keys...)
 	if err := sink.row(rec); err != nil {
-		return 0, err
+		return 0, models.Wrap("contacts.Export", err)
 	}
 	var n, after int64
 	for {
 		var rows []Contact
 		if err := t.DB().WithContext(ctx).Table("contacts AS c").Select("c.*").Where(cond, args...).Where("c.id > ?", after).
 			Order("c.id").Limit(1000).Find(&rows).Error; err != nil {
-			return n, err
+			return n, models.Wrap("contacts.Export", err)
 		}
 		if len(rows) == 0 {
 			break
@@ -183,7 +183,7 @@ func Export(ctx context.Context, t models.Tenant, w io.Writer, spec ExportSpec) 
 		}
 		tags, err := tagsOf(ctx, t, ids)
 		if err != nil {
-			return n, err
+			return n, models.Wrap("contacts.Export", err)
 		}
 		for i := range rows {
 			c := &rows[i]
@@ -194,13 +194,13 @@ func Export(ctx context.Context, t models.Tenant, w io.Writer, spec ExportSpec) 
 				rec = append(rec, c.Attrs[k])
 			}
 			if err := sink.row(rec); err != nil {
-				return n, err
+				return n, models.Wrap("contacts.Export", err)
 			}
 			n++
 		}
 		after = rows[len(rows)-1].ID
 		if err := ctx.Err(); err != nil {
-			return n, err
+			return n, models.Wrap("contacts.Export", err)
 		}
 	}
 	return n, sink.close()

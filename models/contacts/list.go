@@ -465,7 +465,7 @@ type PageExtras struct {
 func ListWith(ctx context.Context, t models.Tenant, f ContactFilter, ex *PageExtras) (ContactPage, error) {
 	var page ContactPage
 	if err := t.Check(); err != nil {
-		return page, err
+		return page, models.Wrap("contacts.ListWith", err)
 	}
 	if f.Limit <= 0 || f.Limit > contactPageLimit {
 		f.Limit = 50
@@ -473,7 +473,7 @@ func ListWith(ctx context.Context, t models.Tenant, f ContactFilter, ex *PageExt
 	desc := NormalizeSort(f.Sort) == SortNewest
 	q, err := whereParts(ctx, t, f)
 	if err != nil {
-		return page, err
+		return page, models.Wrap("contacts.ListWith", err)
 	}
 	var batch *extrasBatch
 	if ex != nil {
@@ -494,16 +494,16 @@ func ListWith(ctx context.Context, t models.Tenant, f ContactFilter, ex *PageExt
 	}
 	rows, err := fetchPage(ctx, t, q, listOrder(desc, back), f.Limit+1, batch)
 	if err != nil {
-		return page, err
+		return page, models.Wrap("contacts.ListWith", err)
 	}
 	if batch != nil && !batch.done && batch.countSQL != "" {
 		if ex.Count, ex.More, err = countUpTo(ctx, t, batch.countSQL, batch.countArgs, ex.CountUpTo); err != nil {
-			return page, err
+			return page, models.Wrap("contacts.ListWith", err)
 		}
 	}
 	if ex != nil && ex.WantTags { // kept in memory between pages: no query most of the time
 		if ex.Tags, err = Tags(ctx, t); err != nil {
-			return page, err
+			return page, models.Wrap("contacts.ListWith", err)
 		}
 	}
 	more := len(rows) > f.Limit
@@ -739,15 +739,15 @@ func withTags(ctx context.Context, t models.Tenant, rows []Contact) ([]Contact, 
 // Count counts every contact matching the filter.
 func Count(ctx context.Context, t models.Tenant, f ContactFilter) (int64, error) {
 	if err := t.Check(); err != nil {
-		return 0, err
+		return 0, models.Wrap("contacts.Count", err)
 	}
 	q, err := contactsQuery(ctx, t, f)
 	if err != nil {
-		return 0, err
+		return 0, models.Wrap("contacts.Count", err)
 	}
 	var n int64
 	err = q.Count(&n).Error
-	return n, err
+	return n, models.Wrap("contacts.Count", err)
 }
 
 // countUpToSQL counts the contacts matching cond up to limit+1.
@@ -767,11 +767,11 @@ func countUpToSQL(cond string, args []any, limit int64) (string, []any) {
 // more than limit.
 func CountUpTo(ctx context.Context, t models.Tenant, f ContactFilter, limit int64) (n int64, more bool, err error) {
 	if err := t.Check(); err != nil {
-		return 0, false, err
+		return 0, false, models.Wrap("contacts.CountUpTo", err)
 	}
 	q, err := whereParts(ctx, t, f)
 	if err != nil {
-		return 0, false, err
+		return 0, false, models.Wrap("contacts.CountUpTo", err)
 	}
 	sql, args := q.countUpToSQL(limit)
 	return countUpTo(ctx, t, sql, args, limit)

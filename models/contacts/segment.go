@@ -23,7 +23,7 @@ func (l TagList) Value() (driver.Value, error) {
 		return "[]", nil
 	}
 	b, err := json.Marshal([]string(l))
-	return string(b), err
+	return string(b), models.Wrap("TagList.Value", err)
 }
 
 // Scan reads the list from JSON text.
@@ -31,11 +31,11 @@ func (l *TagList) Scan(v any) error {
 	b, err := jsonTextBytes(v, "tag list")
 	if b == nil || err != nil {
 		*l = nil
-		return err
+		return models.Wrap("TagList.Scan", err)
 	}
 	var out []string
 	if err := json.Unmarshal(b, &out); err != nil {
-		return err
+		return models.Wrap("TagList.Scan", err)
 	}
 	*l = out
 	return nil
@@ -138,14 +138,14 @@ func validSegment(ctx context.Context, t models.Tenant, in SegmentInput, exceptI
 func Segments(ctx context.Context, t models.Tenant) ([]Segment, error) {
 	var out []Segment
 	err := t.Scoped(ctx).Order("name, id").Limit(1000).Find(&out).Error
-	return out, err
+	return out, models.Wrap("contacts.Segments", err)
 }
 
 // SegmentByID loads one segment of this business.
 func SegmentByID(ctx context.Context, t models.Tenant, id int64) (*Segment, error) {
 	var s Segment
 	if err := t.First(ctx, &s, id); err != nil {
-		return nil, err
+		return nil, models.Wrap("contacts.SegmentByID", err)
 	}
 	return &s, nil
 }
@@ -154,7 +154,7 @@ func SegmentByID(ctx context.Context, t models.Tenant, id int64) (*Segment, erro
 func CreateSegment(ctx context.Context, t models.Tenant, in SegmentInput) (*Segment, error) {
 	name, rule, err := validSegment(ctx, t, in, 0)
 	if err != nil {
-		return nil, err
+		return nil, models.Wrap("contacts.CreateSegment", err)
 	}
 	now := t.DB().Now()
 	s := &Segment{BusinessID: t.BusinessID(), Name: name, SegmentRule: rule, CreatedAt: now, UpdatedAt: now}
@@ -162,7 +162,7 @@ func CreateSegment(ctx context.Context, t models.Tenant, in SegmentInput) (*Segm
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
 			return nil, models.Invalid("name", "segment.name_taken")
 		}
-		return nil, err
+		return nil, models.Wrap("contacts.CreateSegment", err)
 	}
 	return s, nil
 }
@@ -171,11 +171,11 @@ func CreateSegment(ctx context.Context, t models.Tenant, in SegmentInput) (*Segm
 func UpdateSegment(ctx context.Context, t models.Tenant, id int64, in SegmentInput) (*Segment, error) {
 	s, err := SegmentByID(ctx, t, id)
 	if err != nil {
-		return nil, err
+		return nil, models.Wrap("contacts.UpdateSegment", err)
 	}
 	name, rule, err := validSegment(ctx, t, in, id)
 	if err != nil {
-		return nil, err
+		return nil, models.Wrap("contacts.UpdateSegment", err)
 	}
 	s.Name, s.SegmentRule, s.UpdatedAt = name, rule, t.DB().Now()
 	err = t.Scoped(ctx).Model(&Segment{}).Where("id = ?", id).Updates(map[string]any{
@@ -183,7 +183,7 @@ func UpdateSegment(ctx context.Context, t models.Tenant, id int64, in SegmentInp
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		return nil, models.Invalid("name", "segment.name_taken")
 	}
-	return s, err
+	return s, models.Wrap("contacts.UpdateSegment", err)
 }
 
 // DeleteSegment removes a segment; contacts are not touched.
@@ -222,12 +222,12 @@ type Recipient struct {
 func ForEachMessageable(ctx context.Context, t models.Tenant, segmentID int64, fn func(page []Recipient) error) error {
 	seg, err := SegmentByID(ctx, t, segmentID)
 	if err != nil {
-		return err
+		return models.Wrap("contacts.ForEachMessageable", err)
 	}
 	rule := seg.Rule()
 	cond, args, err := where(ctx, t, ContactFilter{Segment: &rule})
 	if err != nil {
-		return err
+		return models.Wrap("contacts.ForEachMessageable", err)
 	}
 	var after int64
 	for {
@@ -235,7 +235,7 @@ func ForEachMessageable(ctx context.Context, t models.Tenant, segmentID int64, f
 		err := t.DB().WithContext(ctx).Table("contacts AS c").Select("c.id, c.phone, c.name, c.first_name, c.last_name, c.language, c.attrs").
 			Where(cond, args...).Where("c.id > ?", after).Order("c.id").Limit(1000).Find(&rows).Error
 		if err != nil {
-			return err
+			return models.Wrap("contacts.ForEachMessageable", err)
 		}
 		if len(rows) == 0 {
 			return nil
@@ -245,7 +245,7 @@ func ForEachMessageable(ctx context.Context, t models.Tenant, segmentID int64, f
 			page[i] = Recipient{ContactID: c.ID, Phone: c.Phone, Name: c.Name, FirstName: c.FirstName, LastName: c.LastName, Language: c.Language, Attrs: c.Attrs}
 		}
 		if err := fn(page); err != nil {
-			return err
+			return models.Wrap("contacts.ForEachMessageable", err)
 		}
 		after = rows[len(rows)-1].ID
 		if len(rows) < 1000 {

@@ -54,7 +54,7 @@ func tagSelection(ctx context.Context, t models.Tenant, sel Selection, tag strin
 func BulkTag(ctx context.Context, t models.Tenant, sel Selection, tag string) (int64, error) {
 	tag, cond, args, err := tagSelection(ctx, t, sel, tag)
 	if err != nil {
-		return 0, err
+		return 0, models.Wrap("contacts.BulkTag", err)
 	}
 	res := t.DB().WithContext(ctx).Exec(`INSERT INTO contact_tags (business_id, contact_id, tag)
 		SELECT c.business_id, c.id, ? FROM contacts c WHERE `+cond+` ON CONFLICT DO NOTHING`, append([]any{tag}, args...)...)
@@ -67,7 +67,7 @@ func BulkTag(ctx context.Context, t models.Tenant, sel Selection, tag string) (i
 func BulkUntag(ctx context.Context, t models.Tenant, sel Selection, tag string) (int64, error) {
 	tag, cond, args, err := tagSelection(ctx, t, sel, tag)
 	if err != nil {
-		return 0, err
+		return 0, models.Wrap("contacts.BulkUntag", err)
 	}
 	res := t.DB().WithContext(ctx).Exec(`DELETE FROM contact_tags WHERE business_id = ? AND tag = ? AND contact_id IN (SELECT c.id FROM contacts c WHERE `+cond+`)`,
 		append([]any{t.BusinessID(), tag}, args...)...)
@@ -82,7 +82,7 @@ func BulkUntag(ctx context.Context, t models.Tenant, sel Selection, tag string) 
 func BulkOptOut(ctx context.Context, t models.Tenant, sel Selection, source, recordedBy string) (int64, error) {
 	cond, args, err := selectionWhere(ctx, t, sel)
 	if err != nil {
-		return 0, err
+		return 0, models.Wrap("contacts.BulkOptOut", err)
 	}
 	source = strings.TrimSpace(source)
 	if source == "" {
@@ -111,7 +111,7 @@ func BulkOptOut(ctx context.Context, t models.Tenant, sel Selection, source, rec
 		return tx.Exec(`UPDATE contacts SET consent_state = 'opted_out', opted_out_at = ?, updated_at = ? WHERE business_id = ? AND id IN (`+
 			strings.Replace(mark, "%s", "e.contact_id", 1)+`)`, append([]any{now, now, t.BusinessID()}, markArgs...)...).Error
 	})
-	return n, err
+	return n, models.Wrap("contacts.BulkOptOut", err)
 }
 
 // CountOptOutable counts the selected contacts an opt-out would change
@@ -119,9 +119,9 @@ func BulkOptOut(ctx context.Context, t models.Tenant, sel Selection, source, rec
 func CountOptOutable(ctx context.Context, t models.Tenant, sel Selection) (int64, error) {
 	cond, args, err := selectionWhere(ctx, t, sel)
 	if err != nil {
-		return 0, err
+		return 0, models.Wrap("contacts.CountOptOutable", err)
 	}
 	var n int64
 	err = t.DB().WithContext(ctx).Raw(`SELECT COUNT(*) FROM contacts c WHERE `+cond+` AND c.consent_state <> 'opted_out'`, args...).Scan(&n).Error
-	return n, err
+	return n, models.Wrap("contacts.CountOptOutable", err)
 }

@@ -17,7 +17,7 @@ import (
 func IsSuppressed(ctx context.Context, t models.Tenant, e164 string) (bool, error) {
 	var n int64
 	err := t.Scoped(ctx).Model(&Suppression{}).Where("phone_hash = ?", PhoneHash(e164)).Count(&n).Error
-	return n > 0, err
+	return n > 0, models.Wrap("contacts.IsSuppressed", err)
 }
 
 // OptOut records that the contact does not want marketing messages any
@@ -25,7 +25,7 @@ func IsSuppressed(ctx context.Context, t models.Tenant, e164 string) (bool, erro
 func OptOut(ctx context.Context, t models.Tenant, contactID int64, source, recordedBy string) error {
 	c, err := ByID(ctx, t, contactID)
 	if err != nil {
-		return err
+		return models.Wrap("contacts.OptOut", err)
 	}
 	return OptOutPhone(ctx, t, c.Phone, source, recordedBy, t.DB().Now())
 }
@@ -37,7 +37,7 @@ func OptOut(ctx context.Context, t models.Tenant, contactID int64, source, recor
 // time and source) changes nothing, so a webhook delivered twice is harmless.
 func OptOutPhone(ctx context.Context, t models.Tenant, e164, source, recordedBy string, at time.Time) error {
 	if err := t.Check(); err != nil {
-		return err
+		return models.Wrap("contacts.OptOutPhone", err)
 	}
 	if !ValidE164(e164) {
 		return models.Invalid("phone", "phone.invalid_e164")

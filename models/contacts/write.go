@@ -149,7 +149,7 @@ func parseTags(v *models.ValidationError, field, tooMany string, in ...string) [
 // opt-out; without consent it is stored opted out.
 func Create(ctx context.Context, t models.Tenant, in ContactInput, recordedBy string) (*Contact, error) {
 	if err := t.Check(); err != nil {
-		return nil, err
+		return nil, models.Wrap("contacts.Create", err)
 	}
 	v := &models.ValidationError{}
 	now := t.DB().Now()
@@ -167,7 +167,7 @@ func Create(ctx context.Context, t models.Tenant, in ContactInput, recordedBy st
 		consentAt = in.Consent.check(v, now)
 	}
 	if err := v.Err(); err != nil {
-		return nil, err
+		return nil, models.Wrap("contacts.Create", err)
 	}
 	c.derive()
 	err := t.DB().Tx(ctx, func(tx *gorm.DB) error {
@@ -214,7 +214,7 @@ func Create(ctx context.Context, t models.Tenant, in ContactInput, recordedBy st
 		return insertTags(tx, t.BusinessID(), c.ID, tags)
 	})
 	if err != nil {
-		return nil, err
+		return nil, models.Wrap("contacts.Create", err)
 	}
 	tagsChanged(t)
 	c.Tags = tags
@@ -256,7 +256,7 @@ func RecordOptIn(ctx context.Context, t models.Tenant, contactID int64, in Conse
 	now := t.DB().Now()
 	at := in.check(v, now)
 	if err := v.Err(); err != nil {
-		return err
+		return models.Wrap("contacts.RecordOptIn", err)
 	}
 	return t.DB().Tx(ctx, func(tx *gorm.DB) error {
 		c, err := lockContact(t, tx, contactID)
@@ -289,10 +289,10 @@ func RecordOptIn(ctx context.Context, t models.Tenant, contactID int64, in Conse
 func AddTag(ctx context.Context, t models.Tenant, contactID int64, tag string) error {
 	tag = NormalizeTag(tag)
 	if err := checkTag("tag", tag); err != nil {
-		return err
+		return models.Wrap("contacts.AddTag", err)
 	}
 	if err := hasContact(ctx, t, contactID); err != nil {
-		return err
+		return models.Wrap("contacts.AddTag", err)
 	}
 	defer tagsChanged(t)
 	return insertTags(t.DB().WithContext(ctx), t.BusinessID(), contactID, []string{tag})
@@ -301,7 +301,7 @@ func AddTag(ctx context.Context, t models.Tenant, contactID int64, tag string) e
 // RemoveTag removes one tag from one contact.
 func RemoveTag(ctx context.Context, t models.Tenant, contactID int64, tag string) error {
 	if err := hasContact(ctx, t, contactID); err != nil {
-		return err
+		return models.Wrap("contacts.RemoveTag", err)
 	}
 	defer tagsChanged(t)
 	return t.DB().WithContext(ctx).Exec("DELETE FROM contact_tags WHERE business_id = ? AND contact_id = ? AND tag = ?", t.BusinessID(), contactID, NormalizeTag(tag)).Error
@@ -315,7 +315,7 @@ func RemoveTag(ctx context.Context, t models.Tenant, contactID int64, tag string
 // source as evidence.
 func Delete(ctx context.Context, t models.Tenant, contactID int64, recordedBy string) error {
 	if err := t.Check(); err != nil {
-		return err
+		return models.Wrap("contacts.Delete", err)
 	}
 	defer tagsChanged(t)
 	return t.DB().Tx(ctx, func(tx *gorm.DB) error {
@@ -356,9 +356,9 @@ func Delete(ctx context.Context, t models.Tenant, contactID int64, recordedBy st
 // HasAny reports whether the book holds any contact.
 func HasAny(ctx context.Context, t models.Tenant) (bool, error) {
 	if err := t.Check(); err != nil {
-		return false, err
+		return false, models.Wrap("contacts.HasAny", err)
 	}
 	var ids []int64
 	err := t.Scoped(ctx).Model(&Contact{}).Limit(1).Pluck("id", &ids).Error
-	return len(ids) > 0, err
+	return len(ids) > 0, models.Wrap("contacts.HasAny", err)
 }

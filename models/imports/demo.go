@@ -55,21 +55,21 @@ func SeedDemo(_ context.Context, db *models.DB, tx *gorm.DB, biz *models.Busines
 	imp.RowsTotal = imp.Imported + imp.Updated + imp.Failed + imp.Duplicates + imp.Blank
 	imp.RowsDone = imp.RowsTotal
 	if err := tx.Create(imp).Error; err != nil {
-		return err
+		return models.Wrap("imports.SeedDemo", err)
 	}
 	if err := markDemoImported(tx, biz, imp, consentAt, finished); err != nil {
-		return err
+		return models.Wrap("imports.SeedDemo", err)
 	}
 	// The owner's consent declaration is logged as the real confirmation
 	// (QueueImport) logs it.
 	if err := models.WriteAudit(tx, started, models.AuditEntry{ActorID: owner.ID, ActorEmail: owner.Email, BusinessID: biz.ID, Action: "import.queued",
 		TargetType: "import", TargetID: models.Itoa(imp.ID),
 		Detail: fmt.Sprintf("consent: %s (%s, %s, confirmed)", ConsentFromDeclaration, imp.ConsentSource, consentAt.Format("2006-01-02"))}); err != nil {
-		return err
+		return models.Wrap("imports.SeedDemo", err)
 	}
 	t, err := db.Tenant(biz.ID)
 	if err != nil {
-		return err
+		return models.Wrap("imports.SeedDemo", err)
 	}
 	return insertRowErrors(t.WithTx(tx), tx, imp.ID, errs)
 }

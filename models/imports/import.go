@@ -240,7 +240,7 @@ func CleanFileName(name string) string {
 // Create records an uploaded file.
 func Create(ctx context.Context, t models.Tenant, in NewImport) (*Import, error) {
 	if err := t.Check(); err != nil {
-		return nil, err
+		return nil, models.Wrap("imports.Create", err)
 	}
 	now := t.DB().Now()
 	imp := &Import{BusinessID: t.BusinessID(), FileName: CleanFileName(in.FileName), FileKey: in.FileKey, FileSize: in.FileSize,
@@ -254,7 +254,7 @@ func Create(ctx context.Context, t models.Tenant, in NewImport) (*Import, error)
 		imp.CreatedByID, imp.CreatedByName = &in.By.ID, in.By.Name
 	}
 	if err := t.DB().WithContext(ctx).Create(imp).Error; err != nil {
-		return nil, err
+		return nil, models.Wrap("imports.Create", err)
 	}
 	return imp, nil
 }
@@ -264,7 +264,7 @@ func Create(ctx context.Context, t models.Tenant, in NewImport) (*Import, error)
 func Get(ctx context.Context, t models.Tenant, id int64) (*Import, error) {
 	var imp Import
 	if err := t.First(ctx, &imp, id); err != nil {
-		return nil, err
+		return nil, models.Wrap("imports.Get", err)
 	}
 	return &imp, nil
 }
@@ -276,7 +276,7 @@ func List(ctx context.Context, t models.Tenant, limit int) ([]Import, error) {
 	}
 	var out []Import
 	err := t.Scoped(ctx).Order("id DESC").Limit(limit).Find(&out).Error
-	return out, err
+	return out, models.Wrap("imports.List", err)
 }
 
 // Cancel stops an import that has not finished. Rows already
@@ -311,5 +311,5 @@ func Cancel(ctx context.Context, t models.Tenant, id int64, by *models.User) (st
 		}
 		return models.WriteAudit(tx, now, e)
 	})
-	return before, err
+	return before, models.Wrap("imports.Cancel", err)
 }

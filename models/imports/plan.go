@@ -191,7 +191,7 @@ func declaredDate(s string, now time.Time, loc *time.Location) (time.Time, strin
 func SaveDraft(ctx context.Context, t models.Tenant, id int64, headers []string, p ImportPlan) error {
 	imp, err := Get(ctx, t, id)
 	if err != nil {
-		return err
+		return models.Wrap("imports.SaveDraft", err)
 	}
 	if !imp.NeedsMapping() {
 		return models.ErrConflict
@@ -264,7 +264,7 @@ func Queue(ctx context.Context, t models.Tenant, id int64, c Checked, by *models
 		return t.ScopedTx(tx.Session(&gorm.Session{NewDB: true})).First(&imp, "id = ?", id).Error
 	})
 	if err != nil {
-		return nil, err
+		return nil, models.Wrap("imports.Queue", err)
 	}
 	return &imp, nil
 }

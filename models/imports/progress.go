@@ -23,12 +23,12 @@ import (
 // is returned as it is, and so is a finished one: the caller stops.
 func StartRun(ctx context.Context, t models.Tenant, id int64) (*Import, error) {
 	if err := t.Check(); err != nil {
-		return nil, err
+		return nil, models.Wrap("imports.StartRun", err)
 	}
 	now := t.DB().Now()
 	if err := t.Scoped(ctx).Model(&Import{}).Where("id = ? AND status = ?", id, ImportQueued).
 		Updates(map[string]any{"status": ImportRunning, "started_at": now, "progress_at": now, "updated_at": now}).Error; err != nil {
-		return nil, err
+		return nil, models.Wrap("imports.StartRun", err)
 	}
 	return Get(ctx, t, id)
 }
@@ -57,7 +57,7 @@ type ImportBatchDelta struct {
 // keyed by (import, row): a batch recorded twice cannot add a row twice.
 func RecordBatch(ctx context.Context, t models.Tenant, id, prevDone int64, d ImportBatchDelta, errs []importer.RowError) (string, error) {
 	if err := t.Check(); err != nil {
-		return "", err
+		return "", models.Wrap("imports.RecordBatch", err)
 	}
 	var status string
 	err := t.DB().Tx(ctx, func(tx *gorm.DB) error {
@@ -81,7 +81,7 @@ func RecordBatch(ctx context.Context, t models.Tenant, id, prevDone int64, d Imp
 		}
 		return tx.Raw(`SELECT status FROM imports WHERE id = ? AND business_id = ?`, id, t.BusinessID()).Scan(&status).Error
 	})
-	return status, err
+	return status, models.Wrap("imports.RecordBatch", err)
 }
 
 // maxRawBytes caps what one rejected row keeps of its cells.
@@ -182,7 +182,7 @@ type RepeatedNumber struct {
 // Duplicates count, which covers rows not listed as well).
 func Repeats(ctx context.Context, t models.Tenant, imp *Import, limit int) ([]RepeatedNumber, int64, error) {
 	if err := t.Check(); err != nil {
-		return nil, 0, err
+		return nil, 0, models.Wrap("imports.Repeats", err)
 	}
 	var rows []struct {
 		Phone    string
@@ -197,7 +197,7 @@ func Repeats(ctx context.Context, t models.Tenant, imp *Import, limit int) ([]Re
 		WHERE r.business_id = ? AND r.import_id = ? ORDER BY r.row_num`,
 		t.BusinessID(), imp.ID, limit, t.BusinessID(), imp.ID).Scan(&rows).Error
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, models.Wrap("imports.Repeats", err)
 	}
 	byPhone := map[string]*RepeatedNumber{}
 	var order []*RepeatedNumber
@@ -258,7 +258,7 @@ type ImportRowError struct {
 // afterRow, in row order (keyset pages for a report of any length).
 func RowErrors(ctx context.Context, t models.Tenant, id, afterRow int64, limit int) ([]ImportRowError, error) {
 	if err := t.Check(); err != nil {
-		return nil, err
+		return nil, models.Wrap("imports.RowErrors", err)
 	}
 	var rows []struct {
 		RowNum  int64
@@ -270,13 +270,13 @@ func RowErrors(ctx context.Context, t models.Tenant, id, afterRow int64, limit i
 	err := t.DB().WithContext(ctx).Raw(`SELECT row_num, field, code, message, raw FROM import_row_errors
 		WHERE business_id = ? AND import_id = ? AND row_num > ? ORDER BY row_num LIMIT ?`, t.BusinessID(), id, afterRow, limit).Scan(&rows).Error
 	if err != nil {
-		return nil, err
+		return nil, models.Wrap("imports.RowErrors", err)
 	}
 	out := make([]ImportRowError, len(rows))
 	for i, r := range rows {
 		out[i] = ImportRowError{Row: r.RowNum, Field: r.Field, Code: r.Code, Message: r.Message}
 		if err := json.Unmarshal([]byte(r.Raw), &out[i].Raw); err != nil {
-			return nil, err
+			return nil, models.Wrap("imports.RowErrors", err)
 		}
 	}
 	return out, nil
@@ -286,14 +286,14 @@ func RowErrors(ctx context.Context, t models.Tenant, id, afterRow int64, limit i
 // import kept (the report's width).
 func ErrorWidth(ctx context.Context, t models.Tenant, id int64) (int, error) {
 	if err := t.Check(); err != nil {
-		return 0, err
+		return 0, models.Wrap("imports.ErrorWidth", err)
 	}
 	var n *int
 	err := t.DB().WithContext(ctx).Raw(`SELECT MAX(cells) FROM import_row_errors WHERE business_id = ? AND import_id = ?`, t.BusinessID(), id).Scan(&n).Error
 	if n == nil {
-		return 0, err
+		return 0, models.Wrap("imports.ErrorWidth", err)
 	}
-	return *n, err
+	return *n, models.Wrap("imports.ErrorWidth", err)
 }
 
 // FixBatchSize records the batch size of an import that has none
@@ -312,7 +312,7 @@ func FixBatchSize(ctx context.Context, t models.Tenant, imp *Import, size int) (
 	if res.RowsAffected == 0 { // already under way: use what is stored
 		fresh, err := Get(ctx, t, imp.ID)
 		if err != nil {
-			return 0, err
+			return 0, models.Wrap("imports.FixBatchSize", err)
 		}
 		if fresh.Settings.BatchSize <= 0 {
 			return 0, errors.New("models: import batch size not recorded")

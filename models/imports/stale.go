@@ -19,7 +19,7 @@ func AbandonedUploads(ctx context.Context, db *models.DB, before time.Time, limi
 	err := db.WithContext(ctx).Select("id, business_id, file_key, file_name, status").
 		Where("status IN ? AND updated_at < ?", []string{ImportUploaded, ImportMapping}, before).
 		Order("id").Limit(limit).Find(&out).Error
-	return out, err
+	return out, models.Wrap("imports.AbandonedUploads", err)
 }
 
 // StalledImportAge is how long a queued or running import may go without
@@ -34,5 +34,5 @@ func Stuck(ctx context.Context, db *models.DB, before time.Time, limit int) ([]I
 	err := db.WithContext(ctx).Select("id, business_id, status").
 		Where("status IN ? AND updated_at < ?", []string{ImportQueued, ImportRunning}, before).
 		Order("id").Limit(limit).Find(&out).Error
-	return out, err
+	return out, models.Wrap("imports.Stuck", err)
 }
