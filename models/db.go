@@ -44,7 +44,10 @@ type DB struct {
 	// workers still do their work through Gorm and Pool.
 	QueueSQL  *sql.DB
 	QueuePool *pgxpool.Pool
-	Dialect   Dialect
+	// Dialect is chosen once, when the store opens: code that differs per
+	// database switches on it (Pool and QueuePool are set exactly when it
+	// is Postgres).
+	Dialect Dialect
 	// Now is the clock every model rule uses; tests replace it.
 	Now func() time.Time
 }

@@ -107,7 +107,7 @@ FROM sessions s LEFT JOIN users u ON u.id = s.user_id`+principalJoins+` WHERE s.
 // SQLite reads it through GORM, which knows its time format.
 func (db *DB) principalRows(ctx context.Context, withSession bool, q string, args ...any) ([]principalRow, error) {
 	var rows []principalRow
-	if db.Pool == nil {
+	if db.Dialect != Postgres {
 		err := db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error
 		return rows, err
 	}

@@ -230,7 +230,7 @@ func ApplyImportBatchWith(ctx context.Context, t models.Tenant, importID int64, 
 	}
 	b := importBatch{t: t, importID: importID, firstRow: firstRow, staged: staged, skip: policy == DuplicateSkip, actor: actor, now: t.DB().Now(), after: opt.After, fresh: opt.Fresh}
 	var err error
-	if t.DB().Pool != nil {
+	if t.DB().Dialect == models.Postgres {
 		err = b.applyPG(ctx, &res)
 	} else {
 		err = b.applySQLite(ctx, &res)

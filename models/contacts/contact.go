@@ -285,7 +285,7 @@ func Tags(ctx context.Context, t models.Tenant) ([]string, error) {
 	}
 	var out []string
 	var err error
-	if t.DB().Pool != nil { // every list page asks: pgx, without GORM
+	if t.DB().Dialect == models.Postgres { // every list page asks: pgx, without GORM
 		sql, args := models.DollarArgs(tagsSQL, []any{t.BusinessID(), t.BusinessID()})
 		rows, qerr := t.DB().Pool.Query(ctx, sql, args...)
 		if qerr != nil {

@@ -63,7 +63,7 @@ func (q filterSQL) countUpToSQL(limit int64) (string, []any) {
 
 // countUpTo runs a countUpToSQL query.
 func countUpTo(ctx context.Context, t models.Tenant, q string, args []any, limit int64) (n int64, more bool, err error) {
-	if t.DB().Pool != nil { // every list page asks: pgx, without GORM
+	if t.DB().Dialect == models.Postgres { // every list page asks: pgx, without GORM
 		q, args = models.DollarArgs(q, args)
 		err = t.DB().Pool.QueryRow(ctx, q, args...).Scan(&n)
 	} else {

@@ -36,7 +36,7 @@ const (
 // (numberCondition) and runs as it is.
 func fetchPage(ctx context.Context, t models.Tenant, q filterSQL, order string, limit int, batch *extrasBatch) ([]Contact, error) {
 	cond, all := q.all()
-	if t.DB().Dialect != models.Postgres || t.DB().Pool == nil {
+	if t.DB().Dialect != models.Postgres {
 		if q.match != "" {
 			// As on PostgreSQL, the next rows in order come first: a
 			// term that matches a large part of the book fills the page
