@@ -198,6 +198,8 @@ func TestImportSurvivesQueueRestart(t *testing.T) {
 	}
 
 	q2 := f.newQueue(t, nil)
+	ended, stopEvents := q2.Finished()
+	defer stopEvents()
 	ctx2, stop2 := context.WithCancel(context.Background())
 	defer stop2()
 	if err := q2.Start(ctx2); err != nil {
@@ -208,17 +210,18 @@ func TestImportSurvivesQueueRestart(t *testing.T) {
 		defer c()
 		_ = q2.Stop(sc)
 	}()
-	deadline := time.Now().Add(90 * time.Second)
+	timeout := time.After(90 * time.Second)
 	for {
 		got := f.load(tn, imp.ID)
 		if got.Finished() {
 			sameResult(t, f, cleanTn, clean, tn, got)
 			break
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-ended: // a slice or the import's job ended: look again
+		case <-timeout:
 			t.Fatalf("import did not finish: %s %d of %d", got.Status, got.RowsDone, got.RowsTotal)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	var jobs int64
 	f.db.Gorm.Raw(`SELECT COUNT(*) FROM river_job WHERE kind = ?`, contactimport.ImportArgs{}.Kind()).Scan(&jobs)
