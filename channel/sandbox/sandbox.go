@@ -300,8 +300,8 @@ func (p *Provider) schedule(what string, fn func(ctx context.Context)) {
 
 // emit sleeps a random delay and hands raw to the sink; false when the
 // provider is closing.
-func (p *Provider) emit(ctx context.Context, raw []byte) bool {
-	if err := p.o.Sleep(ctx, p.delay()); err != nil || ctx.Err() != nil {
+func (p *Provider) emit(ctx context.Context, d time.Duration, raw []byte) bool {
+	if err := p.o.Sleep(ctx, d); err != nil || ctx.Err() != nil {
 		return false
 	}
 	if err := p.events.Accept(ctx, raw); err != nil {
@@ -344,7 +344,7 @@ func (p *Provider) Send(ctx context.Context, s channel.Sender, m channel.Message
 	if c, ok := p.templates.Load(s.AccountID + "|" + m.Template + "|" + m.Language); ok {
 		category = strings.ToLower(c.(string))
 	}
-	// Every random choice is made here, in call order, so a seeded source
+	// Every random choice (delays too) is made here, in call order, so a seeded source
 	// gives the same events whatever the goroutines' timing.
 	var fail *failure
 	if !e164.MatchString(m.To) {
@@ -359,22 +359,23 @@ func (p *Provider) Send(ctx context.Context, s channel.Sender, m channel.Message
 	read := p.float() < p.o.ReadShare
 	stop := p.float() < p.o.StopShare
 	stopID := "wamid.SANDBOX" + p.randHex(10) + "IN"
+	d := [4]time.Duration{p.delay(), p.delay(), p.delay(), p.delay()}
 	ev := statusEvent{s: s, m: m, wamid: wamid, category: category, user: userID(s.BusinessID, m.To)}
 	p.schedule("send", func(ctx context.Context) {
 		if fail != nil {
-			p.emit(ctx, ev.body("failed", p.o.Now(), fail))
+			p.emit(ctx, d[0], ev.body("failed", p.o.Now(), fail))
 			return
 		}
-		for _, st := range []string{"sent", "delivered"} {
-			if !p.emit(ctx, ev.body(st, p.o.Now(), nil)) {
+		for i, st := range []string{"sent", "delivered"} {
+			if !p.emit(ctx, d[i], ev.body(st, p.o.Now(), nil)) {
 				return
 			}
 		}
-		if read && !p.emit(ctx, ev.body("read", p.o.Now(), nil)) {
+		if read && !p.emit(ctx, d[2], ev.body("read", p.o.Now(), nil)) {
 			return
 		}
 		if stop {
-			p.emit(ctx, inboundStop(s, m.To, ev.user, stopID, p.o.Now()))
+			p.emit(ctx, d[3], inboundStop(s, m.To, ev.user, stopID, p.o.Now()))
 		}
 	})
 	return channel.Sent{WAMID: wamid, Status: status}, nil
@@ -496,6 +497,7 @@ func (p *Provider) SubmitTemplate(ctx context.Context, s channel.Sender, t chann
 	category := strings.ToUpper(t.Category)
 	p.templates.Store(s.AccountID+"|"+t.Name+"|"+t.Language, category)
 	verdict, reason, why := Review(t)
+	d := p.delay()
 	p.schedule("submit", func(ctx context.Context) {
 		value := map[string]any{
 			"event":                     verdict,
@@ -519,7 +521,7 @@ func (p *Provider) SubmitTemplate(ctx context.Context, s channel.Sender, t chann
 				}},
 			}},
 		})
-		p.emit(ctx, raw)
+		p.emit(ctx, d, raw)
 	})
 	return channel.Submitted{ExternalID: id, Status: "PENDING", Category: category}, nil
 }

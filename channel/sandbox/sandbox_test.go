@@ -201,6 +201,7 @@ func TestSeededSandboxIsDeterministic(t *testing.T) {
 			}
 			ids = append(ids, sent.WAMID+" "+sent.Status)
 		}
+		p.Wait()
 		p.Close()
 		var raws []string
 		for _, r := range s.raws {
