@@ -46,7 +46,7 @@ import (
 // Config is the platform-wide Cloud API setting.
 type Config struct {
 	BaseURL     string // default https://graph.facebook.com
-	Version     string // default v21.0
+	Version     string // default v24.0
 	AccessToken string
 	// Client is the HTTP client (default: NewClient()).
 	Client *http.Client
@@ -55,7 +55,7 @@ type Config struct {
 // Default base URL and API version.
 const (
 	DefaultBaseURL = "https://graph.facebook.com"
-	DefaultVersion = "v21.0"
+	DefaultVersion = "v24.0"
 	maxAnswer      = 1 << 20
 )
 

@@ -105,13 +105,13 @@ func (f *fake) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	switch r.URL.Path {
-	case "/v21.0/" + sender.PhoneNumberID + "/messages":
+	case "/" + cloudapi.DefaultVersion + "/" + sender.PhoneNumberID + "/messages":
 		if body["messaging_product"] != "whatsapp" || body["type"] != "template" || strings.HasPrefix(body["to"].(string), "+") {
 			fail(400, 100, "bad message")
 			return
 		}
 		fmt.Fprintf(w, `{"messaging_product":"whatsapp","contacts":[{"input":%q,"wa_id":%q}],"messages":[{"id":"wamid.HBgLNDkxNTEyMzQ1Njc4OR%04d","message_status":"accepted"}]}`, body["to"], body["to"], n)
-	case "/v21.0/" + sender.AccountID + "/message_templates":
+	case "/" + cloudapi.DefaultVersion + "/" + sender.AccountID + "/message_templates":
 		if body["name"] == "" || body["components"] == nil {
 			fail(400, 100, "bad template")
 			return
@@ -187,7 +187,7 @@ func TestTemplateJSON(t *testing.T) {
 	if err != nil || sub.ExternalID != "594570000000001" || sub.Status != "PENDING" || sub.Category != "MARKETING" {
 		t.Fatalf("submitted %+v, %v", sub, err)
 	}
-	if f.path != "/v21.0/102290129340398/message_templates" {
+	if f.path != "/"+cloudapi.DefaultVersion+"/102290129340398/message_templates" {
 		t.Fatalf("path %s", f.path)
 	}
 	var want map[string]any
