@@ -74,6 +74,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -149,7 +150,7 @@ type Provider struct {
 	pending atomic.Int64
 	seq     atomic.Uint64
 
-	claimed   sync.Map // business id -> channel.Sender (stored ids)
+	claimed   sync.Map // business id -> claim (stored ids, for a minute)
 	templates sync.Map // account|name|language -> category
 }
 
@@ -260,13 +261,16 @@ func (p *Provider) sender(ctx context.Context, s channel.Sender) (channel.Sender
 	if s.BusinessID == 0 {
 		return s, &channel.Error{Title: "sandbox: a sender needs a business or a phone-number id", Config: true}
 	}
-	if v, ok := p.claimed.Load(s.BusinessID); ok {
-		return v.(channel.Sender), nil
+	if v, ok := p.claimed.Load(s.BusinessID); ok && p.o.Now().Sub(v.(claim).at) < claimFor {
+		return v.(claim).s, nil
 	}
 	id := models.SandboxSenderID(s.BusinessID)
 	got := channel.Sender{BusinessID: s.BusinessID, PhoneNumberID: id, AccountID: id}
 	if p.o.Senders != nil {
 		pn, waba, err := p.o.Senders.ClaimSandboxSender(ctx, s.BusinessID)
+		if errors.Is(err, models.ErrNotFound) {
+			return s, &channel.Error{Title: "sandbox: no such business", Config: true, Err: err}
+		}
 		if err != nil {
 			return s, &channel.Error{Title: "sandbox: store the synthetic sender", Retry: true, RetryAfter: time.Second, Err: err}
 		}
@@ -274,8 +278,17 @@ func (p *Provider) sender(ctx context.Context, s channel.Sender) (channel.Sender
 			got.PhoneNumberID, got.AccountID = pn, waba
 		}
 	}
-	p.claimed.Store(s.BusinessID, got)
+	p.claimed.Store(s.BusinessID, claim{s: got, at: p.o.Now()})
 	return got, nil
+}
+
+// claimFor is how long a claimed sender is used without asking the store
+// again (an administrator may set or clear the sender meanwhile).
+const claimFor = time.Minute
+
+type claim struct {
+	s  channel.Sender
+	at time.Time
 }
 
 // schedule runs fn in a goroutine owned by the provider.
