@@ -255,7 +255,7 @@ func (p *Provider) randHex(n int) string {
 
 // sender fills in the synthetic sender and stores it once.
 func (p *Provider) sender(ctx context.Context, s channel.Sender) (channel.Sender, error) {
-	if s.PhoneNumberID != "" && s.AccountID != "" {
+	if s.PhoneNumberID != "" && s.AccountID != "" && !models.IsSandboxSender(s.PhoneNumberID) && !models.IsSandboxSender(s.AccountID) {
 		return s, nil
 	}
 	if s.BusinessID == 0 {

@@ -347,19 +347,30 @@ func TestSyntheticSenderIsStoredAndRoutes(t *testing.T) {
 	var s sink
 	p := sandbox.New(&s, o)
 	defer p.Close()
-	// Both ways of asking: an empty sender, and SenderFor's.
-	for _, snd := range []channel.Sender{{BusinessID: b.ID}, s0} {
+	// Both ways of asking: SenderFor's (first: it alone stores the id
+	// too), and an empty sender.
+	for _, snd := range []channel.Sender{s0, {BusinessID: b.ID}} {
+		// Checked right after each send: the event must route by itself.
+		routed := func(raw []byte) error {
+			var body map[string]any
+			json.Unmarshal(raw, &body)
+			entry := body["entry"].([]any)[0].(map[string]any)
+			pn := entry["changes"].([]any)[0].(map[string]any)["value"].(map[string]any)["metadata"].(map[string]any)["phone_number_id"].(string)
+			got, err := db.BusinessOfNumber(ctx, pn)
+			if err != nil || got.ID != b.ID || entry["id"] != got.WABAID {
+				t.Errorf("event for %q (entry %v) routes to %v, %v", pn, entry["id"], got, err)
+			}
+			return nil
+		}
+		var n int
+		p := sandbox.New(eventsFunc(func(raw []byte) error { n++; return routed(raw) }), o)
 		if _, err := p.Send(ctx, snd, msg(1)); err != nil {
 			t.Fatal(err)
 		}
-	}
-	p.Wait()
-	for _, body := range s.bodies() {
-		entry := body["entry"].([]any)[0].(map[string]any)
-		pn := entry["changes"].([]any)[0].(map[string]any)["value"].(map[string]any)["metadata"].(map[string]any)["phone_number_id"].(string)
-		got, err := db.BusinessOfNumber(ctx, pn)
-		if err != nil || got.ID != b.ID || entry["id"] != got.WABAID {
-			t.Fatalf("event for %q (entry %v) routes to %v, %v", pn, entry["id"], got, err)
+		p.Wait()
+		p.Close()
+		if n == 0 {
+			t.Fatal("no event")
 		}
 	}
 	if _, err := p.Send(ctx, channel.Sender{}, msg(1)); err == nil {
@@ -370,3 +381,7 @@ func TestSyntheticSenderIsStoredAndRoutes(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+type eventsFunc func(raw []byte) error
+
+func (f eventsFunc) Accept(_ context.Context, raw []byte) error { return f(raw) }
