@@ -23,6 +23,7 @@ func TestAdminSetsSender(t *testing.T) {
 	path := "/admin/businesses/" + strconv.FormatInt(m.BusinessID, 10)
 
 	page := adm.get(path)
+	checkA11y(t, path, page)
 	if !strings.Contains(page.Text(`[data-testid="sender-provider"]`), "sandbox") || !strings.Contains(page.Text(`[data-testid="sender-current"]`), "None set") {
 		t.Fatalf("sender section: %q / %q", page.Text(`[data-testid="sender-provider"]`), page.Text(`[data-testid="sender-current"]`))
 	}
@@ -44,6 +45,7 @@ func TestAdminSetsSender(t *testing.T) {
 		p.Value(`#f-phone_number_id`) != "106540352242922" {
 		t.Fatalf("half a sender: status %d, %q", p.Status, p.Text(`[data-testid="sender"]`))
 	}
+	checkA11y(t, action+" (refused)", p)
 	if p := adm.post(action, vals("phone_number_id", "sandbox-1", "waba_id", "12345")); p.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("non-numeric id: status %d", p.Status)
 	}
