@@ -23,7 +23,9 @@
 // from_user_id, id, timestamp, type text; value.contacts[] with wa_id and
 // user_id). The pricing category is the template's, when the template was
 // submitted through this provider since the process started; otherwise
-// "marketing".
+// "marketing". As on the platform, delivery is at least once and unordered:
+// DuplicateShare of sends (default 1%) has one status twice, ReorderShare
+// of read messages (default 1%) has read before delivered.
 //
 // # Templates
 //
@@ -79,6 +81,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -113,6 +116,9 @@ type Options struct {
 	HeldShare float64 // default 0.02
 	ReadShare float64 // default 0.7
 	StopShare float64 // default 0.01
+	// DuplicateShare of sends has one status delivered twice; ReorderShare
+	// of read messages has read before delivered (default 0.01 each).
+	DuplicateShare, ReorderShare float64
 	// MinDelay and MaxDelay bound each step's random delay (default
 	// 200ms…3s).
 	MinDelay, MaxDelay time.Duration
@@ -169,6 +175,8 @@ func New(events channel.Events, o Options) *Provider {
 	def(&o.HeldShare, 0.02)
 	def(&o.ReadShare, 0.7)
 	def(&o.StopShare, 0.01)
+	def(&o.DuplicateShare, 0.01)
+	def(&o.ReorderShare, 0.01)
 	if o.MinDelay <= 0 {
 		o.MinDelay = 200 * time.Millisecond
 	}
@@ -372,23 +380,41 @@ func (p *Provider) Send(ctx context.Context, s channel.Sender, m channel.Message
 	read := p.float() < p.o.ReadShare
 	stop := p.float() < p.o.StopShare
 	stopID := "wamid.SANDBOX" + p.randHex(10) + "IN"
-	d := [4]time.Duration{p.delay(), p.delay(), p.delay(), p.delay()}
+	// The platform delivers at least once and unordered: a share of
+	// messages has one status twice, and a share has read before delivered.
+	dup := -1
+	if p.float() < p.o.DuplicateShare {
+		dup = p.intn(3)
+	}
+	swap := p.float() < p.o.ReorderShare
+	d := [5]time.Duration{p.delay(), p.delay(), p.delay(), p.delay(), p.delay()}
 	ev := statusEvent{s: s, m: m, wamid: wamid, category: category, user: userID(s.BusinessID, m.To)}
+	var steps []string
+	switch {
+	case fail != nil:
+		steps = []string{"failed"}
+	case read && swap:
+		steps = []string{"sent", "read", "delivered"}
+	case read:
+		steps = []string{"sent", "delivered", "read"}
+	default:
+		steps = []string{"sent", "delivered"}
+	}
+	if dup >= 0 && dup < len(steps) {
+		steps = slices.Insert(steps, dup, steps[dup])
+	}
 	p.schedule("send", func(ctx context.Context) {
-		if fail != nil {
-			p.emit(ctx, d[0], ev.body("failed", p.o.Now(), fail))
-			return
-		}
-		for i, st := range []string{"sent", "delivered"} {
-			if !p.emit(ctx, d[i], ev.body(st, p.o.Now(), nil)) {
+		for i, st := range steps {
+			var f *failure
+			if st == "failed" {
+				f = fail
+			}
+			if !p.emit(ctx, d[i], ev.body(st, p.o.Now(), f)) {
 				return
 			}
 		}
-		if read && !p.emit(ctx, d[2], ev.body("read", p.o.Now(), nil)) {
-			return
-		}
-		if stop {
-			p.emit(ctx, d[3], inboundStop(s, m.To, ev.user, stopID, p.o.Now()))
+		if stop && fail == nil {
+			p.emit(ctx, d[4], inboundStop(s, m.To, ev.user, stopID, p.o.Now()))
 		}
 	})
 	return channel.Sent{WAMID: wamid, Status: status}, nil

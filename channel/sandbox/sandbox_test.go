@@ -79,7 +79,7 @@ func change(t *testing.T, b map[string]any) (field string, value map[string]any)
 func TestSendEmitsSentDeliveredReadAndStop(t *testing.T) {
 	t.Parallel()
 	o := opts(1)
-	o.FailShare, o.HeldShare, o.ReadShare, o.StopShare = -1, -1, 1, 1
+	o.FailShare, o.HeldShare, o.ReadShare, o.StopShare, o.DuplicateShare, o.ReorderShare = -1, -1, 1, 1, -1, -1
 	var s sink
 	p := sandbox.New(&s, o)
 	defer p.Close()
@@ -385,3 +385,42 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 type eventsFunc func(raw []byte) error
 
 func (f eventsFunc) Accept(_ context.Context, raw []byte) error { return f(raw) }
+
+func TestDuplicatesAndReorders(t *testing.T) {
+	t.Parallel()
+	statuses := func(o sandbox.Options) []string {
+		var s sink
+		p := sandbox.New(&s, o)
+		defer p.Close()
+		if _, err := p.Send(context.Background(), sender, msg(1)); err != nil {
+			t.Fatal(err)
+		}
+		p.Wait()
+		var out []string
+		for _, b := range s.bodies() {
+			_, v := change(t, b)
+			if st, ok := v["statuses"]; ok {
+				out = append(out, st.([]any)[0].(map[string]any)["status"].(string))
+			}
+		}
+		return out
+	}
+	o := opts(6)
+	o.FailShare, o.ReadShare, o.StopShare, o.DuplicateShare, o.ReorderShare = -1, 1, -1, -1, 1
+	if got := statuses(o); !reflect.DeepEqual(got, []string{"sent", "read", "delivered"}) {
+		t.Fatalf("reordered: %v", got)
+	}
+	o = opts(6)
+	o.FailShare, o.ReadShare, o.StopShare, o.DuplicateShare, o.ReorderShare = -1, 1, -1, 1, -1
+	got := statuses(o)
+	if len(got) != 4 {
+		t.Fatalf("duplicated: %v", got)
+	}
+	counts := map[string]int{}
+	for _, s := range got {
+		counts[s]++
+	}
+	if counts["sent"]+counts["delivered"]+counts["read"] != 4 || len(counts) != 3 {
+		t.Fatalf("duplicated: %v", got)
+	}
+}
