@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/optline/optline/channel"
@@ -37,5 +39,36 @@ func TestNewProvider(t *testing.T) {
 	closeP()
 	if _, _, err := newProvider(web.ChannelConfig{Provider: web.ChannelCloudAPI}, db, noIntake{}, dbtest.Quiet); err == nil {
 		t.Fatal("cloudapi without a token built")
+	}
+}
+
+// PORTAL_CHANNEL=cloudapi without its secrets does not start, and says why.
+func TestCloudAPIWithoutSecretsIsRefused(t *testing.T) {
+	err := run(context.Background(), nil, func(k string) string {
+		switch k {
+		case "PORTAL_CHANNEL":
+			return "cloudapi"
+		case "PORTAL_DATA_DIR":
+			return t.TempDir()
+		}
+		return ""
+	}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "PORTAL_CHANNEL=cloudapi needs WHATSAPP_ACCESS_TOKEN, WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// A portal on the Cloud API starts, names its provider and logs no secret.
+func TestCloudAPIPortalLogsNoSecret(t *testing.T) {
+	_, out, stop := start(t, t.TempDir(), "-channel", "cloudapi", "-whatsapp-access-token", "tok-SECRET-1",
+		"-whatsapp-app-secret", "app-SECRET-2", "-whatsapp-verify-token", "verify-SECRET-3")
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "channel=cloudapi") {
+		t.Errorf("provider not named:\n%s", out.String())
+	}
+	if strings.Contains(out.String(), "SECRET") {
+		t.Errorf("a secret was logged:\n%s", out.String())
 	}
 }
