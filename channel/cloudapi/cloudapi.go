@@ -35,6 +35,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -111,6 +112,8 @@ func New(c Config) (*Provider, error) {
 // Name is "cloudapi".
 func (p *Provider) Name() string { return "cloudapi" }
 
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+
 // SenderComplete reports whether s can send on the Cloud API: both ids set
 // and neither the sandbox's synthetic one.
 func SenderComplete(s channel.Sender) bool {
@@ -184,6 +187,14 @@ func SendBody(m channel.Message) ([]byte, error) {
 func (p *Provider) Send(ctx context.Context, s channel.Sender, m channel.Message) (channel.Sent, error) {
 	if !SenderComplete(s) {
 		return channel.Sent{}, &channel.Error{Title: "cloudapi: the business has no sender (phone-number id and business account id); an administrator sets it", Config: true}
+	}
+	// A bad recipient or template would come back as code 100, which reads
+	// as the deployment's fault; it is this message's.
+	if !e164.MatchString(m.To) {
+		return channel.Sent{}, &channel.Error{Title: "cloudapi: the recipient is not an E.164 number"}
+	}
+	if m.Template == "" || m.Language == "" {
+		return channel.Sent{}, &channel.Error{Title: "cloudapi: the message names no template or language"}
 	}
 	body, err := SendBody(m)
 	if err != nil {

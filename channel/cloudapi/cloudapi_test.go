@@ -289,7 +289,23 @@ func TestConfig(t *testing.T) {
 	if e, ok := channel.AsError(err); !ok || !e.Config {
 		t.Fatalf("sandbox sender: %v", err)
 	}
+	// A bad number or a missing template is the message's fault, not the
+	// deployment's: permanent, and no request.
+	bad := providertest.Message(1)
+	bad.To = "015123456789"
+	if _, err := p.Send(context.Background(), sender, bad); err == nil {
+		t.Fatal("a national number was sent")
+	} else if e, _ := channel.AsError(err); e == nil || e.Config || e.Retry {
+		t.Fatalf("bad number: %v", err)
+	}
+	bad = providertest.Message(1)
+	bad.Template = ""
+	if _, err := p.Send(context.Background(), sender, bad); err == nil {
+		t.Fatal("a message without a template was sent")
+	} else if e, _ := channel.AsError(err); e == nil || e.Config || e.Retry {
+		t.Fatalf("no template: %v", err)
+	}
 	if f.n != 0 {
-		t.Fatal("a request went out for an incomplete sender")
+		t.Fatal("a request went out for an incomplete sender or message")
 	}
 }
