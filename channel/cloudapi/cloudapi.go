@@ -20,7 +20,8 @@
 //     series and every other code, and an answer that cannot be read (a 2xx
 //     with a body that is not the API's: the message may have gone out, so
 //     it is not retried; its status webhooks, which carry
-//     biz_opaque_callback_data, link it later).
+//     biz_opaque_callback_data, link it later); also, before any request,
+//     a recipient that is not E.164 and a message without a template.
 //
 // Answers are read up to 1 MiB. The token never appears in errors or logs.
 package cloudapi
