@@ -83,7 +83,7 @@ const SandboxSenderPrefix = "sandbox-"
 
 // SandboxSenderID is the synthetic sender id of a business.
 func SandboxSenderID(businessID int64) string {
-	return SandboxSenderPrefix + itoa(businessID)
+	return SandboxSenderPrefix + Itoa(businessID)
 }
 
 // IsSandboxSender reports whether id is a synthetic sandbox id.
