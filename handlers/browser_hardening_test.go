@@ -43,7 +43,7 @@ func TestBrowserHardeningPages(t *testing.T) {
 	}
 	a.clock.Advance(models.WorkStale + time.Second)
 
-	browserLogin(t, ctx, a.ts.URL, "owner@laden.example", "main")
+	browserLogin(t, ctx, a.ts.URL, "owner@laden.example", `[data-testid="verification-state"]`)
 	step(t, ctx, "stalled import", chromedp.Navigate(a.ts.URL+path), chromedp.WaitVisible(chromedp.CSS(`[data-testid="progress-note"]`)))
 	if got := textOf(t, ctx, `[data-testid="progress-note"]`); !strings.Contains(got, "picks up where it stopped") {
 		t.Errorf("stalled import says %q", got)
