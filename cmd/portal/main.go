@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/optline/optline/blobstore"
+	"github.com/optline/optline/channel"
 	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/handlers"
 	"github.com/optline/optline/jobs"
@@ -84,7 +85,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// within seconds, not when River rescues their jobs.
 	queue.Resume(imports)
 	srv := web.New(cfg, db, log, web.Options{Console: stdout, Mailer: mailer})
-	handlers.Register(srv, handlers.Deps{Files: files, Imports: imports, ResetMails: resets})
+	// Channel: no provider is on main yet (channel/sandbox and
+	// channel/cloudapi are being built); until one is, submitting a
+	// template says that no messaging channel is set up.
+	var provider channel.Provider
+	handlers.Register(srv, handlers.Deps{Files: files, Imports: imports, ResetMails: resets, Channel: provider})
 
 	if cfg.Demo {
 		creds, err := demo.Load(ctx, db)

@@ -89,7 +89,7 @@ func (in Input) normalize() Input {
 		b.URL = strings.TrimSpace(b.URL)
 		b.URLSample = strings.TrimSpace(b.URLSample)
 		b.Phone = strings.Join(strings.Fields(b.Phone), "")
-		if b.Type == "" || (b.Text == "" && b.URL == "" && b.Phone == "") {
+		if b.Type == "" { // "no button"
 			continue
 		}
 		if b.Type != channel.ButtonURL {
