@@ -15,6 +15,7 @@ import (
 
 	"github.com/optline/optline/models"
 	"github.com/optline/optline/models/profiles"
+	"github.com/optline/optline/models/templates"
 )
 
 // OwnerEmail and StaffEmail are the demo business's logins.
@@ -38,6 +39,7 @@ var seeders = []struct {
 	{"contacts", models.SeedDemoContacts},
 	{"imports", models.SeedDemoImport},
 	{"profile", profiles.SeedDemo},
+	{"templates", templates.SeedDemo},
 }
 
 // LoadDemo creates the demo business "Café Sonnenschein" with an owner, a
