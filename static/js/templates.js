@@ -29,6 +29,9 @@
       row.querySelectorAll("[data-show-for]").forEach(function (part) {
         part.hidden = part.getAttribute("data-show-for") !== kind;
       });
+      row.querySelectorAll("[data-hide-for]").forEach(function (part) {
+        part.hidden = part.getAttribute("data-hide-for") === kind;
+      });
     });
   };
 
