@@ -270,3 +270,25 @@ func TestTemplatesOfAnotherBusinessAre404(t *testing.T) {
 		t.Error("A lists B's template")
 	}
 }
+
+func TestTemplatePagesAccessible(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	c := a.signup("Café Rosa", "rosa@rosa.example")
+	checkA11y(t, "/templates empty", c.get("/templates"))
+	checkA11y(t, "/templates/new", c.get("/templates/new"))
+	path := createTemplate(t, c, templateValues())
+	checkA11y(t, "/templates", c.get("/templates"))
+	checkA11y(t, "detail", c.get(path))
+	checkA11y(t, "edit", c.get(path+"/edit"))
+	bad := templateValues()
+	bad.Set("body", "{{1}} only")
+	bad.Set("button_3_type", "PHONE_NUMBER")
+	p := c.post(path+"/edit", bad)
+	if p.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("bad edit: %d", p.Status)
+	}
+	checkA11y(t, "edit with errors", p)
+	checkA11y(t, "delete", c.get(path+"/delete"))
+	checkA11y(t, "/admin/templates", a.admin().get("/admin/templates"))
+}
