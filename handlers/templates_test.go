@@ -292,3 +292,31 @@ func TestTemplatePagesAccessible(t *testing.T) {
 	checkA11y(t, "delete", c.get(path+"/delete"))
 	checkA11y(t, "/admin/templates", a.admin().get("/admin/templates"))
 }
+
+// TestTemplateFormsNeedCSRF: the template POSTs (save, submit) without
+// the session's token are refused and change nothing, whatever
+// Sec-Fetch-Site says.
+func TestTemplateFormsNeedCSRF(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	c := a.signup("Café Rosa", "rosa@rosa.example")
+	path := createTemplate(t, c, templateValues())
+	for _, site := range []string{"", "cross-site"} {
+		for _, target := range []string{"/templates", path + "/submit", path + "/delete"} {
+			v := templateValues()
+			v.Set("name", "forged")
+			req, _ := http.NewRequest(http.MethodPost, c.url(target), strings.NewReader(v.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if site != "" {
+				req.Header.Set("Sec-Fetch-Site", site)
+			}
+			if p := c.do(req, false); p.Status != http.StatusForbidden {
+				t.Errorf("POST %s without token (Sec-Fetch-Site %q): %d", target, site, p.Status)
+			}
+		}
+	}
+	list, _ := templates.List(context.Background(), a.tenantOf("rosa@rosa.example"))
+	if len(list) != 1 || list[0].Status != templates.StateDraft || len(a.channel.got) != 0 {
+		t.Errorf("forged posts changed templates: %+v", list)
+	}
+}
