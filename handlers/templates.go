@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -322,8 +321,7 @@ func (th *templatesHandler) submit(c echo.Context) error {
 			return err
 		}
 		f := views.NewForm()
-		_ = web.FormErrors(c, f, err)
-		if errors.Is(err, models.ErrNotFound) {
+		if err := web.FormErrors(c, f, err); err != nil {
 			return err
 		}
 		return th.renderDetail(c, http.StatusUnprocessableEntity, tpl, f)
