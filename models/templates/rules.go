@@ -73,6 +73,9 @@ func (in Input) normalize() Input {
 	in.HeaderSample = strings.TrimSpace(in.HeaderSample)
 	in.Body = strings.TrimSpace(strings.ReplaceAll(in.Body, "\r\n", "\n"))
 	in.Footer = strings.TrimSpace(in.Footer)
+	if VarCount(in.Header) == 0 {
+		in.HeaderSample = ""
+	}
 	samples := make([]string, len(in.BodySamples))
 	for i, s := range in.BodySamples {
 		samples[i] = strings.TrimSpace(s)

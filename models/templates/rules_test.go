@@ -69,6 +69,7 @@ func TestCheckEveryLimit(t *testing.T) {
 		{"body from 0", func(in *templates.Input) { in.Body = "Hi {{0}}." }, "body", "templates.body.order"},
 		{"body starts with var", func(in *templates.Input) { in.Body = "{{1}}, hi {{2}}." }, "body", "templates.body.starts_with_variable"},
 		{"body ends with var", func(in *templates.Input) { in.Body = "Hi {{1}}, code {{2}}" }, "body", "templates.body.ends_with_variable"},
+		{"body variable with leading zero", func(in *templates.Input) { in.Body = "Hi {{01}}, code {{2}}." }, "body", "templates.braces"},
 		{"body go template", func(in *templates.Input) { in.Body = `Hi {{env "DATABASE_URL"}}.` }, "body", "templates.braces"},
 		{"body sample missing", func(in *templates.Input) { in.BodySamples = []string{"Alex", " "} }, "sample_2", "templates.sample.required"},
 		{"footer too long", func(in *templates.Input) { in.Footer = strings.Repeat("f", 61) }, "footer", "templates.footer.too_long"},

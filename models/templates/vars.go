@@ -120,9 +120,14 @@ func Render(s string, values []string) string {
 
 // hasStrayBraces reports "{{" or "}}" left in the text parts of s: braces
 // that are not a variable, which the platform refuses (INVALID_FORMAT).
+// A variable written with leading zeros ({{01}}) counts too: the
+// platform knows only {{1}}.
 func hasStrayBraces(s string) bool {
 	for _, p := range Parse(s) {
 		if p.Var == 0 && (strings.Contains(p.Text, "{{") || strings.Contains(p.Text, "}}")) {
+			return true
+		}
+		if p.Var > 0 && p.Raw != "{{"+strconv.Itoa(p.Var)+"}}" {
 			return true
 		}
 	}
