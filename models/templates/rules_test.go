@@ -125,7 +125,7 @@ func TestCheckMessagesExist(t *testing.T) {
 		"templates.button.text_required", "templates.button.text_variables", "templates.button.url_scheme", "templates.button.url_variable",
 		"templates.button.url_required", "templates.button.url_too_long", "templates.button.type", "templates.not_editable",
 		"templates.not_submittable", "templates.submit.no_channel", "templates.submit.no_sender", "templates.submit.failed",
-		"templates.submit.config", "templates.submit.changed"} {
+		"templates.submit.config"} {
 		if !hasKey(k) {
 			t.Errorf("no message for %s", k)
 		}

@@ -353,17 +353,43 @@ func Submit(ctx context.Context, tn models.Tenant, actor *models.User, p channel
 	if p.Name() != "sandbox" && (sender.PhoneNumberID == "" || sender.AccountID == "") {
 		return nil, models.Wrap("templates.Submit", models.Invalid("", "templates.submit.no_sender"))
 	}
-	// The platform call is made outside any transaction; the answer is
-	// stored only if nobody changed the template meanwhile.
+	// Claim: one conditional UPDATE puts the template in review before
+	// the platform is called, so a second click (or another server) finds
+	// it in review and calls nothing; nobody can edit it meanwhile. A
+	// failed call puts it back. The platform is called outside any
+	// transaction.
+	prev := t.Status
+	res := tn.Scoped(ctx).Model(&Template{}).Where("id = ? AND status IN ?", id, []string{StateDraft, StateRejected}).
+		Updates(map[string]any{"status": StatePending, "updated_at": tn.DB().Now()})
+	if res.Error != nil {
+		return nil, models.Wrap("templates.Submit", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, models.Wrap("templates.Submit", models.Invalid("", "templates.not_submittable"))
+	}
+	release := func() {
+		_ = tn.Scoped(context.WithoutCancel(ctx)).Model(&Template{}).Where("id = ? AND status = ? AND external_id = ''", id, StatePending).
+			Updates(map[string]any{"status": prev, "updated_at": tn.DB().Now()}).Error
+	}
+	// What is submitted is what was claimed (an edit may have landed
+	// between the first read and the claim).
+	if t, err = Get(ctx, tn, id); err == nil {
+		err = Check(t.Input())
+	}
+	if err != nil {
+		release()
+		return nil, models.Wrap("templates.Submit", err)
+	}
 	ans, err := p.SubmitTemplate(ctx, sender, t.Channel())
 	if err != nil {
+		release()
 		key := "templates.submit.failed"
-		if pe, ok := channel.AsError(err); ok && pe.Config {
-			key = "templates.submit.config"
-		}
 		title := err.Error()
 		if pe, ok := channel.AsError(err); ok {
 			title = pe.Title
+			if pe.Config {
+				key = "templates.submit.config"
+			}
 		}
 		return nil, models.Wrap("templates.Submit", errors.Join(models.Invalid("", key, title), err))
 	}
@@ -376,9 +402,6 @@ func Submit(ctx context.Context, tn models.Tenant, actor *models.User, p channel
 		if err != nil {
 			return err
 		}
-		if !cur.UpdatedAt.Equal(t.UpdatedAt) || !cur.Submittable() {
-			return models.Invalid("", "templates.submit.changed")
-		}
 		now := tn.DB().Now()
 		upd := map[string]any{"status": status, "reason": "", "detail": "", "external_id": ans.ExternalID,
 			"account_id": sender.AccountID, "submitted_at": now, "status_at": now, "updated_at": now}
@@ -388,7 +411,7 @@ func Submit(ctx context.Context, tn models.Tenant, actor *models.User, p channel
 		if err := tn.ScopedTx(tx).Model(&Template{}).Where("id = ?", id).Updates(upd).Error; err != nil {
 			return err
 		}
-		return audit(tx, now, actor, cur, "template.submitted", "state "+cur.Status, ip)
+		return audit(tx, now, actor, cur, "template.submitted", "state "+prev, ip)
 	})
 	if err != nil {
 		return nil, models.Wrap("templates.Submit", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -54,15 +55,23 @@ type provider struct {
 	name   string
 	status string
 	err    error
-	n      int
-	got    []channel.Sender
+	// gate, when set, holds each call until it is closed.
+	gate chan struct{}
+	mu   sync.Mutex
+	n    int
+	got  []channel.Sender
 }
 
 func (p *provider) Name() string { return p.name }
 func (p *provider) SubmitTemplate(_ context.Context, s channel.Sender, t channel.Template) (channel.Submitted, error) {
+	if p.gate != nil {
+		<-p.gate
+	}
 	if p.err != nil {
 		return channel.Submitted{}, p.err
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.n++
 	p.got = append(p.got, s)
 	return channel.Submitted{ExternalID: strconv.FormatInt(nextID.Add(1), 10), Status: p.status}, nil
@@ -297,5 +306,49 @@ func TestEvents(t *testing.T) {
 	rows, err := templates.All(ctx, f.db, templates.StatePaused, 10)
 	if err != nil || len(rows) != 1 || rows[0].BusinessName != "Bäckerei Kraus" {
 		t.Errorf("admin list: %+v %v", rows, err)
+	}
+}
+
+// TestSubmitTwiceAtOnce: two submissions of one template at the same
+// time call the platform once; the other is told the template is in
+// review. A failed call puts the template back as it was.
+func TestSubmitTwiceAtOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	tpl := mustCreate(t, f, f.tn, good())
+	p := &provider{name: "sandbox", status: "PENDING", gate: make(chan struct{})}
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := templates.Submit(ctx, f.tn, f.owner, p, tpl.ID, "")
+			errs <- err
+		}()
+	}
+	// One of them is refused at once, while the other waits on the platform.
+	first := <-errs
+	close(p.gate)
+	second := <-errs
+	refused := 0
+	for _, err := range []error{first, second} {
+		if problemKey(err, "") == "templates.not_submittable" {
+			refused++
+		} else if err != nil {
+			t.Errorf("submit: %v", err)
+		}
+	}
+	if refused != 1 || p.n != 1 {
+		t.Errorf("%d refused, %d platform calls", refused, p.n)
+	}
+	// A failure releases the claim.
+	in := good()
+	in.Name = "second"
+	tpl2 := mustCreate(t, f, f.tn, in)
+	fail := &provider{name: "sandbox", err: &channel.Error{Code: 2, Title: "Service temporarily unavailable", Retry: true}}
+	if _, err := templates.Submit(ctx, f.tn, f.owner, fail, tpl2.ID, ""); problemKey(err, "") != "templates.submit.failed" {
+		t.Errorf("failed call: %v", err)
+	}
+	if g, _ := templates.Get(ctx, f.tn, tpl2.ID); g.Status != templates.StateDraft || !g.Editable() {
+		t.Errorf("after a failed call: %s", g.Status)
 	}
 }
