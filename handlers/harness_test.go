@@ -56,6 +56,7 @@ type testChannel struct {
 	mu     sync.Mutex
 	n      int
 	status string // the answer to submissions ("" is PENDING)
+	err    error  // when set, every submission fails with it
 	got    []channel.Template
 }
 
@@ -64,6 +65,9 @@ func (p *testChannel) Name() string { return "sandbox" }
 func (p *testChannel) SubmitTemplate(_ context.Context, _ channel.Sender, t channel.Template) (channel.Submitted, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.err != nil {
+		return channel.Submitted{}, p.err
+	}
 	p.n++
 	p.got = append(p.got, t)
 	st := p.status

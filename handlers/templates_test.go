@@ -320,3 +320,23 @@ func TestTemplateFormsNeedCSRF(t *testing.T) {
 		t.Errorf("forged posts changed templates: %+v", list)
 	}
 }
+
+// TestTemplateSubmitRefusedOnThePage: a platform that refuses the
+// portal's access is explained on the template's page; the template stays
+// a draft.
+func TestTemplateSubmitRefusedOnThePage(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	c := a.signup("Café Rosa", "rosa@rosa.example")
+	path := createTemplate(t, c, templateValues())
+	a.channel.err = &channel.Error{Code: 190, Title: "Invalid OAuth access token", Config: true}
+	c.get(path)
+	p := c.post(path+"/submit", nil)
+	if p.Status != http.StatusUnprocessableEntity || p.Text(`[data-testid="submit-error"]`) != msg("templates.submit.config", "Invalid OAuth access token") {
+		t.Errorf("refused submit: %d %q", p.Status, p.Text(`[data-testid="submit-error"]`))
+	}
+	if p.Text(`[data-testid="template-state"]`) != msg("templates.state.DRAFT") || !p.Has(`[data-testid="submit-template"]`) {
+		t.Errorf("after a refused submit: %q", p.Text(`[data-testid="template-state"]`))
+	}
+	checkA11y(t, "refused submit", p)
+}
