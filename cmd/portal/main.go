@@ -84,6 +84,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// A restarted portal takes up the imports its predecessor was working
 	// within seconds, not when River rescues their jobs.
 	queue.Resume(imports)
+	// The messaging provider; the sandbox's events go to the webhook
+	// intake (not wired yet: noIntake refuses them). Closed before the
+	// database (defers run last first).
+	provider, closeProvider, err := newProvider(cfg.Channel, db, noIntake{}, log)
+	if err != nil {
+		return err
+	}
+	defer closeProvider()
+	log.Info("messaging provider", "channel", provider.Name(), "settings", cfg.Channel.String())
 	srv := web.New(cfg, db, log, web.Options{Console: stdout, Mailer: mailer})
 	// Channel: no provider is on main yet (channel/sandbox and
 	// channel/cloudapi are being built); until one is, submitting a
