@@ -48,10 +48,11 @@ type app struct {
 	channel *testChannel
 }
 
-// testChannel is a test-only stand-in for the messaging platform until
-// channel/sandbox is on main: it takes every template submission,
-// answering PENDING with a fresh platform id, and sends nothing. It is
-// not a production provider and lives only in the tests.
+// testChannel is a test-only, deterministic stand-in for the messaging
+// platform: it takes every template submission, answering PENDING with a
+// fresh platform id (or err), and sends nothing. The handler tests use it
+// rather than channel/sandbox, whose verdicts come later and at random
+// through the webhook intake; models/templates tests the real sandbox.
 type testChannel struct {
 	mu     sync.Mutex
 	n      int

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -213,9 +212,7 @@ func templateURL(id int64, suffix string) string {
 }
 
 func (th *templatesHandler) load(c echo.Context) (models.Tenant, *templates.Template, error) {
-	return fromPath(th.Handler, c, func(tn models.Tenant, ctx context.Context, id int64) (*templates.Template, error) {
-		return templates.Get(ctx, tn, id)
-	})
+	return fromPath(th.Handler, c, templates.Get)
 }
 
 func (th *templatesHandler) show(c echo.Context) error {

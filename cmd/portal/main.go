@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/optline/optline/blobstore"
-	"github.com/optline/optline/channel"
 	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/handlers"
 	"github.com/optline/optline/jobs"
@@ -94,10 +93,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	defer closeProvider()
 	log.Info("messaging provider", "channel", provider.Name(), "settings", cfg.Channel.String())
 	srv := web.New(cfg, db, log, web.Options{Console: stdout, Mailer: mailer})
-	// Channel: no provider is on main yet (channel/sandbox and
-	// channel/cloudapi are being built); until one is, submitting a
-	// template says that no messaging channel is set up.
-	var provider channel.Provider
 	handlers.Register(srv, handlers.Deps{Files: files, Imports: imports, ResetMails: resets, Channel: provider})
 
 	if cfg.Demo {

@@ -402,9 +402,20 @@ func Submit(ctx context.Context, tn models.Tenant, actor *models.User, p channel
 		if err != nil {
 			return err
 		}
+		// The account the template now belongs to: the business's, read
+		// again (the sandbox gives a business without a sender its
+		// synthetic one while submitting).
+		account := sender.AccountID
+		var b models.Business
+		if err := tx.First(&b, "id = ?", tn.BusinessID()).Error; err != nil {
+			return err
+		}
+		if account == "" {
+			account = b.WABAID
+		}
 		now := tn.DB().Now()
 		upd := map[string]any{"status": status, "reason": "", "detail": "", "external_id": ans.ExternalID,
-			"account_id": sender.AccountID, "submitted_at": now, "status_at": now, "updated_at": now}
+			"account_id": account, "submitted_at": now, "status_at": now, "updated_at": now}
 		if ans.Category != "" && isCategory(strings.ToUpper(ans.Category)) {
 			upd["category"] = strings.ToUpper(ans.Category)
 		}
