@@ -163,6 +163,10 @@ func auditTarget(c echo.Context, e models.AuditEvent, names models.AuditNames) s
 		return named(e.Detail, "audit.target.document", "audit.target.document_id")
 	case "segment":
 		return named(e.Detail, "audit.target.segment", "audit.target.segment_id")
+	case "template":
+		// The detail is "name (language)", then what it was before.
+		name, _, _ := strings.Cut(e.Detail, " (previous: ")
+		return named(name, "audit.target.template", "audit.target.template_id")
 	case "import":
 		return t(c, "audit.target.import_id", e.TargetID)
 	case "contact":

@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/optline/optline/blobstore"
+	"github.com/optline/optline/channel"
 	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/handlers"
 	"github.com/optline/optline/jobs"
@@ -42,6 +44,42 @@ type app struct {
 	console *logBuffer
 	// imports is the import job's engine (tests tune or hook it).
 	imports *contactimport.Engine
+	// channel plays the messaging platform (see testChannel).
+	channel *testChannel
+}
+
+// testChannel is a test-only, deterministic stand-in for the messaging
+// platform: it takes every template submission, answering PENDING with a
+// fresh platform id (or err), and sends nothing. The handler tests use it
+// rather than channel/sandbox, whose verdicts come later and at random
+// through the webhook intake; models/templates tests the real sandbox.
+type testChannel struct {
+	mu     sync.Mutex
+	n      int
+	status string // the answer to submissions ("" is PENDING)
+	err    error  // when set, every submission fails with it
+	got    []channel.Template
+}
+
+func (p *testChannel) Name() string { return "sandbox" }
+
+func (p *testChannel) SubmitTemplate(_ context.Context, _ channel.Sender, t channel.Template) (channel.Submitted, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err != nil {
+		return channel.Submitted{}, p.err
+	}
+	p.n++
+	p.got = append(p.got, t)
+	st := p.status
+	if st == "" {
+		st = "PENDING"
+	}
+	return channel.Submitted{ExternalID: "77000" + strconv.Itoa(p.n), Status: st}, nil
+}
+
+func (p *testChannel) Send(context.Context, channel.Sender, channel.Message) (channel.Sent, error) {
+	return channel.Sent{}, &channel.Error{Title: "the test channel sends nothing"}
 }
 
 // logBuffer collects everything the portal logs during a test.
@@ -95,7 +133,7 @@ func newApp(t testing.TB, opts ...appOption) *app {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	a := &app{t: t, db: db, clock: clock, mail: &fakeMailer{}, logs: &logBuffer{}, console: &logBuffer{}}
+	a := &app{t: t, db: db, clock: clock, mail: &fakeMailer{}, logs: &logBuffer{}, console: &logBuffer{}, channel: &testChannel{}}
 	log := slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	// A failing test shows what the portal logged meanwhile.
 	t.Cleanup(func() {
@@ -113,7 +151,7 @@ func newApp(t testing.TB, opts ...appOption) *app {
 	a.imports = contactimport.New(contactimport.DepsFor(db, files, a.queue, log), contactimport.Options{})
 	resets := jobs.NewResetMail(db, mailer, cfg.BaseURL, log, a.queue)
 	a.queue.Add(a.imports, resets)
-	handlers.Register(a.srv, handlers.Deps{Files: files, Imports: a.imports, ResetMails: resets})
+	handlers.Register(a.srv, handlers.Deps{Files: files, Imports: a.imports, ResetMails: resets, Channel: a.channel})
 	ts.Config.Handler = a.srv.Echo
 	ts.Start()
 	a.ts = ts

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,6 +38,12 @@ func TestCrossTenantScan(t *testing.T) {
 	m, _ := a.db.MembershipOf(ctx, owner.ID)
 	bizA := m.BusinessID
 	tables := scopedTables(t, a.db)
+	// Every area's table is scanned (the demo business has rows in each).
+	for _, want := range []string{"contacts", "segments", "message_templates"} {
+		if !slices.Contains(tables, want) {
+			t.Fatalf("scan misses table %s: %v", want, tables)
+		}
+	}
 	ids := candidateIDs(t, a.db, tables, bizA)
 	before := snapshot(t, a.db, tables, bizA)
 	markers := append([]string{"Sonnenschein", "demo.optline.invalid"}, personalValues(t, a.db, tables, bizA)...)

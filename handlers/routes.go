@@ -5,6 +5,7 @@ package handlers
 
 import (
 	"github.com/optline/optline/blobstore"
+	"github.com/optline/optline/channel"
 	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/jobs"
 	"github.com/optline/optline/models/profiles"
@@ -20,6 +21,9 @@ type Deps struct {
 	Imports *contactimport.Engine
 	// ResetMails queues password-reset mails (their job runs on the queue).
 	ResetMails *jobs.ResetMail
+	// Channel is the messaging platform's provider (template submissions,
+	// sends); nil when the deployment has none, and submitting says so.
+	Channel channel.Provider
 }
 
 // Handler carries what every handler needs.
@@ -37,6 +41,7 @@ func Register(s *web.Server, d Deps) *Handler {
 	h := &Handler{s: s, files: d.Files, resetMails: d.ResetMails}
 	ih := &importsHandler{Handler: h, files: d.Files, imports: d.Imports}
 	ph := &profileHandler{Handler: h, files: d.Files}
+	th := &templatesHandler{Handler: h, channel: d.Channel}
 	pub, any, member, owner, admin := s.Public(), s.LoggedIn(), s.Member(), s.Owner(), s.Admin()
 
 	// Accounts.
@@ -126,6 +131,21 @@ func Register(s *web.Server, d Deps) *Handler {
 	member.POST("/contacts/imports/:id/cancel", ih.cancel)
 	member.GET("/contacts/imports/:id/errors.csv", ih.errorReport)
 	member.GET("/contacts/imports/:id/repeats.csv", ih.repeatsReport)
+
+	// Message templates: staff write, copy and delete them and submit
+	// them for the platform's review; the preview is server-rendered.
+	member.GET("/templates", th.list)
+	member.GET("/templates/new", th.newTemplate)
+	member.POST("/templates", th.create)
+	member.POST("/templates/preview", th.preview)
+	member.GET("/templates/:id", th.show)
+	member.GET("/templates/:id/edit", th.edit)
+	member.POST("/templates/:id/edit", th.update)
+	member.POST("/templates/:id/copy", th.copy)
+	member.GET("/templates/:id/delete", th.confirmDelete)
+	member.POST("/templates/:id/delete", th.delete)
+	member.POST("/templates/:id/submit", th.submit)
+	admin.GET("/admin/templates", th.adminList)
 
 	// Platform administration.
 	admin.GET("/admin", h.adminHome)

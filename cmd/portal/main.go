@@ -93,7 +93,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	defer closeProvider()
 	log.Info("messaging provider", "channel", provider.Name(), "settings", cfg.Channel.String())
 	srv := web.New(cfg, db, log, web.Options{Console: stdout, Mailer: mailer})
-	handlers.Register(srv, handlers.Deps{Files: files, Imports: imports, ResetMails: resets})
+	handlers.Register(srv, handlers.Deps{Files: files, Imports: imports, ResetMails: resets, Channel: provider})
 
 	if cfg.Demo {
 		creds, err := demo.Load(ctx, db)

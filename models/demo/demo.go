@@ -17,6 +17,7 @@ import (
 	"github.com/optline/optline/models/contacts"
 	"github.com/optline/optline/models/imports"
 	"github.com/optline/optline/models/profiles"
+	"github.com/optline/optline/models/templates"
 )
 
 // OwnerEmail and StaffEmail are the demo business's logins.
@@ -40,6 +41,7 @@ var seeders = []struct {
 	{"contacts", contacts.SeedDemo},
 	{"imports", imports.SeedDemo},
 	{"profile", profiles.SeedDemo},
+	{"templates", templates.SeedDemo},
 }
 
 // LoadDemo creates the demo business "Café Sonnenschein" with an owner, a
