@@ -50,6 +50,9 @@ func (h *Handler) renderContact(c echo.Context, status int, tn models.Tenant, co
 	if vm.Tags, err = tn.Tags(ctx); err != nil {
 		return err
 	}
+	if err := contactReplies(ctx, tn, contact.ID, h.s.DB.Now(), &vm); err != nil {
+		return err
+	}
 	return web.Render(c, status, views.ContactPage(p, vm))
 }
 

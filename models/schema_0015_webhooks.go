@@ -50,6 +50,7 @@ CREATE TABLE webhook_events (
 	id {{id}},
 	received_at {{ts}} NOT NULL,
 	body {{blob}} NOT NULL,
+	claimed_until {{ts}},
 	processed_at {{ts}},
 	error TEXT NOT NULL DEFAULT ''
 );

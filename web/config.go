@@ -35,6 +35,12 @@ type Config struct {
 	MaxUploadBytes int64
 	Demo           bool
 	SMTP           SMTPConfig
+	// WhatsAppVerifyToken is the token the platform's webhook set-up sends
+	// (hub.verify_token); WhatsAppAppSecret keys the signature of every
+	// webhook POST. Without the secret, POSTs from outside are refused and
+	// only the sandbox's in-process events come in.
+	WhatsAppVerifyToken string
+	WhatsAppAppSecret   string
 }
 
 // SMTPConfig is optional: without a host, invitation links are shown to
@@ -73,6 +79,8 @@ var Settings = []Setting{
 	{"SMTP_USERNAME", "smtp-username", "(none)", "mail server user"},
 	{"SMTP_PASSWORD", "smtp-password", "(none)", "mail server password"},
 	{"SMTP_FROM", "smtp-from", "(none)", "sender address of invitation and password-reset mails"},
+	{"WHATSAPP_VERIFY_TOKEN", "whatsapp-verify-token", "(none)", "the verify token of the platform's webhook set-up (GET /webhooks/whatsapp)"},
+	{"WHATSAPP_APP_SECRET", "whatsapp-app-secret", "(none)", "the app secret that signs webhook POSTs (X-Hub-Signature-256); without it only in-process sandbox events come in"},
 }
 
 // LoadConfig reads settings from getenv, then from args (flags override).
@@ -175,6 +183,8 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	} else {
 		errs = append(errs, fmt.Errorf("SMTP_PORT %q: want a number", get("SMTP_PORT")))
 	}
+	cfg.WhatsAppVerifyToken = get("WHATSAPP_VERIFY_TOKEN")
+	cfg.WhatsAppAppSecret = get("WHATSAPP_APP_SECRET")
 	if cfg.SMTP.Host != "" && cfg.SMTP.From == "" {
 		errs = append(errs, errors.New("SMTP_FROM is required when SMTP_HOST is set"))
 	}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/optline/optline/blobstore"
+	"github.com/optline/optline/channel/webhook"
 	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/handlers"
 	"github.com/optline/optline/jobs"
@@ -79,12 +80,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	queue := jobs.New(db, log, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Files: files})
 	imports := contactimport.New(contactimport.DepsFor(db, files, queue, log), contactimport.Options{})
 	resets := jobs.NewResetMail(db, mailer, cfg.BaseURL, log, queue)
-	queue.Add(imports, resets)
+	// The platform's webhook intake; the sandbox provider delivers its
+	// events to it in-process (channel.Events), the real platform by POST.
+	// Templates is nil until the templates domain implements
+	// channel.TemplateEvents: template events are kept for review.
+	intake := webhook.New(webhook.Config{VerifyToken: cfg.WhatsAppVerifyToken, AppSecret: cfg.WhatsAppAppSecret},
+		webhook.Deps{DB: db, Queue: queue, Log: log}, webhook.Options{})
+	queue.Add(imports, resets, intake)
 	// A restarted portal takes up the imports its predecessor was working
 	// within seconds, not when River rescues their jobs.
 	queue.Resume(imports)
 	srv := web.New(cfg, db, log, web.Options{Console: stdout, Mailer: mailer})
-	handlers.Register(srv, handlers.Deps{Files: files, Imports: imports, ResetMails: resets})
+	handlers.Register(srv, handlers.Deps{Files: files, Imports: imports, ResetMails: resets, Webhooks: intake})
 
 	if cfg.Demo {
 		creds, err := demo.Load(ctx, db)
