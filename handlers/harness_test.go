@@ -39,10 +39,10 @@ type app struct {
 	// the template events it hands on.
 	webhooks       *webhook.Engine
 	templateEvents *recordedTemplateEvents
-	ts    *httptest.Server
-	clock *dbtest.Clock
-	mail  *fakeMailer
-	logs  *logBuffer
+	ts             *httptest.Server
+	clock          *dbtest.Clock
+	mail           *fakeMailer
+	logs           *logBuffer
 	// console is what the portal printed for the operator's terminal.
 	console *logBuffer
 	// imports is the import job's engine (tests tune or hook it).

@@ -9,6 +9,7 @@ package webhooks
 
 import (
 	"context"
+	"database/sql/driver"
 	"time"
 
 	"gorm.io/gorm"
@@ -182,6 +183,10 @@ func ForReview(ctx context.Context, db *models.DB, limit int) (*Review, error) {
 // text it stored.
 type anyTime struct{ t time.Time }
 
+// Value implements driver.Valuer (GORM wants both halves).
+func (a anyTime) Value() (driver.Value, error) { return a.t, nil }
+
+// Scan implements sql.Scanner.
 func (a *anyTime) Scan(v any) error {
 	switch x := v.(type) {
 	case time.Time:
