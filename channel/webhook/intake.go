@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -68,7 +69,7 @@ type Options struct {
 	// (default 5 s).
 	SweepEvery time.Duration
 	// Writers is how many group commits of received bodies run at once
-	// (default 2).
+	// (default 4 on PostgreSQL, 1 on SQLite).
 	Writers int
 }
 
@@ -79,6 +80,9 @@ type Engine struct {
 	opt  Options
 	in   chan *pending
 	once sync.Once
+	// queued is the last slot this process queued a processing job for:
+	// later group commits of the same slot need no job of their own.
+	queued atomic.Int64
 }
 
 // New builds the intake.
@@ -90,7 +94,10 @@ func New(cfg Config, d Deps, opt Options) *Engine {
 		opt.SweepEvery = 5 * time.Second
 	}
 	if opt.Writers <= 0 {
-		opt.Writers = 2
+		opt.Writers = 4
+		if d.DB != nil && d.DB.Dialect != models.Postgres {
+			opt.Writers = 1 // SQLite has one writer
+		}
 	}
 	if d.Log == nil {
 		d.Log = slog.Default()
@@ -206,15 +213,22 @@ func (e *Engine) store(batch []*pending) error {
 	now := e.d.DB.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	slot := now.UnixMilli() / SlotMillis
 	err := e.d.DB.Tx(ctx, func(tx *gorm.DB) error {
 		if err := webhooks.Insert(tx, bodies, now); err != nil {
 			return err
 		}
-		// One job per 50 ms at most: a job already queued for this slot
-		// takes these bodies too; a running one does not block the next.
-		_, err := e.d.Queue.InsertTx(ctx, tx, ProcessArgs{Slot: now.UnixMilli() / 50}, nil)
+		if e.queued.Load() == slot {
+			return nil // this slot's job is queued (and waits for its end)
+		}
+		// One job per slot: it works until the slot has ended and no
+		// stored body is left, so it takes every body of its slot.
+		_, err := e.d.Queue.InsertTx(ctx, tx, ProcessArgs{Slot: slot}, nil)
 		return err
 	})
+	if err == nil {
+		e.queued.Store(slot)
+	}
 	if err != nil {
 		e.d.Log.Error("store webhook bodies", "bodies", len(batch), "error", err)
 	}

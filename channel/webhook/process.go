@@ -17,11 +17,24 @@ import (
 	"github.com/optline/optline/models/webhooks"
 )
 
+// SlotMillis is the span of arrivals one processing job covers.
+const SlotMillis = 50
+
 // ProcessArgs is the job that processes stored bodies. Slot makes it
-// unique per 50 ms of arrivals (see Engine.store); the periodic sweep
-// queues one with Slot 0 semantics by time too.
+// unique per SlotMillis of arrivals (see Engine.store): the first group
+// commit of a slot queues it, and it works until the slot is over and no
+// stored body is left. The periodic sweep queues one with a negative slot.
 type ProcessArgs struct {
 	Slot int64 `json:"slot"`
+}
+
+// slotEnd is when the job's slot has ended, with a margin for the slot's
+// last group commits; zero for the sweep.
+func (a ProcessArgs) slotEnd() time.Time {
+	if a.Slot <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli((a.Slot+1)*SlotMillis + 100)
 }
 
 // Kind names the job.
@@ -42,8 +55,8 @@ func (RematchArgs) Kind() string { return "webhook_rematch" }
 
 // AddWorkers implements jobs.Area.
 func (e *Engine) AddWorkers(w *river.Workers) {
-	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, _ *river.Job[ProcessArgs]) error {
-		return e.ProcessPending(ctx, 20*time.Second)
+	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, j *river.Job[ProcessArgs]) error {
+		return e.process(ctx, 20*time.Second, j.Args.slotEnd())
 	}))
 	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, _ *river.Job[RematchArgs]) error {
 		return e.Rematch(ctx)
@@ -69,6 +82,13 @@ const claimFor = time.Minute
 // ProcessPending processes stored bodies in batches until none is left or
 // budget is spent.
 func (e *Engine) ProcessPending(ctx context.Context, budget time.Duration) error {
+	return e.process(ctx, budget, time.Time{})
+}
+
+// process works until no stored body is left and the slot has ended (the
+// slot's later group commits queue no job of their own), or the budget is
+// spent (the sweep takes up the rest).
+func (e *Engine) process(ctx context.Context, budget time.Duration, slotEnd time.Time) error {
 	end := time.Now().Add(budget)
 	for time.Now().Before(end) {
 		evs, err := webhooks.Claim(ctx, e.d.DB, e.opt.Claim, claimFor)
@@ -76,6 +96,14 @@ func (e *Engine) ProcessPending(ctx context.Context, budget time.Duration) error
 			return err
 		}
 		if len(evs) == 0 {
+			if wait := time.Until(slotEnd); wait > 0 {
+				select {
+				case <-time.After(min(wait, 20*time.Millisecond)):
+					continue
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
 			return nil
 		}
 		slices.SortFunc(evs, func(a, b webhooks.Event) int { return int(a.ID - b.ID) })

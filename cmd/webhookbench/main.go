@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -52,6 +53,7 @@ type options struct {
 	messages, single, batched int
 	perPost, clients          int
 	keep                      bool
+	cpuprofile                string
 }
 
 func main() {
@@ -63,6 +65,7 @@ func main() {
 	flag.IntVar(&o.perPost, "per-post", 100, "statuses per POST in the batched phase")
 	flag.IntVar(&o.clients, "clients", 50, "concurrent clients")
 	flag.BoolVar(&o.keep, "keep", false, "keep the database")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the posting phases to this file")
 	flag.Parse()
 	if err := run(context.Background(), o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "webhookbench:", err)
@@ -174,6 +177,17 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	url := "http://" + ln.Addr().String() + web.WebhookPath
 	client := &http.Client{Transport: &http.Transport{MaxIdleConns: o.clients * 2, MaxIdleConnsPerHost: o.clients * 2}, Timeout: 30 * time.Second}
 
+	if o.cpuprofile != "" {
+		f, err := os.Create(o.cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	mem := sampleMemory(50 * time.Millisecond)
 	fmt.Fprintf(out, "clients: %d; Go heap before: %.0f MB\n", o.clients, mb(heapNow()))
 	next := 1
