@@ -226,6 +226,14 @@ func TestWebhookSignatureAndLimits(t *testing.T) {
 	if failed != 1 {
 		t.Errorf("%d bodies with an error, want 1 (the malformed one)", failed)
 	}
+	// Processed bodies go after the retention.
+	if err := webhooks.Prune(context.Background(), a.db, a.clock.Now().Add(-webhooks.Retention), 100); err != nil || a.storedEvents() != 2 {
+		t.Fatalf("pruned young bodies: %v, %d left", err, a.storedEvents())
+	}
+	a.clock.Advance(webhooks.Retention + time.Hour)
+	if err := webhooks.Prune(context.Background(), a.db, a.clock.Now().Add(-webhooks.Retention), 100); err != nil || a.storedEvents() != 0 {
+		t.Fatalf("prune: %v, %d left", err, a.storedEvents())
+	}
 }
 
 func TestWebhookWithoutAppSecretRefusesOutsidePosts(t *testing.T) {

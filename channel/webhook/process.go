@@ -47,7 +47,8 @@ func (ProcessArgs) InsertOpts() river.InsertOpts {
 
 // RematchArgs is the periodic job that applies statuses kept as unknown
 // once their message is known (a status that came before the send's
-// answer was stored, without our id).
+// answer was stored, without our id), and removes bodies and unmatched
+// parts older than webhooks.Retention.
 type RematchArgs struct{}
 
 // Kind names the job.
@@ -59,7 +60,10 @@ func (e *Engine) AddWorkers(w *river.Workers) {
 		return e.process(ctx, 20*time.Second, j.Args.slotEnd())
 	}))
 	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, _ *river.Job[RematchArgs]) error {
-		return e.Rematch(ctx)
+		if err := e.Rematch(ctx); err != nil {
+			return err
+		}
+		return webhooks.Prune(ctx, e.d.DB, e.d.DB.Now().Add(-webhooks.Retention), 10000)
 	}))
 }
 

@@ -207,3 +207,19 @@ func parseTime(s string) time.Time {
 	}
 	return time.Time{}
 }
+
+// Retention is how long processed bodies are kept (the evidence of what the
+// platform said); unmatched parts stay until an administrator's review
+// outlives them too.
+const Retention = 30 * 24 * time.Hour
+
+// Prune deletes processed bodies and unmatched parts received before
+// before, at most limit of each per call.
+func Prune(ctx context.Context, db *models.DB, before time.Time, limit int) error {
+	g := db.WithContext(ctx)
+	err := g.Exec(`DELETE FROM webhook_events WHERE id IN (SELECT id FROM webhook_events WHERE processed_at IS NOT NULL AND received_at < ? ORDER BY id LIMIT ?)`, before.UTC(), limit).Error
+	if err == nil {
+		err = g.Exec(`DELETE FROM webhook_unmatched WHERE id IN (SELECT id FROM webhook_unmatched WHERE received_at < ? ORDER BY id LIMIT ?)`, before.UTC(), limit).Error
+	}
+	return models.Wrap("webhooks.Prune", err)
+}
