@@ -213,21 +213,27 @@ func (e *Engine) store(batch []*pending) error {
 	now := e.d.DB.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	slot := now.UnixMilli() / SlotMillis
-	err := e.d.DB.Tx(ctx, func(tx *gorm.DB) error {
-		if err := webhooks.Insert(tx, bodies, now); err != nil {
+	// Slots are of the wall clock, as the job's wait for its slot's end
+	// (now is the database's clock, which tests move).
+	slot := time.Now().UnixMilli() / SlotMillis
+	var err error
+	if e.queued.Load() == slot {
+		// This slot's job is queued (and works until the slot's end): the
+		// bodies alone, in one statement.
+		err = webhooks.InsertNow(ctx, e.d.DB, bodies, now)
+	} else {
+		// The slot's first group commit queues its job in the same
+		// transaction: the job takes every body of its slot.
+		err = e.d.DB.Tx(ctx, func(tx *gorm.DB) error {
+			if err := webhooks.Insert(tx, bodies, now); err != nil {
+				return err
+			}
+			_, err := e.d.Queue.InsertTx(ctx, tx, ProcessArgs{Slot: slot}, nil)
 			return err
+		})
+		if err == nil {
+			e.queued.Store(slot)
 		}
-		if e.queued.Load() == slot {
-			return nil // this slot's job is queued (and waits for its end)
-		}
-		// One job per slot: it works until the slot has ended and no
-		// stored body is left, so it takes every body of its slot.
-		_, err := e.d.Queue.InsertTx(ctx, tx, ProcessArgs{Slot: slot}, nil)
-		return err
-	})
-	if err == nil {
-		e.queued.Store(slot)
 	}
 	if err != nil {
 		e.d.Log.Error("store webhook bodies", "bodies", len(batch), "error", err)

@@ -223,3 +223,17 @@ func Prune(ctx context.Context, db *models.DB, before time.Time, limit int) erro
 	}
 	return models.Wrap("webhooks.Prune", err)
 }
+
+// InsertNow stores bodies received at one time in a transaction of its
+// own: one statement on PostgreSQL (the intake's group commits that need
+// no job), Insert's batched insert on SQLite.
+func InsertNow(ctx context.Context, db *models.DB, bodies [][]byte, at time.Time) error {
+	if len(bodies) == 0 {
+		return nil
+	}
+	if db.Dialect != models.Postgres {
+		return db.Tx(ctx, func(tx *gorm.DB) error { return Insert(tx, bodies, at) })
+	}
+	_, err := db.Pool.Exec(ctx, `INSERT INTO webhook_events (received_at, body) SELECT $1, b FROM unnest($2::bytea[]) AS b`, at.UTC(), bodies)
+	return models.Wrap("webhooks.InsertNow", err)
+}
