@@ -8,7 +8,8 @@ import (
 
 	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/importer"
-	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
+	"github.com/optline/optline/models/imports"
 )
 
 // TestConcurrentBatchesKeepFileOrder: on PostgreSQL two batches are applied
@@ -16,7 +17,7 @@ import (
 // values of its last row (policy update) or its first (policy skip), and
 // the counts are those of one batch after the other.
 func TestConcurrentBatchesKeepFileOrder(t *testing.T) {
-	for _, policy := range []models.DuplicatePolicy{models.DuplicateUpdate, models.DuplicateSkip} {
+	for _, policy := range []contacts.DuplicatePolicy{contacts.DuplicateUpdate, contacts.DuplicateSkip} {
 		t.Run(string(policy), func(t *testing.T) {
 			f := newFx(t)
 			tn, u := f.business("Laden " + string(policy))
@@ -33,9 +34,9 @@ func TestConcurrentBatchesKeepFileOrder(t *testing.T) {
 			}
 			f.eng.BatchSize = 50
 			imp := f.upload(tn, u, "order.csv", []byte(b.String()), importer.Format{})
-			f.queue(tn, u, imp, plan(imp, policy, models.ConsentFromNone))
+			f.queue(tn, u, imp, plan(imp, policy, imports.ConsentFromNone))
 			got := f.run(tn, imp.ID)
-			if got.Status != models.ImportDone {
+			if got.Status != imports.ImportDone {
 				t.Fatalf("status %s %q", got.Status, got.Error)
 			}
 			checkCounts(t, got)
@@ -54,12 +55,12 @@ func TestConcurrentBatchesKeepFileOrder(t *testing.T) {
 				t.Errorf("imported %d duplicates %d, want %d and %d", got.Imported, got.Duplicates, len(first), rows-len(first))
 			}
 			for n := range first {
-				c, err := tn.ContactByPhone(context.Background(), fmt.Sprintf("+49151%08d", 12340000+n))
+				c, err := contacts.ByPhone(context.Background(), tn, fmt.Sprintf("+49151%08d", 12340000+n))
 				if err != nil {
 					t.Fatal(err)
 				}
 				want := last[n]
-				if policy == models.DuplicateSkip {
+				if policy == contacts.DuplicateSkip {
 					want = first[n]
 				}
 				if c.Name != fmt.Sprintf("Kunde %d", want) {
@@ -71,7 +72,7 @@ func TestConcurrentBatchesKeepFileOrder(t *testing.T) {
 }
 
 // TestImportIntoEmptyBookYieldsToAnotherWriter: an import into an empty
-// book skips looking up numbers it has not written (models.FreshBook);
+// book skips looking up numbers it has not written (contacts.FreshBook);
 // when someone adds one of its numbers by hand meanwhile, the batch holding
 // it is applied again with every number looked up, and the book ends as
 // if the import had looked everything up from the start.
@@ -90,15 +91,15 @@ func TestImportIntoEmptyBookYieldsToAnotherWriter(t *testing.T) {
 	f.eng.Hooks = &contactimport.Hooks{AfterApply: func(_ int64, batch importer.Batch) error {
 		if !added {
 			added = true
-			_, err := tn.CreateContact(context.Background(), models.ContactInput{Phone: byHand, Name: "Von Hand"}, "user:1")
+			_, err := contacts.Create(context.Background(), tn, contacts.ContactInput{Phone: byHand, Name: "Von Hand"}, "user:1")
 			return err
 		}
 		return nil
 	}}
 	imp := f.upload(tn, u, "book.csv", []byte(b.String()), importer.Format{})
-	f.queue(tn, u, imp, plan(imp, models.DuplicateUpdate, models.ConsentFromNone))
+	f.queue(tn, u, imp, plan(imp, contacts.DuplicateUpdate, imports.ConsentFromNone))
 	got := f.run(tn, imp.ID)
-	if got.Status != models.ImportDone {
+	if got.Status != imports.ImportDone {
 		t.Fatalf("status %s %q", got.Status, got.Error)
 	}
 	checkCounts(t, got)
@@ -108,7 +109,7 @@ func TestImportIntoEmptyBookYieldsToAnotherWriter(t *testing.T) {
 	if c := f.contact(tn, byHand); c == nil || c.Name != "Kunde 200" {
 		t.Errorf("the number added by hand: %+v", c)
 	}
-	if n, err := tn.CountContacts(context.Background(), models.ContactFilter{}); err != nil || n != rows {
+	if n, err := contacts.Count(context.Background(), tn, contacts.ContactFilter{}); err != nil || n != rows {
 		t.Errorf("book holds %d contacts (%v), want %d", n, err, rows)
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/importer"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
+	"github.com/optline/optline/models/imports"
 )
 
 // Outcome says whether an import needs another slice.
@@ -38,8 +40,8 @@ const DefaultSliceTime = 20 * time.Second
 type Store interface {
 	Tenant(businessID int64) (models.Tenant, error)
 	StalledImportRuns(ctx context.Context, before time.Time, limit int) ([]models.StalledWork, error)
-	StalledImports(ctx context.Context, before time.Time, limit int) ([]models.Import, error)
-	AbandonedUploads(ctx context.Context, before time.Time, limit int) ([]models.Import, error)
+	StalledImports(ctx context.Context, before time.Time, limit int) ([]imports.Import, error)
+	AbandonedUploads(ctx context.Context, before time.Time, limit int) ([]imports.Import, error)
 	RefreshContactStats(ctx context.Context) error
 }
 
@@ -100,9 +102,9 @@ type Engine struct {
 	Options
 	janitor *Janitor
 
-	// fresh holds, per import, the models.FreshBook of imports into a book
+	// fresh holds, per import, the contacts.FreshBook of imports into a book
 	// that was empty when they began, for as long as this process runs
-	// their slices (import id → *models.FreshBook).
+	// their slices (import id → *contacts.FreshBook).
 	fresh sync.Map
 }
 
@@ -143,18 +145,18 @@ func (e *Engine) hook() *Hooks {
 // was empty as it began: started on the import's first slice, kept for the
 // later slices this process runs. An import resumed by another process, or
 // after a restart, looks every number up.
-func (e *Engine) freshBook(ctx context.Context, tn models.Tenant, imp *models.Import) (*models.FreshBook, error) {
+func (e *Engine) freshBook(ctx context.Context, tn models.Tenant, imp *imports.Import) (*contacts.FreshBook, error) {
 	if v, ok := e.fresh.Load(imp.ID); ok {
-		return v.(*models.FreshBook), nil
+		return v.(*contacts.FreshBook), nil
 	}
 	if imp.RowsDone > 0 || !e.ParallelWrites {
 		return nil, nil
 	}
-	has, err := tn.HasContacts(ctx)
+	has, err := contacts.HasAny(ctx, tn)
 	if err != nil || has {
 		return nil, err
 	}
-	f := models.NewFreshBook()
+	f := contacts.NewFreshBook()
 	e.fresh.Store(imp.ID, f)
 	return f, nil
 }
@@ -164,7 +166,7 @@ func (e *Engine) BatchSizeFor() int {
 	if e == nil || e.BatchSize <= 0 {
 		return importer.DefaultBatchSize
 	}
-	return min(e.BatchSize, models.MaxImportBatch)
+	return min(e.BatchSize, contacts.MaxImportBatch)
 }
 
 var (
@@ -190,7 +192,7 @@ func (e *Engine) runSlice(ctx context.Context, args ImportArgs, holder string) (
 	if terr != nil {
 		return Finished, fmt.Errorf("%w: %w", ErrForeignImport, terr)
 	}
-	imp, err := tn.StartImportRun(ctx, args.ImportID)
+	imp, err := imports.StartRun(ctx, tn, args.ImportID)
 	if errors.Is(err, models.ErrNotFound) {
 		return Finished, ErrForeignImport
 	}
@@ -201,13 +203,13 @@ func (e *Engine) runSlice(ctx context.Context, args ImportArgs, holder string) (
 	case imp.Finished():
 		e.removeFile(ctx, imp)
 		return Finished, nil
-	case imp.Status != models.ImportRunning:
+	case imp.Status != imports.ImportRunning:
 		e.Log.Warn("import job for an import not confirmed", "import", imp.ID, "status", imp.Status)
 		return Finished, nil
 	}
 	// One run at a time: a job rescued after a crash, or queued again by
 	// the resume loop while another run works, ends here without work.
-	lease, err := tn.ClaimImport(ctx, imp.ID, holder)
+	lease, err := imports.Claim(ctx, tn, imp.ID, holder)
 	if errors.Is(err, models.ErrLeaseTaken) {
 		e.Log.Info("import is being worked by another job; this one ends", "import", imp.ID)
 		return Finished, nil
@@ -230,14 +232,14 @@ func (e *Engine) runSlice(ctx context.Context, args ImportArgs, holder string) (
 	}()
 	f, err := e.Files.Open(ctx, imp.FileKey)
 	if errors.Is(err, blobstore.ErrNotFound) || errors.Is(err, blobstore.ErrBadKey) {
-		return Finished, tn.FinishImport(ctx, imp.ID, models.ImportFailed, "The uploaded file is no longer available. Upload it again.")
+		return Finished, imports.Finish(ctx, tn, imp.ID, imports.ImportFailed, "The uploaded file is no longer available. Upload it again.")
 	}
 	if err != nil {
 		return Finished, err
 	}
 	defer f.Close()
 
-	batch, err := tn.FixImportBatchSize(ctx, imp, e.BatchSizeFor())
+	batch, err := imports.FixBatchSize(ctx, tn, imp, e.BatchSizeFor())
 	if err != nil {
 		return Finished, err
 	}
@@ -287,10 +289,10 @@ func (e *Engine) runSlice(ctx context.Context, args ImportArgs, holder string) (
 			}
 		}
 		rowErrs := mergeErrors(b.Errors, res.RowErrors)
-		d := models.ImportBatchDelta{RowsDone: int64(b.RowsDone), BytesDone: b.BytesRead, Imported: int64(res.Imported),
+		d := imports.ImportBatchDelta{RowsDone: int64(b.RowsDone), BytesDone: b.BytesRead, Imported: int64(res.Imported),
 			Updated: int64(res.Updated), Skipped: int64(res.Skipped), Suppressed: int64(res.Suppressed),
 			Failed: int64(len(rowErrs)), Duplicates: int64(res.Duplicates), Blank: int64(b.Blank), Repeats: res.Repeats}
-		status, err := tn.RecordImportBatch(ctx, imp.ID, done, d, rowErrs)
+		status, err := imports.RecordBatch(ctx, tn, imp.ID, done, d, rowErrs)
 		if hooks.Timed != nil {
 			hooks.Timed(p.apply, time.Since(t1), p.wait)
 		}
@@ -302,7 +304,7 @@ func (e *Engine) runSlice(ctx context.Context, args ImportArgs, holder string) (
 		}
 		done = int64(b.RowsDone)
 		switch {
-		case status == models.ImportCancelled:
+		case status == imports.ImportCancelled:
 			return errCancelled
 		case time.Now().After(deadline):
 			return errSliceEnd
@@ -312,14 +314,14 @@ func (e *Engine) runSlice(ctx context.Context, args ImportArgs, holder string) (
 	_, err = importer.Run(ctx, f, cfg, func(b importer.Batch) error {
 		p := &pendingBatch{batch: b, done: make(chan struct{}), wait: time.Since(mark)}
 		defer func() { mark = time.Now() }()
-		opt := models.ImportBatchOptions{Fresh: fresh}
+		opt := contacts.ImportBatchOptions{Fresh: fresh}
 		if n := len(queue); n > 0 && appliers > 1 {
 			opt.After = queue[n-1].pending()
 		}
 		go func() {
 			defer close(p.done)
 			t0 := time.Now()
-			p.res, p.err = tn.ApplyImportBatchWith(ctx, imp.ID, b.Contacts, imp.Policy, "", opt)
+			p.res, p.err = contacts.ApplyImportBatchWith(ctx, tn, imp.ID, b.Contacts, imp.Policy, "", opt)
 			p.apply = time.Since(t0)
 		}()
 		queue = append(queue, p)
@@ -356,7 +358,7 @@ func (e *Engine) runSlice(ctx context.Context, args ImportArgs, holder string) (
 		e.Log.Warn("import checkpoint moved by another worker; this one stops", "import", imp.ID)
 		return Finished, nil
 	case errors.As(err, &fileErr) && fileErr.Fatal:
-		if err := tn.FinishImport(ctx, imp.ID, models.ImportFailed, fileErr.Message); err != nil {
+		if err := imports.Finish(ctx, tn, imp.ID, imports.ImportFailed, fileErr.Message); err != nil {
 			return Finished, err
 		}
 		e.removeFile(ctx, imp)
@@ -364,11 +366,11 @@ func (e *Engine) runSlice(ctx context.Context, args ImportArgs, holder string) (
 	case err != nil:
 		return Finished, err
 	}
-	if err := tn.FinishImport(ctx, imp.ID, models.ImportDone, ""); err != nil {
+	if err := imports.Finish(ctx, tn, imp.ID, imports.ImportDone, ""); err != nil {
 		return Finished, err
 	}
 	e.removeFile(ctx, imp)
-	if imp.RowsTotal >= models.AnalyzeImportLimit {
+	if imp.RowsTotal >= contacts.AnalyzeImportLimit {
 		// The import is done either way; stale statistics only make
 		// pages slower until autovacuum catches up.
 		if err := e.Store.RefreshContactStats(ctx); err != nil {
@@ -381,7 +383,7 @@ func (e *Engine) runSlice(ctx context.Context, args ImportArgs, holder string) (
 // pendingBatch is a batch handed to an applier.
 type pendingBatch struct {
 	batch importer.Batch
-	res   models.BatchResult
+	res   contacts.BatchResult
 	err   error
 	done  chan struct{}
 	// wait is how long the batch's rows took to arrive, apply how long
@@ -392,12 +394,12 @@ type pendingBatch struct {
 var errPreviousFailed = errors.New("the previous batch failed")
 
 // pending describes p to the next batch.
-func (p *pendingBatch) pending() *models.PendingBatch {
+func (p *pendingBatch) pending() *contacts.PendingBatch {
 	phones := make(map[string]struct{}, len(p.batch.Contacts))
 	for i := range p.batch.Contacts {
 		phones[p.batch.Contacts[i].Phone] = struct{}{}
 	}
-	return &models.PendingBatch{Phones: phones, Wait: func(ctx context.Context) error {
+	return &contacts.PendingBatch{Phones: phones, Wait: func(ctx context.Context) error {
 		select {
 		case <-p.done:
 		case <-ctx.Done():
@@ -413,7 +415,7 @@ func (p *pendingBatch) pending() *models.PendingBatch {
 // removeFile deletes an ended import's upload: the contacts are stored,
 // the rejected rows are in the report, and a list of personal data should
 // not be kept longer than needed.
-func (e *Engine) removeFile(ctx context.Context, imp *models.Import) {
+func (e *Engine) removeFile(ctx context.Context, imp *imports.Import) {
 	if imp.FileKey == "" {
 		return
 	}

@@ -13,6 +13,8 @@ import (
 	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/importer"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
+	"github.com/optline/optline/models/imports"
 )
 
 func cp1252(t *testing.T, s string) []byte {
@@ -58,13 +60,13 @@ func TestImportFormats(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := base.sub(t)
 			tn, u := f.business("Laden " + tc.name)
-			imp := f.importFile(tn, u, tc.content(t), tc.format, models.DuplicateUpdate, models.ConsentFromNone)
-			if imp.Status != models.ImportDone || imp.Imported != 2 || imp.Failed != 0 {
+			imp := f.importFile(tn, u, tc.content(t), tc.format, contacts.DuplicateUpdate, imports.ConsentFromNone)
+			if imp.Status != imports.ImportDone || imp.Imported != 2 || imp.Failed != 0 {
 				t.Fatalf("status %s imported %d failed %d (%s)", imp.Status, imp.Imported, imp.Failed, imp.Error)
 			}
 			checkCounts(t, imp)
 			anna := f.contact(tn, "+4915112345001")
-			if !strings.HasPrefix(anna.Name, "Anna M") || anna.ConsentState != models.ConsentNone {
+			if !strings.HasPrefix(anna.Name, "Anna M") || anna.ConsentState != contacts.ConsentNone {
 				t.Errorf("anna: %q %s", anna.Name, anna.ConsentState)
 			}
 			j := f.contact(tn, "+4915112345002")
@@ -100,18 +102,18 @@ func TestImportConsentRules(t *testing.T) {
 	t.Run("columns", func(t *testing.T) {
 		f := base.sub(t)
 		tn, u := f.business("Laden")
-		imp := f.importFile(tn, u, []byte(withColumns), importer.Format{}, models.DuplicateUpdate, models.ConsentFromColumns)
+		imp := f.importFile(tn, u, []byte(withColumns), importer.Format{}, contacts.DuplicateUpdate, imports.ConsentFromColumns)
 		checkCounts(t, imp)
 		a := f.contact(tn, "+4915112345001")
-		if a.ConsentState != models.ConsentOptedIn || a.OptInSource != "web_form" || a.OptedInAt == nil || a.OptedInAt.In(imp.Location()).Format("2006-01-02") != "2025-10-01" {
+		if a.ConsentState != contacts.ConsentOptedIn || a.OptInSource != "web_form" || a.OptedInAt == nil || a.OptedInAt.In(imp.Location()).Format("2006-01-02") != "2025-10-01" {
 			t.Errorf("anna: %s %s %v", a.ConsentState, a.OptInSource, a.OptedInAt)
 		}
 		for _, p := range []string{"+4915112345002", "+4915112345003"} {
-			if c := f.contact(tn, p); c.ConsentState != models.ConsentNone {
+			if c := f.contact(tn, p); c.ConsentState != contacts.ConsentNone {
 				t.Errorf("%s: %s", p, c.ConsentState)
 			}
 		}
-		hist, err := tn.ConsentHistory(context.Background(), a.ID)
+		hist, err := contacts.ConsentHistory(context.Background(), tn, a.ID)
 		if err != nil || len(hist) != 1 || hist[0].RecordedBy == "" {
 			t.Errorf("history %+v %v", hist, err)
 		}
@@ -120,7 +122,7 @@ func TestImportConsentRules(t *testing.T) {
 		f := base.sub(t)
 		tn, u := f.business("Laden")
 		imp := f.upload(tn, u, "laden.csv", []byte(plain), importer.Format{})
-		p := plan(imp, models.DuplicateUpdate, models.ConsentFromDeclaration)
+		p := plan(imp, contacts.DuplicateUpdate, imports.ConsentFromDeclaration)
 		p.ConsentSource, p.ConsentDate, p.ConsentConfirmed = "in_store", "2025-11-01", true
 		q := f.queue(tn, u, imp, p)
 		if q.ConsentConfirmedBy == "" || q.ConsentConfirmedAt == nil || q.ConsentSource != "in_store" {
@@ -130,10 +132,10 @@ func TestImportConsentRules(t *testing.T) {
 		checkCounts(t, imp)
 		for _, ph := range []string{"+4915112345001", "+4915112345002"} {
 			c := f.contact(tn, ph)
-			if c.ConsentState != models.ConsentOptedIn || c.OptInSource != "in_store" || c.OptedInAt.In(imp.Location()).Format("2006-01-02") != "2025-11-01" {
+			if c.ConsentState != contacts.ConsentOptedIn || c.OptInSource != "in_store" || c.OptedInAt.In(imp.Location()).Format("2006-01-02") != "2025-11-01" {
 				t.Errorf("%s: %s %s %v", ph, c.ConsentState, c.OptInSource, c.OptedInAt)
 			}
-			hist, _ := tn.ConsentHistory(context.Background(), c.ID)
+			hist, _ := contacts.ConsentHistory(context.Background(), tn, c.ID)
 			if len(hist) != 1 || !strings.Contains(hist[0].SourceText, "whole file") {
 				t.Errorf("%s history %+v", ph, hist)
 			}
@@ -143,7 +145,7 @@ func TestImportConsentRules(t *testing.T) {
 		f := base.sub(t)
 		tn, u := f.business("Laden")
 		imp := f.upload(tn, u, "laden.csv", []byte(plain), importer.Format{})
-		p := plan(imp, models.DuplicateUpdate, models.ConsentFromDeclaration)
+		p := plan(imp, contacts.DuplicateUpdate, imports.ConsentFromDeclaration)
 		p.ConsentSource, p.ConsentDate = "in_store", "2030-01-01"
 		_, err := p.Check(imp.Headers, f.db.Now(), imp.Location())
 		v, ok := models.AsValidation(err)
@@ -154,9 +156,9 @@ func TestImportConsentRules(t *testing.T) {
 	t.Run("none", func(t *testing.T) {
 		f := base.sub(t)
 		tn, u := f.business("Laden")
-		imp := f.importFile(tn, u, []byte(plain), importer.Format{}, models.DuplicateUpdate, models.ConsentFromNone)
+		imp := f.importFile(tn, u, []byte(plain), importer.Format{}, contacts.DuplicateUpdate, imports.ConsentFromNone)
 		checkCounts(t, imp)
-		if c := f.contact(tn, "+4915112345001"); c.ConsentState != models.ConsentNone || c.Messageable() {
+		if c := f.contact(tn, "+4915112345001"); c.ConsentState != contacts.ConsentNone || c.Messageable() {
 			t.Errorf("anna: %s", c.ConsentState)
 		}
 	})
@@ -173,35 +175,35 @@ func TestImportDuplicatePolicies(t *testing.T) {
 		"+4915112345002,Yara2,,2025-01-05,web form\n" + // repeat of a new number
 		"+4915112345003,Otto,,2025-01-05,web form\n" // opted out on 2026-03-02, consent older
 	for _, tc := range []struct {
-		policy                     models.DuplicatePolicy
+		policy                     contacts.DuplicatePolicy
 		imported, updated, skipped int64
 		name1, name2               string
 	}{
-		{models.DuplicateUpdate, 1, 1, 0, "Neu2", "Yara2"}, // repeats count as repeats, not updates
-		{models.DuplicateSkip, 1, 0, 1, "Alt", "Yara"},
+		{contacts.DuplicateUpdate, 1, 1, 0, "Neu2", "Yara2"}, // repeats count as repeats, not updates
+		{contacts.DuplicateSkip, 1, 0, 1, "Alt", "Yara"},
 	} {
 		t.Run(string(tc.policy), func(t *testing.T) {
 			f := newFx(t)
 			ctx := context.Background()
 			tn, u := f.business("Laden")
-			if _, err := tn.CreateContact(ctx, models.ContactInput{Phone: "+4915112345001", Region: "DE", Name: "Alt", Tags: "alt"}, "user:1"); err != nil {
+			if _, err := contacts.Create(ctx, tn, contacts.ContactInput{Phone: "+4915112345001", Region: "DE", Name: "Alt", Tags: "alt"}, "user:1"); err != nil {
 				t.Fatal(err)
 			}
-			otto, err := tn.CreateContact(ctx, models.ContactInput{Phone: "+4915112345003", Region: "DE", Name: "Otto"}, "user:1")
+			otto, err := contacts.Create(ctx, tn, contacts.ContactInput{Phone: "+4915112345003", Region: "DE", Name: "Otto"}, "user:1")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := tn.OptOut(ctx, otto.ID, models.OptOutManual, "user:1"); err != nil {
+			if err := contacts.OptOut(ctx, tn, otto.ID, contacts.OptOutManual, "user:1"); err != nil {
 				t.Fatal(err)
 			}
-			imp := f.importFile(tn, u, []byte(file), importer.Format{}, tc.policy, models.ConsentFromColumns)
+			imp := f.importFile(tn, u, []byte(file), importer.Format{}, tc.policy, imports.ConsentFromColumns)
 			checkCounts(t, imp)
 			wantUpdated, wantSkipped := tc.updated, tc.skipped
-			if tc.policy == models.DuplicateSkip {
+			if tc.policy == contacts.DuplicateSkip {
 				wantSkipped++ // Otto: stored, left alone
 			}
 			suppressed := int64(0)
-			if tc.policy == models.DuplicateUpdate {
+			if tc.policy == contacts.DuplicateUpdate {
 				suppressed = 1 // Otto: updated but stays opted out
 			}
 			if imp.Imported != tc.imported || imp.Updated != wantUpdated || imp.Skipped != wantSkipped || imp.Suppressed != suppressed || imp.Duplicates != 2 {
@@ -213,7 +215,7 @@ func TestImportDuplicatePolicies(t *testing.T) {
 			if c := f.contact(tn, "+4915112345002"); c.Name != tc.name2 {
 				t.Errorf("repeated new number: name %q, want %q", c.Name, tc.name2)
 			}
-			if c := f.contact(tn, "+4915112345003"); c.ConsentState != models.ConsentOptedOut {
+			if c := f.contact(tn, "+4915112345003"); c.ConsentState != contacts.ConsentOptedOut {
 				t.Errorf("opted-out contact is %s", c.ConsentState)
 			}
 			var n int64
@@ -236,25 +238,25 @@ func TestImportCancel(t *testing.T) {
 	}
 	f.eng.BatchSize = 300
 	imp := f.upload(tn, u, "big.csv", []byte(buf.String()), importer.Format{})
-	f.queue(tn, u, imp, plan(imp, models.DuplicateUpdate, models.ConsentFromColumns))
+	f.queue(tn, u, imp, plan(imp, contacts.DuplicateUpdate, imports.ConsentFromColumns))
 	batches := 0
 	f.eng.Hooks = &contactimport.Hooks{AfterApply: func(id int64, b importer.Batch) error {
 		if batches++; batches == 2 {
-			if _, err := tn.CancelImport(context.Background(), id, u); err != nil {
+			if _, err := imports.Cancel(context.Background(), tn, id, u); err != nil {
 				return err
 			}
 		}
 		return nil
 	}}
 	got := f.run(tn, imp.ID)
-	if got.Status != models.ImportCancelled || got.RowsDone != 600 {
+	if got.Status != imports.ImportCancelled || got.RowsDone != 600 {
 		t.Fatalf("status %s rows done %d", got.Status, got.RowsDone)
 	}
 	checkCounts(t, got)
 	if _, err := f.files.Open(context.Background(), imp.FileKey); !errors.Is(err, blobstore.ErrNotFound) {
 		t.Errorf("upload kept after cancel: %v", err)
 	}
-	if _, err := tn.CancelImport(context.Background(), imp.ID, u); !errors.Is(err, models.ErrConflict) {
+	if _, err := imports.Cancel(context.Background(), tn, imp.ID, u); !errors.Is(err, models.ErrConflict) {
 		t.Errorf("second cancel: %v", err)
 	}
 }
@@ -266,7 +268,7 @@ func TestImportJobStaysInItsBusiness(t *testing.T) {
 	a, ua := f.business("A")
 	b, _ := f.business("B")
 	imp := f.upload(a, ua, "a.csv", []byte("phone\n+4915112345001\n"), importer.Format{})
-	f.queue(a, ua, imp, plan(imp, models.DuplicateUpdate, models.ConsentFromNone))
+	f.queue(a, ua, imp, plan(imp, contacts.DuplicateUpdate, imports.ConsentFromNone))
 	_, err := f.eng.RunSlice(context.Background(), contactimport.ImportArgs{ImportID: imp.ID, BusinessID: b.BusinessID()})
 	if !errors.Is(err, contactimport.ErrForeignImport) {
 		t.Fatalf("foreign job: %v", err)
@@ -276,10 +278,10 @@ func TestImportJobStaysInItsBusiness(t *testing.T) {
 	if n != 0 {
 		t.Fatalf("%d contacts written", n)
 	}
-	if got := f.load(a, imp.ID); got.Status != models.ImportQueued || got.RowsDone != 0 {
+	if got := f.load(a, imp.ID); got.Status != imports.ImportQueued || got.RowsDone != 0 {
 		t.Fatalf("A's import touched: %s %d", got.Status, got.RowsDone)
 	}
-	if _, err := b.Import(context.Background(), imp.ID); !errors.Is(err, models.ErrNotFound) {
+	if _, err := imports.Get(context.Background(), b, imp.ID); !errors.Is(err, models.ErrNotFound) {
 		t.Fatalf("B sees A's import: %v", err)
 	}
 	if _, err := f.eng.RunSlice(context.Background(), contactimport.ImportArgs{ImportID: imp.ID}); !errors.Is(err, contactimport.ErrForeignImport) {
@@ -308,9 +310,9 @@ func TestImportFailsOnBrokenFile(t *testing.T) {
 	if _, err := f.files.Put(context.Background(), imp.FileKey, strings.NewReader(broken)); err != nil {
 		t.Fatal(err)
 	}
-	f.queue(tn, u, imp, plan(imp, models.DuplicateUpdate, models.ConsentFromNone))
+	f.queue(tn, u, imp, plan(imp, contacts.DuplicateUpdate, imports.ConsentFromNone))
 	got := f.run(tn, imp.ID)
-	if got.Status != models.ImportFailed || !strings.Contains(got.Error, "longer than") {
+	if got.Status != imports.ImportFailed || !strings.Contains(got.Error, "longer than") {
 		t.Fatalf("status %s error %q", got.Status, got.Error)
 	}
 	if got.Imported != 700 {

@@ -14,7 +14,9 @@ import (
 	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/importer"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 	"github.com/optline/optline/models/dbtest"
+	"github.com/optline/optline/models/imports"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -64,7 +66,7 @@ func (f *fx) business(name string) (models.Tenant, *models.User) {
 
 // upload stores content and records it as an uploaded import, as the
 // upload handler does.
-func (f *fx) upload(tn models.Tenant, u *models.User, name string, content []byte, format importer.Format) *models.Import {
+func (f *fx) upload(tn models.Tenant, u *models.User, name string, content []byte, format importer.Format) *imports.Import {
 	f.t.Helper()
 	ctx := context.Background()
 	key := blobstore.NewKey(fmt.Sprintf("imports/%d", tn.BusinessID()), ".csv")
@@ -75,8 +77,9 @@ func (f *fx) upload(tn models.Tenant, u *models.User, name string, content []byt
 	if err != nil {
 		f.t.Fatalf("analyze %s: %v", name, err)
 	}
-	imp, err := tn.CreateImport(ctx, models.NewImport{By: u, FileName: name, FileKey: key, FileSize: int64(len(content)),
-		Format: a.Format, Headers: a.Header, Mapping: a.Mapping, Region: "DE", Policy: models.DuplicateUpdate, TimeZone: "Europe/Berlin", RowsTotal: int64(a.Rows)})
+	imp, err := imports.Create(ctx, tn, imports.NewImport{By: u, FileName: name, FileKey: key, FileSize: int64(len(content)),
+		Format: a.Format, Headers: a.Header, Mapping: a.Mapping, Region: "DE", Policy: contacts.DuplicateUpdate, TimeZone: "Europe/Berlin", RowsTotal: int64(a.Rows)})
+
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -84,8 +87,8 @@ func (f *fx) upload(tn models.Tenant, u *models.User, name string, content []byt
 }
 
 // plan is the detected mapping with the given settings.
-func plan(imp *models.Import, policy models.DuplicatePolicy, mode string) models.ImportPlan {
-	p := models.ImportPlan{Region: "DE", Policy: string(policy), ConsentMode: mode}
+func plan(imp *imports.Import, policy contacts.DuplicatePolicy, mode string) imports.ImportPlan {
+	p := imports.ImportPlan{Region: "DE", Policy: string(policy), ConsentMode: mode}
 	for _, c := range imp.Mapping.Columns {
 		p.Fields = append(p.Fields, c.Field)
 		p.AttrKeys = append(p.AttrKeys, c.AttrKey)
@@ -94,13 +97,13 @@ func plan(imp *models.Import, policy models.DuplicatePolicy, mode string) models
 }
 
 // queue confirms the plan as the mapping page does.
-func (f *fx) queue(tn models.Tenant, u *models.User, imp *models.Import, p models.ImportPlan) *models.Import {
+func (f *fx) queue(tn models.Tenant, u *models.User, imp *imports.Import, p imports.ImportPlan) *imports.Import {
 	f.t.Helper()
 	chk, err := p.Check(imp.Headers, f.db.Now(), imp.Location())
 	if err != nil {
 		f.t.Fatalf("plan: %v", err)
 	}
-	q, err := tn.QueueImport(context.Background(), imp.ID, chk, u, f.eng.BatchSizeFor())
+	q, err := imports.Queue(context.Background(), tn, imp.ID, chk, u, f.eng.BatchSizeFor())
 	if err != nil {
 		f.t.Fatalf("queue: %v", err)
 	}
@@ -108,7 +111,7 @@ func (f *fx) queue(tn models.Tenant, u *models.User, imp *models.Import, p model
 }
 
 // run works slices until the import ends and returns it.
-func (f *fx) run(tn models.Tenant, id int64) *models.Import {
+func (f *fx) run(tn models.Tenant, id int64) *imports.Import {
 	f.t.Helper()
 	args := contactimport.ImportArgs{ImportID: id, BusinessID: tn.BusinessID()}
 	for i := 0; ; i++ {
@@ -126,9 +129,9 @@ func (f *fx) run(tn models.Tenant, id int64) *models.Import {
 	return f.load(tn, id)
 }
 
-func (f *fx) load(tn models.Tenant, id int64) *models.Import {
+func (f *fx) load(tn models.Tenant, id int64) *imports.Import {
 	f.t.Helper()
-	imp, err := tn.Import(context.Background(), id)
+	imp, err := imports.Get(context.Background(), tn, id)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -136,7 +139,7 @@ func (f *fx) load(tn models.Tenant, id int64) *models.Import {
 }
 
 // importFile runs a whole import of content with the detected mapping.
-func (f *fx) importFile(tn models.Tenant, u *models.User, content []byte, format importer.Format, policy models.DuplicatePolicy, mode string) *models.Import {
+func (f *fx) importFile(tn models.Tenant, u *models.User, content []byte, format importer.Format, policy contacts.DuplicatePolicy, mode string) *imports.Import {
 	f.t.Helper()
 	imp := f.upload(tn, u, "contacts.csv", content, format)
 	f.queue(tn, u, imp, plan(imp, policy, mode))
@@ -144,13 +147,13 @@ func (f *fx) importFile(tn models.Tenant, u *models.User, content []byte, format
 }
 
 // checkCounts asserts that every handled row is counted exactly once.
-func checkCounts(t *testing.T, imp *models.Import) {
+func checkCounts(t *testing.T, imp *imports.Import) {
 	t.Helper()
 	if imp.Counted() != imp.RowsDone {
 		t.Errorf("counts %d (imported %d, updated %d, skipped %d, suppressed %d, failed %d, repeated %d, blank %d) != rows done %d",
 			imp.Counted(), imp.Imported, imp.Updated, imp.Skipped, imp.Suppressed, imp.Failed, imp.Duplicates, imp.Blank, imp.RowsDone)
 	}
-	if imp.Status == models.ImportDone && imp.RowsDone != imp.RowsTotal {
+	if imp.Status == imports.ImportDone && imp.RowsDone != imp.RowsTotal {
 		t.Errorf("done with %d of %d rows", imp.RowsDone, imp.RowsTotal)
 	}
 }
@@ -196,9 +199,9 @@ func (f *fx) book(tn models.Tenant) []string {
 	return out
 }
 
-func (f *fx) contact(tn models.Tenant, phone string) *models.Contact {
+func (f *fx) contact(tn models.Tenant, phone string) *contacts.Contact {
 	f.t.Helper()
-	c, err := tn.ContactByPhone(context.Background(), phone)
+	c, err := contacts.ByPhone(context.Background(), tn, phone)
 	if err != nil {
 		f.t.Fatalf("contact %s: %v", phone, err)
 	}
@@ -206,7 +209,7 @@ func (f *fx) contact(tn models.Tenant, phone string) *models.Contact {
 }
 
 // report returns an import's error report.
-func (f *fx) report(tn models.Tenant, imp *models.Import) string {
+func (f *fx) report(tn models.Tenant, imp *imports.Import) string {
 	f.t.Helper()
 	var b bytes.Buffer
 	if err := contactimport.WriteReport(context.Background(), &b, tn, imp); err != nil {

@@ -10,10 +10,11 @@ import (
 
 	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/imports"
 )
 
 // JanitorArgs is the periodic job that removes abandoned uploads (files
-// uploaded but never confirmed within models.AbandonedUploadAge) and gives
+// uploaded but never confirmed within imports.AbandonedUploadAge) and gives
 // stalled imports their job back.
 type JanitorArgs struct{}
 
@@ -47,16 +48,14 @@ func (j *Janitor) Work(ctx context.Context, _ *river.Job[JanitorArgs]) error {
 		return models.Wrap("Janitor.Work", err)
 	}
 	_, err := j.Requeue(ctx)
-	return models.Wrap(
-
-		// Requeue inserts the job again for imports that stopped making progress
-		// (models.StalledImportAge); the import resumes from its checkpoint. It
-		// returns how many it requeued.
-		"Janitor.Work", err)
+	return models.Wrap("Janitor.Work", err)
 }
 
+// Requeue inserts the job again for imports that stopped making progress
+// (imports.StalledImportAge); the import resumes from its checkpoint. It
+// returns how many it requeued.
 func (j *Janitor) Requeue(ctx context.Context) (int, error) {
-	stalled, err := j.Store.StalledImports(ctx, j.Now().Add(-models.StalledImportAge), 500)
+	stalled, err := j.Store.StalledImports(ctx, j.Now().Add(-imports.StalledImportAge), 500)
 	if err != nil {
 		return 0, models.Wrap("Janitor.Requeue", err)
 	}
@@ -74,7 +73,7 @@ func (j *Janitor) Requeue(ctx context.Context) (int, error) {
 // Sweep cancels abandoned uploads through their business's scope (an
 // audit entry each) and deletes their files. It returns how many went.
 func (j *Janitor) Sweep(ctx context.Context) (int, error) {
-	stale, err := j.Store.AbandonedUploads(ctx, j.Now().Add(-models.AbandonedUploadAge), 500)
+	stale, err := j.Store.AbandonedUploads(ctx, j.Now().Add(-imports.AbandonedUploadAge), 500)
 	if err != nil {
 		return 0, models.Wrap("Janitor.Sweep", err)
 	}
@@ -84,7 +83,7 @@ func (j *Janitor) Sweep(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, models.Wrap("Janitor.Sweep", err)
 		}
-		if _, err := tn.CancelImport(ctx, imp.ID, nil); errors.Is(err, models.ErrConflict) {
+		if _, err := imports.Cancel(ctx, tn, imp.ID, nil); errors.Is(err, models.ErrConflict) {
 			continue // confirmed or cancelled meanwhile
 		} else if err != nil {
 			return n, models.Wrap("Janitor.Sweep", err)

@@ -10,7 +10,9 @@ import (
 	"github.com/optline/optline/importer"
 	"github.com/optline/optline/jobs"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 	"github.com/optline/optline/models/dbtest"
+	"github.com/optline/optline/models/imports"
 )
 
 func TestJanitorRemovesAbandonedUploadsOnly(t *testing.T) {
@@ -24,7 +26,7 @@ func TestJanitorRemovesAbandonedUploadsOnly(t *testing.T) {
 	fresh := f.upload(tn, u, "fresh.csv", csv, format)
 	f.clock.Advance(2 * time.Hour) // old is 25 h old, fresh 2 h
 
-	j := &contactimport.Janitor{Store: f.db, Files: f.files, Now: f.db.Now}
+	j := &contactimport.Janitor{Store: contactimport.DepsFor(f.db, f.files, nil, dbtest.Quiet).Store, Files: f.files, Now: f.db.Now}
 	n, err := j.Sweep(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -32,13 +34,13 @@ func TestJanitorRemovesAbandonedUploadsOnly(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("removed %d uploads, want 1", n)
 	}
-	if got := f.load(tn, old.ID); got.Status != models.ImportCancelled {
+	if got := f.load(tn, old.ID); got.Status != imports.ImportCancelled {
 		t.Errorf("abandoned upload status %q", got.Status)
 	}
 	if _, err := f.files.Open(ctx, old.FileKey); err == nil {
 		t.Error("abandoned upload's file is still stored")
 	}
-	if got := f.load(tn, fresh.ID); got.Status != models.ImportUploaded {
+	if got := f.load(tn, fresh.ID); got.Status != imports.ImportUploaded {
 		t.Errorf("fresh upload touched: %q", got.Status)
 	}
 	if rc, err := f.files.Open(ctx, fresh.FileKey); err != nil {
@@ -62,13 +64,13 @@ func TestJanitorRequeuesStalledImports(t *testing.T) {
 	csv := []byte("phone,name\n+4915123456789,Anna\n")
 	format := importer.Format{Encoding: importer.UTF8, Delimiter: ','}
 	up := f.upload(tn, u, "lost.csv", csv, format)
-	lost := f.queue(tn, u, up, plan(up, models.DuplicateUpdate, models.ConsentFromNone))
+	lost := f.queue(tn, u, up, plan(up, contacts.DuplicateUpdate, imports.ConsentFromNone))
 	f.clock.Advance(11 * time.Minute)
 	up2 := f.upload(tn, u, "recent.csv", csv, format)
-	recent := f.queue(tn, u, up2, plan(up2, models.DuplicateUpdate, models.ConsentFromNone))
+	recent := f.queue(tn, u, up2, plan(up2, contacts.DuplicateUpdate, imports.ConsentFromNone))
 	q := jobs.New(f.db, dbtest.Quiet, jobs.Config{}) // never started: only its job table is read
 	q.Add(f.eng)
-	j := &contactimport.Janitor{Store: f.db, Files: f.files, Now: f.db.Now, Queue: q}
+	j := &contactimport.Janitor{Store: contactimport.DepsFor(f.db, f.files, q, dbtest.Quiet).Store, Files: f.files, Now: f.db.Now, Queue: q}
 	n, err := j.Requeue(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -8,14 +8,15 @@ import (
 	"testing"
 
 	"github.com/optline/optline/importer"
-	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
+	"github.com/optline/optline/models/imports"
 )
 
 // TestImportFlagsLandlinesAndListsRepeats runs a file with landlines and
 // repeated numbers through the real engine, in batches small enough that
 // a number repeats across batches, on the configured database.
 func TestImportFlagsLandlinesAndListsRepeats(t *testing.T) {
-	for _, policy := range []models.DuplicatePolicy{models.DuplicateUpdate, models.DuplicateSkip} {
+	for _, policy := range []contacts.DuplicatePolicy{contacts.DuplicateUpdate, contacts.DuplicateSkip} {
 		t.Run(string(policy), func(t *testing.T) {
 			f := newFx(t)
 			f.eng.BatchSize = 4
@@ -42,8 +43,8 @@ func TestImportFlagsLandlinesAndListsRepeats(t *testing.T) {
 			for _, r := range rows {
 				b.WriteString(r + ",2024-03-01,web form\n")
 			}
-			imp := f.importFile(tn, u, []byte(b.String()), importer.Format{}, policy, models.ConsentFromColumns)
-			if imp.Status != models.ImportDone {
+			imp := f.importFile(tn, u, []byte(b.String()), importer.Format{}, policy, imports.ConsentFromColumns)
+			if imp.Status != imports.ImportDone {
 				t.Fatalf("status %s: %s", imp.Status, imp.Error)
 			}
 			checkCounts(t, imp)
@@ -61,7 +62,7 @@ func TestImportFlagsLandlinesAndListsRepeats(t *testing.T) {
 					t.Errorf("%s landline %v, want %v", phone, c.Landline, want)
 				}
 			}
-			reps, more, err := tn.ImportRepeats(context.Background(), imp, 20)
+			reps, more, err := imports.Repeats(context.Background(), tn, imp, 20)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,13 +75,13 @@ func TestImportFlagsLandlinesAndListsRepeats(t *testing.T) {
 				t.Errorf("repeats %v (+%d), want %v", got, more, want)
 			}
 			// Erasing a contact takes its number off the list.
-			if err := tn.DeleteContact(context.Background(), f.contact(tn, "+4915123456704").ID, "user:1"); err != nil {
+			if err := contacts.Delete(context.Background(), tn, f.contact(tn, "+4915123456704").ID, "user:1"); err != nil {
 				t.Fatal(err)
 			}
-			if reps, _, _ := tn.ImportRepeats(context.Background(), imp, 20); len(reps) != 2 {
+			if reps, _, _ := imports.Repeats(context.Background(), tn, imp, 20); len(reps) != 2 {
 				t.Errorf("after erasure: %v", reps)
 			}
-			reps, more, err = tn.ImportRepeats(context.Background(), imp, 1)
+			reps, more, err = imports.Repeats(context.Background(), tn, imp, 1)
 			if err != nil || len(reps) != 1 || more != 3 { // Duplicates still counts the erased number's repeat
 				t.Errorf("capped at 1: %v, %d more, %v; want 1 number and 3 more rows", reps, more, err)
 			}

@@ -12,7 +12,9 @@ import (
 	"github.com/optline/optline/importer"
 	"github.com/optline/optline/jobs"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 	"github.com/optline/optline/models/dbtest"
+	"github.com/optline/optline/models/imports"
 )
 
 // TestImportLeaseOneRunAtATime: while a live run holds an import's lease,
@@ -25,11 +27,11 @@ func TestImportLeaseOneRunAtATime(t *testing.T) {
 	content := generated(t, 1200)
 	f.eng.BatchSize = 300
 	cleanTn, cu := f.business("Clean")
-	clean := f.importFile(cleanTn, cu, content, importer.Format{}, models.DuplicateUpdate, models.ConsentFromColumns)
+	clean := f.importFile(cleanTn, cu, content, importer.Format{}, contacts.DuplicateUpdate, imports.ConsentFromColumns)
 
 	tn, u := f.business("Leased")
 	imp := f.upload(tn, u, "kunden.csv", content, importer.Format{})
-	f.queue(tn, u, imp, plan(imp, models.DuplicateUpdate, models.ConsentFromColumns))
+	f.queue(tn, u, imp, plan(imp, contacts.DuplicateUpdate, imports.ConsentFromColumns))
 	args := contactimport.ImportArgs{ImportID: imp.ID, BusinessID: tn.BusinessID()}
 
 	// The first run dies after two batches, its lease still held.
@@ -44,38 +46,38 @@ func TestImportLeaseOneRunAtATime(t *testing.T) {
 		t.Fatalf("first run: %v", err)
 	}
 	f.eng.Hooks = nil
-	if _, err := tn.StartImportRun(ctx, imp.ID); err != nil {
+	if _, err := imports.StartRun(ctx, tn, imp.ID); err != nil {
 		t.Fatal(err)
 	}
-	dead, err := tn.ClaimImport(ctx, imp.ID, "") // released by the run; a dead process takes it
+	dead, err := imports.Claim(ctx, tn, imp.ID, "") // released by the run; a dead process takes it
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tn.ClaimImport(ctx, imp.ID, ""); !errors.Is(err, models.ErrLeaseTaken) {
+	if _, err := imports.Claim(ctx, tn, imp.ID, ""); !errors.Is(err, models.ErrLeaseTaken) {
 		t.Fatalf("second claim of a live lease: %v", err)
 	}
-	if _, err := tn.ClaimImport(ctx, imp.ID, "job 7"); !errors.Is(err, models.ErrLeaseTaken) {
+	if _, err := imports.Claim(ctx, tn, imp.ID, "job 7"); !errors.Is(err, models.ErrLeaseTaken) {
 		t.Fatalf("a job's claim of a live lease: %v", err)
 	}
 	// A job's slices share its lease: its next slice claims again at once.
 	mine := f.upload(tn, u, "other.csv", content, importer.Format{})
-	f.queue(tn, u, mine, plan(mine, models.DuplicateUpdate, models.ConsentFromColumns))
-	if _, err := tn.StartImportRun(ctx, mine.ID); err != nil {
+	f.queue(tn, u, mine, plan(mine, contacts.DuplicateUpdate, imports.ConsentFromColumns))
+	if _, err := imports.StartRun(ctx, tn, mine.ID); err != nil {
 		t.Fatal(err)
 	}
-	l, err := tn.ClaimImport(ctx, mine.ID, "job 7")
+	l, err := imports.Claim(ctx, tn, mine.ID, "job 7")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, release := l.Hold(ctx)
 	release(true)
-	if _, err := tn.ClaimImport(ctx, mine.ID, "job 8"); !errors.Is(err, models.ErrLeaseTaken) {
+	if _, err := imports.Claim(ctx, tn, mine.ID, "job 8"); !errors.Is(err, models.ErrLeaseTaken) {
 		t.Fatalf("another job took a kept lease: %v", err)
 	}
-	if _, err := tn.ClaimImport(ctx, mine.ID, "job 7"); err != nil {
+	if _, err := imports.Claim(ctx, tn, mine.ID, "job 7"); err != nil {
 		t.Fatalf("the job's next slice: %v", err)
 	}
-	if _, err := tn.CancelImport(ctx, mine.ID, nil); err != nil {
+	if _, err := imports.Cancel(ctx, tn, mine.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	// A job of the import (the dead run's, rescued by the queue) ends
@@ -85,7 +87,7 @@ func TestImportLeaseOneRunAtATime(t *testing.T) {
 		t.Fatalf("slice beside a live lease: %v %v", out, err)
 	}
 	mid := f.load(tn, imp.ID)
-	if mid.RowsDone != 600 || mid.LeaseToken != dead.Token() || mid.Status != models.ImportRunning {
+	if mid.RowsDone != 600 || mid.LeaseToken != dead.Token() || mid.Status != imports.ImportRunning {
 		t.Fatalf("slice beside a live lease worked: %d rows, lease %q, %s", mid.RowsDone, mid.LeaseToken, mid.Status)
 	}
 	if stalled, _ := f.eng.Stalled(ctx, f.db.Now().Add(-models.WorkStale)); len(stalled) != 0 {
@@ -123,15 +125,15 @@ func TestResumeLoopTakesUpStalledImport(t *testing.T) {
 	content := generated(t, 1500)
 	f.eng.BatchSize = 300
 	cleanTn, cu := f.business("Clean")
-	clean := f.importFile(cleanTn, cu, content, importer.Format{}, models.DuplicateSkip, models.ConsentFromColumns)
+	clean := f.importFile(cleanTn, cu, content, importer.Format{}, contacts.DuplicateSkip, imports.ConsentFromColumns)
 
 	tn, u := f.business("Resumed")
 	imp := f.upload(tn, u, "kunden.csv", content, importer.Format{})
-	f.queue(tn, u, imp, plan(imp, models.DuplicateSkip, models.ConsentFromColumns))
-	if _, err := tn.StartImportRun(ctx, imp.ID); err != nil {
+	f.queue(tn, u, imp, plan(imp, contacts.DuplicateSkip, imports.ConsentFromColumns))
+	if _, err := imports.StartRun(ctx, tn, imp.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tn.ClaimImport(ctx, imp.ID, ""); err != nil { // the run that dies
+	if _, err := imports.Claim(ctx, tn, imp.ID, ""); err != nil { // the run that dies
 		t.Fatal(err)
 	}
 

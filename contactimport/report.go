@@ -10,11 +10,13 @@ import (
 
 	"github.com/optline/optline/importer"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
+	"github.com/optline/optline/models/imports"
 )
 
 // ReportDelimiter is the report's separator: a semicolon when the upload
 // used one (German Excel expects it), else a comma.
-func ReportDelimiter(imp *models.Import) rune {
+func ReportDelimiter(imp *imports.Import) rune {
 	if imp.Format.Delimiter == ';' {
 		return ';'
 	}
@@ -28,8 +30,8 @@ func ReportDelimiter(imp *models.Import) rune {
 // come from the database page by page, so a report of any length streams.
 // A corrected report can be uploaded again as it is: the importer ignores
 // the first three columns and the apostrophes.
-func WriteReport(ctx context.Context, w io.Writer, tn models.Tenant, imp *models.Import) error {
-	width, err := tn.ImportErrorWidth(ctx, imp.ID)
+func WriteReport(ctx context.Context, w io.Writer, tn models.Tenant, imp *imports.Import) error {
+	width, err := imports.ErrorWidth(ctx, tn, imp.ID)
 	if err != nil {
 		return models.Wrap("contactimport.WriteReport", err)
 	}
@@ -40,7 +42,7 @@ func WriteReport(ctx context.Context, w io.Writer, tn models.Tenant, imp *models
 	columns := fieldColumns(imp)
 	var after int64
 	for {
-		page, err := tn.ImportRowErrors(ctx, imp.ID, after, 1000)
+		page, err := imports.RowErrors(ctx, tn, imp.ID, after, 1000)
 		if err != nil {
 			return models.Wrap("contactimport.WriteReport", err)
 		}
@@ -61,7 +63,7 @@ func WriteReport(ctx context.Context, w io.Writer, tn models.Tenant, imp *models
 }
 
 // maxRepeatsReport bounds the numbers the repeats report lists (the
-// stored list is already capped per batch, see models.MaxRepeatsPerBatch).
+// stored list is already capped per batch, see contacts.MaxRepeatsPerBatch).
 const maxRepeatsReport = 1_000_000
 
 // WriteRepeatsReport writes the numbers an import found repeated in its
@@ -69,8 +71,8 @@ const maxRepeatsReport = 1_000_000
 // ReportDelimiter): the number, the rows it was on (the first first) and
 // what the import did with them; a last line counts the repeated rows not
 // listed. Every cell goes through importer.SafeCell.
-func WriteRepeatsReport(ctx context.Context, w io.Writer, tn models.Tenant, imp *models.Import) error {
-	reps, more, err := tn.ImportRepeats(ctx, imp, maxRepeatsReport)
+func WriteRepeatsReport(ctx context.Context, w io.Writer, tn models.Tenant, imp *imports.Import) error {
+	reps, more, err := imports.Repeats(ctx, tn, imp, maxRepeatsReport)
 	if err != nil {
 		return models.Wrap("contactimport.WriteRepeatsReport", err)
 	}
@@ -101,8 +103,8 @@ func WriteRepeatsReport(ctx context.Context, w io.Writer, tn models.Tenant, imp 
 
 // RepeatNote says, in the report's English, what an import with policy did
 // with the rows of a repeated number.
-func RepeatNote(policy models.DuplicatePolicy) string {
-	if policy == models.DuplicateSkip {
+func RepeatNote(policy contacts.DuplicatePolicy) string {
+	if policy == contacts.DuplicateSkip {
 		return "the first row; the later rows were left out"
 	}
 	return "one contact: the later rows' non-empty values, the tags of all rows"
@@ -110,7 +112,7 @@ func RepeatNote(policy models.DuplicatePolicy) string {
 
 // fieldColumns names, per contact field, the file's column that held it:
 // `Telefon (A)`.
-func fieldColumns(imp *models.Import) map[string]string {
+func fieldColumns(imp *imports.Import) map[string]string {
 	out := map[string]string{}
 	for _, c := range imp.Mapping.Columns {
 		if c.Field == importer.FieldIgnore || c.Field == importer.FieldAttr {

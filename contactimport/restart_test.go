@@ -13,7 +13,9 @@ import (
 	"github.com/optline/optline/importer"
 	"github.com/optline/optline/jobs"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 	"github.com/optline/optline/models/dbtest"
+	"github.com/optline/optline/models/imports"
 )
 
 // generated is a realistic file: German headers, semicolons, national
@@ -29,14 +31,14 @@ func generated(t *testing.T, rows int) []byte {
 
 // sameResult compares an interrupted import with a clean one of the same
 // file in another business: same contacts, same counts, same report.
-func sameResult(t *testing.T, f *fx, cleanTn models.Tenant, clean *models.Import, tn models.Tenant, got *models.Import) {
+func sameResult(t *testing.T, f *fx, cleanTn models.Tenant, clean *imports.Import, tn models.Tenant, got *imports.Import) {
 	t.Helper()
-	if got.Status != models.ImportDone {
+	if got.Status != imports.ImportDone {
 		t.Fatalf("status %s (%s)", got.Status, got.Error)
 	}
 	checkCounts(t, got)
 	type counts struct{ rows, imported, updated, skipped, suppressed, failed, duplicates, blank int64 }
-	c := func(i *models.Import) counts {
+	c := func(i *imports.Import) counts {
 		return counts{i.RowsDone, i.Imported, i.Updated, i.Skipped, i.Suppressed, i.Failed, i.Duplicates, i.Blank}
 	}
 	if c(got) != c(clean) {
@@ -82,14 +84,14 @@ func TestImportResumesAfterCrash(t *testing.T) {
 	f.eng.BatchSize = 400
 
 	cleanTn, cu := f.business("Clean")
-	clean := f.importFile(cleanTn, cu, content, importer.Format{}, models.DuplicateUpdate, models.ConsentFromColumns)
+	clean := f.importFile(cleanTn, cu, content, importer.Format{}, contacts.DuplicateUpdate, imports.ConsentFromColumns)
 	if clean.Failed == 0 || clean.Duplicates == 0 {
 		t.Fatalf("file should have bad rows and repeats: %+v", clean)
 	}
 
 	tn, u := f.business("Crashy")
 	imp := f.upload(tn, u, "kunden.csv", content, importer.Format{})
-	f.queue(tn, u, imp, plan(imp, models.DuplicateUpdate, models.ConsentFromColumns))
+	f.queue(tn, u, imp, plan(imp, contacts.DuplicateUpdate, imports.ConsentFromColumns))
 	args := contactimport.ImportArgs{ImportID: imp.ID, BusinessID: tn.BusinessID()}
 
 	// 1. Dies after applying the third batch, before its checkpoint.
@@ -103,7 +105,7 @@ func TestImportResumesAfterCrash(t *testing.T) {
 	if _, err := f.eng.RunSlice(context.Background(), args); !errors.Is(err, errCrash) {
 		t.Fatalf("first run: %v", err)
 	}
-	if got := f.load(tn, imp.ID); got.RowsDone != 800 || got.Status != models.ImportRunning {
+	if got := f.load(tn, imp.ID); got.RowsDone != 800 || got.Status != imports.ImportRunning {
 		t.Fatalf("after crash: %d rows done, %s", got.RowsDone, got.Status)
 	}
 
@@ -149,11 +151,11 @@ func TestImportSurvivesQueueRestart(t *testing.T) {
 	content := generated(t, 2400)
 	f.eng.BatchSize = 300
 	cleanTn, cu := f.business("Clean")
-	clean := f.importFile(cleanTn, cu, content, importer.Format{}, models.DuplicateSkip, models.ConsentFromColumns)
+	clean := f.importFile(cleanTn, cu, content, importer.Format{}, contacts.DuplicateSkip, imports.ConsentFromColumns)
 
 	tn, u := f.business("Restarted")
 	imp := f.upload(tn, u, "kunden.csv", content, importer.Format{})
-	f.queue(tn, u, imp, plan(imp, models.DuplicateSkip, models.ConsentFromColumns))
+	f.queue(tn, u, imp, plan(imp, contacts.DuplicateSkip, imports.ConsentFromColumns))
 
 	reached := make(chan struct{})
 	var once bool
@@ -191,11 +193,13 @@ func TestImportSurvivesQueueRestart(t *testing.T) {
 	c()
 	stop1()
 	mid := f.load(tn, imp.ID)
-	if mid.Status != models.ImportRunning || mid.RowsDone == 0 || mid.RowsDone >= mid.RowsTotal {
+	if mid.Status != imports.ImportRunning || mid.RowsDone == 0 || mid.RowsDone >= mid.RowsTotal {
 		t.Fatalf("after stop: %s, %d of %d", mid.Status, mid.RowsDone, mid.RowsTotal)
 	}
 
 	q2 := f.newQueue(t, nil)
+	ended, stopEvents := q2.Finished()
+	defer stopEvents()
 	ctx2, stop2 := context.WithCancel(context.Background())
 	defer stop2()
 	if err := q2.Start(ctx2); err != nil {
@@ -206,17 +210,18 @@ func TestImportSurvivesQueueRestart(t *testing.T) {
 		defer c()
 		_ = q2.Stop(sc)
 	}()
-	deadline := time.Now().Add(90 * time.Second)
+	timeout := time.After(90 * time.Second)
 	for {
 		got := f.load(tn, imp.ID)
 		if got.Finished() {
 			sameResult(t, f, cleanTn, clean, tn, got)
 			break
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-ended: // a slice or the import's job ended: look again
+		case <-timeout:
 			t.Fatalf("import did not finish: %s %d of %d", got.Status, got.RowsDone, got.RowsTotal)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	var jobs int64
 	f.db.Gorm.Raw(`SELECT COUNT(*) FROM river_job WHERE kind = ?`, contactimport.ImportArgs{}.Kind()).Scan(&jobs)

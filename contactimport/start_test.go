@@ -9,7 +9,9 @@ import (
 	"github.com/optline/optline/importer"
 	"github.com/optline/optline/jobs"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 	"github.com/optline/optline/models/dbtest"
+	"github.com/optline/optline/models/imports"
 )
 
 // Start marks the import queued and enqueues its job in one transaction:
@@ -34,14 +36,14 @@ func TestStartQueuesTheImportAndItsJobTogether(t *testing.T) {
 	bare := jobs.New(f.db, dbtest.Quiet, jobs.Config{})
 	broken := contactimport.New(contactimport.DepsFor(f.db, f.files, bare, dbtest.Quiet), contactimport.Options{})
 	up := f.upload(tn, u, "a.csv", csv, format)
-	chk, err := plan(up, models.DuplicateUpdate, models.ConsentFromNone).Check(up.Headers, f.db.Now(), up.Location())
+	chk, err := plan(up, contacts.DuplicateUpdate, imports.ConsentFromNone).Check(up.Headers, f.db.Now(), up.Location())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := broken.Start(ctx, tn, up.ID, chk, u); err == nil {
 		t.Fatal("start without a queue for imports succeeded")
 	}
-	if got := load(t, tn, up.ID); got.Status != models.ImportUploaded && got.Status != models.ImportMapping {
+	if got := load(t, tn, up.ID); got.Status != imports.ImportUploaded && got.Status != imports.ImportMapping {
 		t.Fatalf("after a failed start the import is %q, want it still waiting for its mapping", got.Status)
 	}
 	if n := jobsOf(); n != 0 {
@@ -54,7 +56,7 @@ func TestStartQueuesTheImportAndItsJobTogether(t *testing.T) {
 	if _, err := eng.Start(ctx, tn, up.ID, chk, u); err != nil {
 		t.Fatal(err)
 	}
-	if got := load(t, tn, up.ID); got.Status != models.ImportQueued {
+	if got := load(t, tn, up.ID); got.Status != imports.ImportQueued {
 		t.Fatalf("after start the import is %q", got.Status)
 	}
 	if _, err := eng.Start(ctx, tn, up.ID, chk, u); !errors.Is(err, models.ErrConflict) {
@@ -65,9 +67,9 @@ func TestStartQueuesTheImportAndItsJobTogether(t *testing.T) {
 	}
 }
 
-func load(t *testing.T, tn models.Tenant, id int64) *models.Import {
+func load(t *testing.T, tn models.Tenant, id int64) *imports.Import {
 	t.Helper()
-	imp, err := tn.Import(context.Background(), id)
+	imp, err := imports.Get(context.Background(), tn, id)
 	if err != nil {
 		t.Fatal(err)
 	}

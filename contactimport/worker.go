@@ -27,6 +27,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/imports"
 )
 
 // ImportArgs is the job of one import. It carries the business, so the job
@@ -120,7 +121,7 @@ func (e *Engine) fail(ctx context.Context, args ImportArgs, msg string) {
 	if err != nil {
 		return
 	}
-	if err := tn.FinishImport(ctx, args.ImportID, models.ImportFailed, msg); err != nil {
+	if err := imports.Finish(ctx, tn, args.ImportID, imports.ImportFailed, msg); err != nil {
 		e.Log.Warn("mark import failed", "import", args.ImportID, "error", err.Error())
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/optline/optline/i18n"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/imports"
 	"github.com/optline/optline/models/profiles"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
@@ -121,7 +122,7 @@ func auditRow(c echo.Context, e models.AuditEvent, names models.AuditNames) view
 	}
 	target := auditTarget(c, e, names)
 	key := "audit.action." + e.Action
-	if e.Action == "import.queued" && strings.Contains(e.Detail, "consent: "+models.ConsentFromDeclaration) {
+	if e.Action == "import.queued" && strings.Contains(e.Detail, "consent: "+imports.ConsentFromDeclaration) {
 		key = "audit.action.import.queued_declared"
 	}
 	if l.Has(key) || i18n.Default.Has(key) {

@@ -94,9 +94,10 @@ func (ph *profileHandler) decide(c echo.Context, approve bool) error {
 	if err != nil {
 		return err
 	}
-	f := formFrom(c, "reason", "refile", "revision")
-	rev, _ := strconv.Atoi(f.Value("revision"))
-	d := profiles.Decision{Approve: approve, Reason: f.Value("reason"), Revision: rev, FixNow: f.Value("refile") == "now"}
+	var in decisionForm
+	f := bindForm(c, &in)
+	rev, _ := strconv.Atoi(in.Revision)
+	d := profiles.Decision{Approve: approve, Reason: in.Reason, Revision: rev, FixNow: in.Refile == "now"}
 	r, err := profiles.Decide(c.Request().Context(), ph.s.DB, actor(c).User, id, d, c.RealIP())
 	back := "/admin/verification/" + strconv.FormatInt(id, 10)
 	var ad *profiles.AlreadyDecidedError
@@ -123,7 +124,7 @@ func (ph *profileHandler) decide(c echo.Context, approve bool) error {
 	if verr != nil {
 		return verr
 	}
-	if strings.TrimSpace(f.Value("refile")) == "" {
+	if strings.TrimSpace(in.Refile) == "" {
 		f.Values["refile"] = "wait"
 	}
 	return web.Render(c, http.StatusUnprocessableEntity, views.AdminReviewPage(web.NewPage(c, "review.queue_title", "admin"), vm))

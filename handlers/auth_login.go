@@ -36,13 +36,14 @@ func (h *Handler) showLogin(c echo.Context) error {
 // never says whether the address exists.
 func (h *Handler) submitLogin(c echo.Context) error {
 	ctx := c.Request().Context()
-	f := formFrom(c, "email", "password")
+	var in loginForm
+	f := bindForm(c, &in)
 	next := SafeNext(c.FormValue("next"))
 	render := func(status int) error {
 		p := web.NewPage(c, "login.title", "")
 		return web.Render(c, status, views.LoginPage(p, f, next))
 	}
-	u, err := h.s.DB.LogIn(ctx, f.Value("email"), f.Value("password"), c.RealIP())
+	u, err := h.s.DB.LogIn(ctx, in.Email, in.Password, c.RealIP())
 	if err == nil {
 		// The same one-query read and rule as every request's (web.loadActor).
 		if p, perr := h.s.DB.PrincipalOf(ctx, u.ID); perr == nil && p.Business != nil && p.Business.Suspended() {
@@ -169,9 +170,10 @@ func (h *Handler) showSignup(c echo.Context) error {
 
 func (h *Handler) submitSignup(c echo.Context) error {
 	ctx := c.Request().Context()
-	f := formFrom(c, "business_name", "name", "email", "password")
-	u, _, err := h.s.DB.SignUp(ctx, models.SignUpInput{BusinessName: f.Value("business_name"),
-		NewUserInput: models.NewUserInput{Name: f.Value("name"), Email: f.Value("email"), Password: f.Value("password"), Locale: web.LocaleFrom(ctx).Tag}})
+	var in signupForm
+	f := bindForm(c, &in)
+	u, _, err := h.s.DB.SignUp(ctx, models.SignUpInput{BusinessName: in.BusinessName,
+		NewUserInput: models.NewUserInput{Name: in.Name, Email: in.Email, Password: in.Password, Locale: web.LocaleFrom(ctx).Tag}})
 	if err != nil {
 		if err := web.FormErrors(c, f, err); err != nil {
 			return err
@@ -193,8 +195,9 @@ func (h *Handler) showAccount(c echo.Context) error {
 
 // changePassword ends the user's other sessions (the model deletes them).
 func (h *Handler) changePassword(c echo.Context) error {
-	f := formFrom(c, "current", "new")
-	err := h.s.DB.ChangePassword(c.Request().Context(), actor(c).User.ID, f.Value("current"), f.Value("new"), web.SessionID(c))
+	var in passwordChangeForm
+	f := bindForm(c, &in)
+	err := h.s.DB.ChangePassword(c.Request().Context(), actor(c).User.ID, in.Current, in.New, web.SessionID(c))
 	if err != nil {
 		if err := web.FormErrors(c, f, err); err != nil {
 			return err

@@ -30,12 +30,13 @@ func (h *Handler) setupTokenOK(token string) bool {
 
 func (h *Handler) submitSetup(c echo.Context) error {
 	ctx := c.Request().Context()
-	f := formFrom(c, "name", "email", "password", "demo")
+	var in setupForm
+	f := bindForm(c, &in)
 	token := c.FormValue("token")
 	if !h.setupTokenOK(token) {
 		return echo.NewHTTPError(http.StatusForbidden)
 	}
-	u, err := h.s.DB.CreateAdmin(ctx, models.NewUserInput{Name: f.Value("name"), Email: f.Value("email"), Password: f.Value("password"), Locale: web.LocaleFrom(ctx).Tag})
+	u, err := h.s.DB.CreateAdmin(ctx, models.NewUserInput{Name: in.Name, Email: in.Email, Password: in.Password, Locale: web.LocaleFrom(ctx).Tag})
 	if errors.Is(err, models.ErrConflict) {
 		return redirect(c, "/login")
 	}
@@ -47,7 +48,7 @@ func (h *Handler) submitSetup(c echo.Context) error {
 		return web.Render(c, http.StatusUnprocessableEntity, views.SetupPage(p, f, token, true))
 	}
 	h.s.MarkSetupDone()
-	if f.Value("demo") == "1" {
+	if in.Demo == "1" {
 		creds, err := demo.Load(ctx, h.s.DB)
 		if err != nil {
 			return err

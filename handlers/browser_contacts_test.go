@@ -14,7 +14,7 @@ import (
 
 	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/importer"
-	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 )
 
 // waitText polls the text of sel until it contains want.
@@ -229,7 +229,7 @@ func TestBrowserContactImportJourney(t *testing.T) {
 	}
 
 	// The segment list of a large book fills in its counts after the page.
-	if _, err := a.tenantOf("owner@sonne.example").CreateSegment(context.Background(), models.SegmentInput{Name: "Alle"}); err != nil {
+	if _, err := contacts.CreateSegment(context.Background(), a.tenantOf("owner@sonne.example"), contacts.SegmentInput{Name: "Alle"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/segments?counts=later")); err != nil {

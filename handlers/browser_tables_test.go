@@ -7,7 +7,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 )
 
 // tableFit is how a page's table sits in its card: the card's right edge
@@ -32,15 +32,15 @@ func TestBrowserTablesFitTheirCards(t *testing.T) {
 	a := newApp(t)
 	a.signup("Blumenhaus Königswinter-Oberdollendorf", "owner@blumen.example")
 	tn := a.tenantOf("owner@blumen.example")
-	for i, in := range []models.ContactInput{
+	for i, in := range []contacts.ContactInput{
 		{Name: "Maximiliane Alexandra von Hohenstein-Wittgenstein", Email: "maximiliane.alexandra.vonhohenstein@verwaltung-koenigswinter.example",
 			Tags: "stammkunde, newsletter, hochzeit-2026, grosskunde, vip", Language: "de"},
 		{Name: "Ζωή Παπαδοπούλου-Κωνσταντινίδου", Email: "zoe.papadopoulou@example.gr", Tags: "griechenland, sommer", Language: "el"},
 		{Name: "Олександра Шевченко", Email: "o.shevchenko@example.ua", Language: "uk"},
 	} {
 		in.Phone, in.Region = fmt.Sprintf("+4915112340%03d", i), "DE"
-		in.Consent = models.ConsentInput{Source: "web_form", Date: "2025-11-01", Wording: "Ja, ich möchte Angebote per WhatsApp erhalten."}
-		if _, err := tn.CreateContact(context.Background(), in, "user:1"); err != nil {
+		in.Consent = contacts.ConsentInput{Source: "web_form", Date: "2025-11-01", Wording: "Ja, ich möchte Angebote per WhatsApp erhalten."}
+		if _, err := contacts.Create(context.Background(), tn, in, "user:1"); err != nil {
 			t.Fatal(err)
 		}
 	}

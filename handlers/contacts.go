@@ -8,6 +8,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
+	"github.com/optline/optline/models/imports"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
@@ -35,14 +37,14 @@ func (h *Handler) auditContacts(c echo.Context, action, targetType, targetID, de
 func filterFrom(c echo.Context, prefix string, get func(string) string) views.ContactFilterVM {
 	f := views.ContactFilterVM{
 		Query:    strings.TrimSpace(get(prefix + "q")),
-		Tag:      models.NormalizeTag(get(prefix + "tag")),
+		Tag:      contacts.NormalizeTag(get(prefix + "tag")),
 		Consent:  get(prefix + "consent"),
 		Language: strings.ToLower(strings.TrimSpace(get(prefix + "lang"))),
-		Sort:     models.NormalizeSort(get("sort")),
+		Sort:     contacts.NormalizeSort(get("sort")),
 		Segment:  strings.TrimSpace(get(prefix + "segment")),
 		Import:   strings.TrimSpace(get(prefix + "import")),
 	}
-	if !slices.Contains(models.ConsentStates, f.Consent) {
+	if !slices.Contains(contacts.ConsentStates, f.Consent) {
 		f.Consent = ""
 	}
 	if len(f.Language) > 8 {
@@ -56,8 +58,8 @@ func filterFrom(c echo.Context, prefix string, get func(string) string) views.Co
 
 // modelFilter turns the typed filter into the model's. A segment or an
 // import of another business is not found.
-func (h *Handler) modelFilter(c echo.Context, tn models.Tenant, vf *views.ContactFilterVM) (models.ContactFilter, error) {
-	f := models.ContactFilter{Query: vf.Query, Consent: vf.Consent, Language: vf.Language, Sort: vf.Sort}
+func (h *Handler) modelFilter(c echo.Context, tn models.Tenant, vf *views.ContactFilterVM) (contacts.ContactFilter, error) {
+	f := contacts.ContactFilter{Query: vf.Query, Consent: vf.Consent, Language: vf.Language, Sort: vf.Sort}
 	if vf.Tag != "" {
 		f.Tags = []string{vf.Tag}
 	}
@@ -66,7 +68,7 @@ func (h *Handler) modelFilter(c echo.Context, tn models.Tenant, vf *views.Contac
 		if err != nil {
 			return f, err
 		}
-		seg, err := tn.SegmentByID(c.Request().Context(), id)
+		seg, err := contacts.SegmentByID(c.Request().Context(), tn, id)
 		if err != nil {
 			return f, err
 		}
@@ -78,7 +80,7 @@ func (h *Handler) modelFilter(c echo.Context, tn models.Tenant, vf *views.Contac
 		if err != nil {
 			return f, err
 		}
-		imp, err := tn.Import(c.Request().Context(), id)
+		imp, err := imports.Get(c.Request().Context(), tn, id)
 		if err != nil {
 			return f, err
 		}
@@ -93,7 +95,7 @@ func filterQuery(f views.ContactFilterVM, extra ...string) string {
 	for _, kv := range f.Params() {
 		v.Set(kv[0], kv[1])
 	}
-	if f.Sort != "" && f.Sort != models.SortNewest {
+	if f.Sort != "" && f.Sort != contacts.SortNewest {
 		v.Set("sort", f.Sort)
 	}
 	for i := 0; i+1 < len(extra); i += 2 {

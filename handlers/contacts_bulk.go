@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
@@ -26,7 +27,7 @@ func (h *Handler) bulkContacts(c echo.Context) error {
 	}
 	form := bindForm(c, &in)
 	params, _ := c.FormParams()
-	sel, selected := models.Selection{}, map[int64]bool{}
+	sel, selected := contacts.Selection{}, map[int64]bool{}
 	for _, raw := range params["id"] {
 		if id, err := parseID(raw); err == nil && !selected[id] {
 			selected[id] = true
@@ -53,8 +54,8 @@ func (h *Handler) bulkContacts(c echo.Context) error {
 	switch {
 	case sel.Filter == nil && len(sel.IDs) == 0:
 		form.SetError("ids", t(c, "bulk.none_selected"))
-	case len(sel.IDs) > models.MaxSelectedIDs:
-		form.SetError("ids", t(c, "bulk.too_many", models.MaxSelectedIDs))
+	case len(sel.IDs) > contacts.MaxSelectedIDs:
+		form.SetError("ids", t(c, "bulk.too_many", contacts.MaxSelectedIDs))
 	}
 	if form.HasErrors() {
 		return h.bulkFailed(c, f, form, selected)
@@ -66,14 +67,14 @@ func (h *Handler) bulkContacts(c echo.Context) error {
 	var n int64
 	switch action {
 	case "tag":
-		n, err = tn.BulkTag(ctx, sel, in.Tag)
+		n, err = contacts.BulkTag(ctx, tn, sel, in.Tag)
 	case "untag":
-		n, err = tn.BulkUntag(ctx, sel, in.Tag)
+		n, err = contacts.BulkUntag(ctx, tn, sel, in.Tag)
 	case "opt_out":
 		if c.FormValue("confirm") != "yes" {
 			return h.confirmBulkOptOut(c, tn, f, sel)
 		}
-		n, err = tn.BulkOptOut(ctx, sel, models.OptOutBulk, recordedBy(c))
+		n, err = contacts.BulkOptOut(ctx, tn, sel, contacts.OptOutBulk, recordedBy(c))
 	}
 	if err != nil {
 		if ferr := web.FormErrors(c, form, err); ferr != nil {
@@ -81,7 +82,7 @@ func (h *Handler) bulkContacts(c echo.Context) error {
 		}
 		return h.bulkFailed(c, f, form, selected)
 	}
-	tag := models.NormalizeTag(in.Tag)
+	tag := contacts.NormalizeTag(in.Tag)
 	h.auditContacts(c, "contacts.bulk_"+action, "contacts", scope, "count="+contactIDText(n)+auditTag(action, tag))
 	count := web.LocaleFrom(ctx).Int(n)
 	switch action {
@@ -112,8 +113,8 @@ func (h *Handler) bulkFailed(c echo.Context, f views.ContactFilterVM, form *view
 
 // confirmBulkOptOut shows how many contacts the opt-out changes and asks
 // again, carrying the selection over.
-func (h *Handler) confirmBulkOptOut(c echo.Context, tn models.Tenant, f views.ContactFilterVM, sel models.Selection) error {
-	n, err := tn.CountOptOutable(c.Request().Context(), sel)
+func (h *Handler) confirmBulkOptOut(c echo.Context, tn models.Tenant, f views.ContactFilterVM, sel contacts.Selection) error {
+	n, err := contacts.CountOptOutable(c.Request().Context(), tn, sel)
 	if err != nil {
 		return err
 	}

@@ -9,13 +9,13 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/optline/optline/importer"
-	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
 
 // editContactForm is the contact form; the contact's own attributes are
-// fields named by models.AttrField.
+// fields named by contacts.AttrField.
 type editContactForm struct {
 	Name      string `form:"name"`
 	FirstName string `form:"first_name"`
@@ -35,12 +35,12 @@ func (h *Handler) editContact(c echo.Context) error {
 	f := formView(editContactForm{Name: contact.Name, FirstName: contact.FirstName, LastName: contact.LastName,
 		Email: contact.Email, Language: contact.Language})
 	for k, v := range contact.Attrs {
-		f.Values[models.AttrField(k)] = v
+		f.Values[contacts.AttrField(k)] = v
 	}
 	return h.renderEditContact(c, http.StatusOK, contact, f)
 }
 
-func (h *Handler) renderEditContact(c echo.Context, status int, contact *models.Contact, f *views.Form) error {
+func (h *Handler) renderEditContact(c echo.Context, status int, contact *contacts.Contact, f *views.Form) error {
 	p := web.NewPage(c, "contact.edit_title", "contacts")
 	vm := views.EditContactVM{Form: f, Contact: contact, Phone: importer.DisplayPhone(contact.Phone), AttrKeys: slices.Sorted(maps.Keys(contact.Attrs))}
 	return web.Render(c, status, views.EditContactPage(p, vm))
@@ -55,12 +55,12 @@ func (h *Handler) updateContact(c echo.Context) error {
 	}
 	var form editContactForm
 	f := bindForm(c, &form)
-	in := models.ContactEdit{Name: form.Name, FirstName: form.FirstName, LastName: form.LastName,
+	in := contacts.ContactEdit{Name: form.Name, FirstName: form.FirstName, LastName: form.LastName,
 		Email: form.Email, Language: form.Language, Attrs: map[string]string{}, NewKey: form.NewKey, NewValue: form.NewValue}
 	for k := range contact.Attrs {
-		in.Attrs[k] = bindFields(c, f, models.AttrField(k))[models.AttrField(k)]
+		in.Attrs[k] = bindFields(c, f, contacts.AttrField(k))[contacts.AttrField(k)]
 	}
-	updated, err := tn.UpdateContact(c.Request().Context(), contact.ID, in)
+	updated, err := contacts.Update(c.Request().Context(), tn, contact.ID, in)
 	if err != nil {
 		if ferr := web.FormErrors(c, f, err); ferr != nil {
 			return ferr
@@ -74,7 +74,7 @@ func (h *Handler) updateContact(c echo.Context) error {
 
 // changedFields names what an edit changed, for the audit log (names of
 // fields only: the values are personal data).
-func changedFields(before, after *models.Contact) []string {
+func changedFields(before, after *contacts.Contact) []string {
 	var out []string
 	for _, f := range []struct {
 		name string

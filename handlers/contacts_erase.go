@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
@@ -17,7 +17,7 @@ func (h *Handler) confirmOptOut(c echo.Context) error {
 		return err
 	}
 	back := "/contacts/" + contactIDText(contact.ID)
-	if contact.ConsentState == models.ConsentOptedOut {
+	if contact.ConsentState == contacts.ConsentOptedOut {
 		return redirect(c, back)
 	}
 	vm := views.ConfirmVM{Title: t(c, "contact.optout_title", contact.DisplayName()), Intro: t(c, "contact.optout_text"),
@@ -30,7 +30,7 @@ func (h *Handler) optOutContact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := tn.OptOut(c.Request().Context(), contact.ID, models.OptOutManual, recordedBy(c)); err != nil {
+	if err := contacts.OptOut(c.Request().Context(), tn, contact.ID, contacts.OptOutManual, recordedBy(c)); err != nil {
 		return err
 	}
 	h.auditContacts(c, "contact.opted_out", "contact", contactIDText(contact.ID), "")
@@ -56,7 +56,7 @@ func (h *Handler) deleteContact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := tn.DeleteContact(c.Request().Context(), contact.ID, recordedBy(c)); err != nil {
+	if err := contacts.Delete(c.Request().Context(), tn, contact.ID, recordedBy(c)); err != nil {
 		return err
 	}
 	h.auditContacts(c, "contact.erased", "contact", contactIDText(contact.ID), "")

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 )
 
 // exportContacts streams the contacts matching the filter as CSV.
@@ -20,7 +21,7 @@ func (h *Handler) exportContacts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.streamExport(c, tn, exportSpec(c, models.ExportSpec{Filter: mf}), "contacts", "contacts", "filter")
+	return h.streamExport(c, tn, exportSpec(c, contacts.ExportSpec{Filter: mf}), "contacts", "contacts", "filter")
 }
 
 // exportSegment streams a segment's messageable members as CSV.
@@ -29,12 +30,12 @@ func (h *Handler) exportSegment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.streamExport(c, tn, exportSpec(c, models.ExportSpec{SegmentID: seg.ID}), "segment-"+contactIDText(seg.ID), "segment", contactIDText(seg.ID))
+	return h.streamExport(c, tn, exportSpec(c, contacts.ExportSpec{SegmentID: seg.ID}), "segment-"+contactIDText(seg.ID), "segment", contactIDText(seg.ID))
 }
 
 // exportSpec adds the file format the link asked for: ?format=xlsx for an
 // Excel workbook, ?sep=semicolon for CSV as German Excel reads it.
-func exportSpec(c echo.Context, spec models.ExportSpec) models.ExportSpec {
+func exportSpec(c echo.Context, spec contacts.ExportSpec) contacts.ExportSpec {
 	spec.XLSX = c.QueryParam("format") == "xlsx"
 	spec.Semicolon = c.QueryParam("sep") == "semicolon"
 	return spec
@@ -45,12 +46,12 @@ func exportSpec(c echo.Context, spec models.ExportSpec) models.ExportSpec {
 // of rows (the export buffers): a query that fails gives the error page,
 // not a 200 with an empty file. A failure half way is logged (the status
 // line has gone out already).
-func (h *Handler) streamExport(c echo.Context, tn models.Tenant, spec models.ExportSpec, name, targetType, targetID string) error {
+func (h *Handler) streamExport(c echo.Context, tn models.Tenant, spec contacts.ExportSpec, name, targetType, targetID string) error {
 	lw := &lazyCSV{c: c, name: name + "-" + h.s.DB.Now().Format("2006-01-02") + ".csv", contentType: "text/csv; charset=utf-8"}
 	if spec.XLSX {
 		lw.name, lw.contentType = strings.TrimSuffix(lw.name, ".csv")+".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 	}
-	n, err := tn.ExportContacts(c.Request().Context(), lw, spec)
+	n, err := contacts.Export(c.Request().Context(), tn, lw, spec)
 	if err != nil {
 		if !lw.started {
 			return err

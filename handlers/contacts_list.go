@@ -6,7 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/optline/optline/importer"
-	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
@@ -42,11 +42,11 @@ func (h *Handler) contactsVM(c echo.Context, f views.ContactFilterVM, after, bef
 	vm.Filter = f
 	mf.After, mf.Before, mf.Limit = after, before, 50
 	// The page, its count and the tag list (one round trip where it can).
-	ex := &models.PageExtras{WantTags: true}
+	ex := &contacts.PageExtras{WantTags: true}
 	if f.Query == "" {
 		ex.CountUpTo = listCountCap
 	}
-	page, err := tn.ListContactsWith(ctx, mf, ex)
+	page, err := contacts.ListWith(ctx, tn, mf, ex)
 	if err != nil {
 		return vm, err
 	}
@@ -73,7 +73,7 @@ func (h *Handler) contactsVM(c echo.Context, f views.ContactFilterVM, after, bef
 }
 
 // contactRows shapes the page's contacts for the list.
-func contactRows(cs []models.Contact) []views.ContactRow {
+func contactRows(cs []contacts.Contact) []views.ContactRow {
 	out := make([]views.ContactRow, len(cs))
 	for i := range cs {
 		c := &cs[i]

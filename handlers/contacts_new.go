@@ -8,6 +8,7 @@ import (
 
 	"github.com/optline/optline/importer"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
@@ -19,8 +20,8 @@ type consentForm struct {
 	Wording string `form:"consent_wording"`
 }
 
-func (f consentForm) input() models.ConsentInput {
-	return models.ConsentInput{Source: f.Source, Date: f.Date, Wording: f.Wording}
+func (f consentForm) input() contacts.ConsentInput {
+	return contacts.ConsentInput{Source: f.Source, Date: f.Date, Wording: f.Wording}
 }
 
 // newContactForm is the add-contact form.
@@ -40,7 +41,7 @@ func (h *Handler) newContactVM(c echo.Context, f *views.Form) (views.NewContactV
 		return views.NewContactVM{}, err
 	}
 	vm := views.NewContactVM{Form: f, Countries: phoneCountryOptions(), Sources: views.SourceOptions(labels(c), t(c, "contact.consent_source_none"))}
-	vm.Tags, err = tn.Tags(c.Request().Context())
+	vm.Tags, err = contacts.Tags(c.Request().Context(), tn)
 	return vm, err
 }
 
@@ -66,9 +67,9 @@ func (h *Handler) createContact(c echo.Context) error {
 	}
 	var form newContactForm
 	f := bindForm(c, &form)
-	in := models.ContactInput{Phone: form.Phone, Region: form.Country, Name: form.Name, Email: form.Email,
+	in := contacts.ContactInput{Phone: form.Phone, Region: form.Country, Name: form.Name, Email: form.Email,
 		Language: form.Language, Tags: form.Tags, Consent: form.consentForm.input()}
-	contact, err := tn.CreateContact(ctx, in, recordedBy(c))
+	contact, err := contacts.Create(ctx, tn, in, recordedBy(c))
 	if err != nil {
 		if ferr := web.FormErrors(c, f, err); ferr != nil {
 			return ferr
@@ -79,7 +80,7 @@ func (h *Handler) createContact(c echo.Context) error {
 		}
 		if v, ok := models.AsValidation(err); ok && hasProblem(v, "contact.phone_taken") {
 			if e164, perr := importer.NormalizePhone(in.Phone, strings.ToUpper(in.Region)); perr == nil {
-				if existing, xerr := tn.ContactByPhone(ctx, e164); xerr == nil {
+				if existing, xerr := contacts.ByPhone(ctx, tn, e164); xerr == nil {
 					vm.ExistingURL = "/contacts/" + contactIDText(existing.ID)
 				}
 			}
@@ -87,7 +88,7 @@ func (h *Handler) createContact(c echo.Context) error {
 		return web.Render(c, http.StatusUnprocessableEntity, views.NewContactPage(web.NewPage(c, "contact.new_title", "contacts"), vm))
 	}
 	h.auditContacts(c, "contact.created", "contact", contactIDText(contact.ID), "consent="+contact.ConsentState)
-	if contact.ConsentState == models.ConsentOptedOut {
+	if contact.ConsentState == contacts.ConsentOptedOut {
 		web.Flash(c, "info", t(c, "contact.created_opted_out"))
 	} else {
 		web.Flash(c, "success", t(c, "contact.created"))
@@ -106,6 +107,6 @@ func hasProblem(v *models.ValidationError, key string) bool {
 
 // contactFromPath loads the contact named in the path; another business's
 // contact is not found.
-func (h *Handler) contactFromPath(c echo.Context) (models.Tenant, *models.Contact, error) {
-	return fromPath(h, c, models.Tenant.ContactByID)
+func (h *Handler) contactFromPath(c echo.Context) (models.Tenant, *contacts.Contact, error) {
+	return fromPath(h, c, contacts.ByID)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/optline/optline/importer"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
@@ -24,9 +25,9 @@ func (h *Handler) showContact(c echo.Context) error {
 
 // renderContact shows the contact page with the tag form and, for
 // contacts not opted in, the record-consent form as given.
-func (h *Handler) renderContact(c echo.Context, status int, tn models.Tenant, contact *models.Contact, tagForm, consentForm *views.Form) error {
+func (h *Handler) renderContact(c echo.Context, status int, tn models.Tenant, contact *contacts.Contact, tagForm, consentForm *views.Form) error {
 	ctx := c.Request().Context()
-	events, err := tn.ConsentHistory(ctx, contact.ID)
+	events, err := contacts.ConsentHistory(ctx, tn, contact.ID)
 	if err != nil {
 		return err
 	}
@@ -37,7 +38,7 @@ func (h *Handler) renderContact(c echo.Context, status int, tn models.Tenant, co
 	p := web.NewPage(c, "contacts.title", "contacts")
 	p.Title = contact.DisplayName()
 	vm := views.ContactVM{Contact: contact, Phone: importer.DisplayPhone(contact.Phone), History: history, TagForm: tagForm, Sources: views.SourceOptions(p, "")}
-	if contact.ConsentState != models.ConsentOptedIn {
+	if contact.ConsentState != contacts.ConsentOptedIn {
 		if consentForm == nil {
 			consentForm = views.NewForm()
 			consentForm.Values["consent_date"] = h.s.DB.Now().Format("2006-01-02")
@@ -47,7 +48,7 @@ func (h *Handler) renderContact(c echo.Context, status int, tn models.Tenant, co
 	if contact.ImportID != nil {
 		vm.ImportID = *contact.ImportID
 	}
-	if vm.Tags, err = tn.Tags(ctx); err != nil {
+	if vm.Tags, err = contacts.Tags(ctx, tn); err != nil {
 		return err
 	}
 	if err := contactReplies(ctx, tn, contact.ID, h.s.DB.Now(), &vm); err != nil {
@@ -58,7 +59,7 @@ func (h *Handler) renderContact(c echo.Context, status int, tn models.Tenant, co
 
 // historyRows says who recorded each event in words: a team member's
 // name, an import, the customer through WhatsApp.
-func (h *Handler) historyRows(c echo.Context, tn models.Tenant, events []models.ConsentEvent) ([]views.ConsentRow, error) {
+func (h *Handler) historyRows(c echo.Context, tn models.Tenant, events []contacts.ConsentEvent) ([]views.ConsentRow, error) {
 	members, err := tn.Members(c.Request().Context())
 	if err != nil {
 		return nil, err
@@ -105,13 +106,13 @@ func (h *Handler) addContactTag(c echo.Context) error {
 		Tag string `form:"tag"`
 	}
 	f := bindForm(c, &in)
-	if err := tn.AddTag(c.Request().Context(), contact.ID, in.Tag); err != nil {
+	if err := contacts.AddTag(c.Request().Context(), tn, contact.ID, in.Tag); err != nil {
 		if ferr := web.FormErrors(c, f, err); ferr != nil {
 			return ferr
 		}
 		return h.renderContact(c, http.StatusUnprocessableEntity, tn, contact, f, nil)
 	}
-	web.Flash(c, "success", t(c, "tag.added", models.NormalizeTag(f.Value("tag"))))
+	web.Flash(c, "success", t(c, "tag.added", contacts.NormalizeTag(f.Value("tag"))))
 	return redirect(c, "/contacts/"+contactIDText(contact.ID))
 }
 
@@ -120,8 +121,8 @@ func (h *Handler) removeContactTag(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tag := models.NormalizeTag(c.FormValue("tag"))
-	if err := tn.RemoveTag(c.Request().Context(), contact.ID, tag); err != nil {
+	tag := contacts.NormalizeTag(c.FormValue("tag"))
+	if err := contacts.RemoveTag(c.Request().Context(), tn, contact.ID, tag); err != nil {
 		return err
 	}
 	web.Flash(c, "success", t(c, "tag.removed", tag))
@@ -137,7 +138,7 @@ func (h *Handler) recordConsent(c echo.Context) error {
 	}
 	var in consentForm
 	f := bindForm(c, &in)
-	err = tn.RecordOptIn(c.Request().Context(), contact.ID, in.input(), recordedBy(c))
+	err = contacts.RecordOptIn(c.Request().Context(), tn, contact.ID, in.input(), recordedBy(c))
 	switch {
 	case errors.Is(err, models.ErrConflict):
 		web.Flash(c, "info", t(c, "contact.already_opted_in"))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/optline/optline/importer"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 )
 
 // tenantOf is the business of the user with email.
@@ -48,12 +49,12 @@ func seedContacts(t *testing.T, tn models.Tenant, n int) []int64 {
 			rows[i].Tags = []string{"even"}
 		}
 	}
-	if _, err := tn.ApplyImportBatch(ctx, 1, rows, models.DuplicateUpdate, ""); err != nil {
+	if _, err := contacts.ApplyImportBatch(ctx, tn, 1, rows, contacts.DuplicateUpdate, ""); err != nil {
 		t.Fatal(err)
 	}
 	ids := make([]int64, n)
 	for i := range ids {
-		c, err := tn.ContactByPhone(ctx, fmt.Sprintf("+49151%08d", i))
+		c, err := contacts.ByPhone(ctx, tn, fmt.Sprintf("+49151%08d", i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -231,7 +232,7 @@ func TestContactPageActions(t *testing.T) {
 	if p := c.get(path); p.Status != http.StatusNotFound {
 		t.Errorf("deleted contact: %d", p.Status)
 	}
-	if s, _ := tn.IsSuppressed(context.Background(), "+4915100000000"); !s {
+	if s, _ := contacts.IsSuppressed(context.Background(), tn, "+4915100000000"); !s {
 		t.Error("erasure lost the suppression")
 	}
 	events, _ := a.db.AuditLog(context.Background(), models.AuditFilter{BusinessID: tn.BusinessID(), Action: "contact."})
@@ -301,7 +302,7 @@ func TestBulkActionsThroughTheList(t *testing.T) {
 	if confirm.Status != http.StatusOK || !strings.Contains(confirm.Text(`[data-testid="confirm"]`), "3 contacts will be opted out") {
 		t.Fatalf("confirmation: %d %q", confirm.Status, confirm.Text(`[data-testid="confirm"]`))
 	}
-	if n, _ := tn.CountContacts(context.Background(), models.ContactFilter{Consent: models.ConsentOptedOut}); n != 0 {
+	if n, _ := contacts.Count(context.Background(), tn, contacts.ContactFilter{Consent: contacts.ConsentOptedOut}); n != 0 {
 		t.Fatal("the confirmation step changed something")
 	}
 	form := vals()
@@ -314,7 +315,7 @@ func TestBulkActionsThroughTheList(t *testing.T) {
 	if got := c.get(p.Location).Text(".flash-success"); got != "3 contacts opted out." {
 		t.Errorf("opt-out flash %q", got)
 	}
-	if n, _ := tn.CountContacts(context.Background(), models.ContactFilter{Consent: models.ConsentOptedOut}); n != 3 {
+	if n, _ := contacts.Count(context.Background(), tn, contacts.ContactFilter{Consent: contacts.ConsentOptedOut}); n != 3 {
 		t.Errorf("opted out = %d", n)
 	}
 	p = c.post("/contacts/bulk", vals("action", "opt_out", "confirm", "yes", "id", fmt.Sprint(ids[1])))
@@ -384,7 +385,7 @@ func TestContactsIsolation(t *testing.T) {
 	ownerB := a.signup("B", "b@x.example")
 	tnA := a.tenantOf("a@x.example")
 	ids := seedContacts(t, tnA, 2)
-	seg, err := tnA.CreateSegment(context.Background(), models.SegmentInput{Name: "Alle"})
+	seg, err := contacts.CreateSegment(context.Background(), tnA, contacts.SegmentInput{Name: "Alle"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -422,177 +423,11 @@ func TestContactsIsolation(t *testing.T) {
 	if p := ownerB.get("/contacts/export"); strings.Contains(p.Body, "+4915100000000") {
 		t.Error("B's export holds A's contact")
 	}
-	c, err := tnA.ContactByID(context.Background(), id)
-	if err != nil || c.ConsentState != models.ConsentOptedIn || len(c.Tags) != 1 || c.Name != "Kunde 0" {
+	c, err := contacts.ByID(context.Background(), tnA, id)
+	if err != nil || c.ConsentState != contacts.ConsentOptedIn || len(c.Tags) != 1 || c.Name != "Kunde 0" {
 		t.Errorf("A's contact changed: %+v %v", c, err)
 	}
-	if s, _ := tnA.SegmentByID(context.Background(), seg.ID); s == nil || s.Name != "Alle" {
+	if s, _ := contacts.SegmentByID(context.Background(), tnA, seg.ID); s == nil || s.Name != "Alle" {
 		t.Error("A's segment changed")
-	}
-}
-
-func TestContactsExportCSV(t *testing.T) {
-	t.Parallel()
-	a := newApp(t)
-	c := a.signup("Laden", "owner@laden.example")
-	tn := a.tenantOf("owner@laden.example")
-	c.primeCSRF("/contacts/new")
-	for _, name := range []string{`=HYPERLINK("http://x","y")`, "+1+1", "-2", "@SUM(1)", "<script>alert(1)</script>"} {
-		phone := fmt.Sprintf("+4915199%06d", len(name))
-		if p := c.post("/contacts", vals("phone", phone, "country", "DE", "name", name, "tags", "export")); p.Status != http.StatusSeeOther {
-			t.Fatalf("create %q: %d %s", name, p.Status, p.Doc.Find(".error").Text())
-		}
-	}
-	seedContacts(t, tn, 1)
-	list := c.get("/contacts?tag=export")
-	if strings.Contains(list.Body, "<script>alert(1)</script>") || !strings.Contains(list.Text(`[data-testid="contacts-table"]`), "<script>alert(1)</script>") {
-		t.Error("a name with markup must be shown as text")
-	}
-	href, _ := list.Doc.Find(`[data-testid="export-link"]`).Attr("href")
-	if href != "/contacts/export?tag=export" {
-		t.Errorf("export link %q", href)
-	}
-	p := c.get(href)
-	if p.Status != http.StatusOK || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/csv") ||
-		!strings.Contains(p.Header.Get("Content-Disposition"), "attachment") || p.Header.Get("Cache-Control") != "no-store" {
-		t.Fatalf("export: %d %v", p.Status, p.Header)
-	}
-	if !strings.HasPrefix(p.Body, "\ufeffphone,name,") {
-		t.Errorf("no BOM or header: %q", p.Body[:30])
-	}
-	for _, want := range []string{`'=HYPERLINK(""http://x"",""y"")`, ",'+1+1,", ",'-2,", ",'@SUM(1),", "<script>alert(1)</script>"} {
-		if !strings.Contains(p.Body, want) {
-			t.Errorf("export lacks %q:\n%s", want, p.Body)
-		}
-	}
-	if strings.Contains(p.Body, "Kunde 0") {
-		t.Error("the filter was not applied")
-	}
-	if lines := strings.Count(p.Body, "\r\n"); lines != 6 {
-		t.Errorf("lines = %d, want header + 5", lines)
-	}
-	semi := c.get("/contacts/export?tag=export&sep=semicolon")
-	if !strings.HasPrefix(semi.Body, "\ufeffphone;name;") {
-		t.Errorf("semicolon export: %q", semi.Body[:30])
-	}
-	events, _ := a.db.AuditLog(context.Background(), models.AuditFilter{BusinessID: tn.BusinessID(), Action: "contacts.exported"})
-	if len(events) != 2 || events[0].Detail != "rows=5" {
-		t.Errorf("export audit: %+v", events)
-	}
-}
-
-func TestContactPagesAccessible(t *testing.T) {
-	t.Parallel()
-	a := newApp(t)
-	c := a.signup("Laden", "owner@laden.example")
-	tn := a.tenantOf("owner@laden.example")
-	ids := seedContacts(t, tn, 3)
-	seg, err := tn.CreateSegment(context.Background(), models.SegmentInput{Name: "Gerade", All: []string{"even"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tn.OptOut(context.Background(), ids[1], models.OptOutManual, "user:1"); err != nil {
-		t.Fatal(err)
-	}
-	for _, path := range []string{"/contacts", "/contacts?tag=even&sort=name", "/contacts/new", contactPath(ids[0], ""), contactPath(ids[1], ""), contactPath(ids[0], "/edit"),
-		contactPath(ids[0], "/opt-out"), contactPath(ids[0], "/delete"), "/segments", "/segments/new", fmt.Sprintf("/segments/%d", seg.ID)} {
-		p := c.get(path)
-		if p.Status != http.StatusOK {
-			t.Errorf("%s: %d", path, p.Status)
-			continue
-		}
-		checkA11y(t, path, p)
-	}
-	c.primeCSRF("/contacts/new")
-	checkA11y(t, "new contact with errors", c.post("/contacts", vals("phone", "x")))
-	checkA11y(t, "bulk with errors", c.post("/contacts/bulk", vals("action", "")))
-}
-
-// TestEditContact: the edit form shows the stored fields, refuses bad
-// input field by field without losing what was typed or saving anything,
-// and saves a good edit (found by search under the new name; the audit log
-// names the fields, not their values). The number is shown, not editable.
-func TestEditContact(t *testing.T) {
-	t.Parallel()
-	a := newApp(t)
-	c := a.signup("Laden", "owner@laden.example")
-	tn := a.tenantOf("owner@laden.example")
-	ids := seedContacts(t, tn, 1)
-	ctx := context.Background()
-	if _, err := tn.UpdateContact(ctx, ids[0], models.ContactEdit{Name: "Kunde 0", Attrs: map[string]string{"kundennr": "K-1", "ort": "Köln"}}); err != nil {
-		t.Fatal(err)
-	}
-	path := contactPath(ids[0], "/edit")
-	form := c.get(path)
-	if form.Status != http.StatusOK || form.Value(`input[name="name"]`) != "Kunde 0" || form.Text(`textarea[name="attr_kundennr"]`) != "K-1" ||
-		form.Text(`[data-testid="fixed-phone"]`) == "" || form.Has(`input[name="phone"]`) {
-		t.Fatalf("edit form: %d name %q attr %q", form.Status, form.Value(`input[name="name"]`), form.Text(`textarea[name="attr_kundennr"]`))
-	}
-	if !c.get(contactPath(ids[0], "")).Has(`a[data-testid="edit-link"][href="` + path + `"]`) {
-		t.Error("the contact page has no link to the edit form")
-	}
-
-	bad := c.post(path, vals("name", "Anna Berg", "email", "anna@", "language", "klingonisch", "attr_kundennr", "K-1", "attr_ort", "",
-		"attr_new_key", "Kunden Nummer", "attr_new_value", "x"))
-	if bad.Status != http.StatusUnprocessableEntity {
-		t.Fatalf("bad edit: %d", bad.Status)
-	}
-	for field, want := range map[string]string{"email": "e-mail", "language": "language", "attr_new_key": "starts with a letter"} {
-		if got := bad.Text(`[data-testid="error-` + field + `"]`); !strings.Contains(strings.ToLower(got), want) {
-			t.Errorf("error at %s = %q, want it to mention %q", field, got, want)
-		}
-	}
-	if bad.Value(`input[name="name"]`) != "Anna Berg" || bad.Value(`input[name="attr_new_key"]`) != "Kunden Nummer" {
-		t.Error("the form lost what was typed")
-	}
-	if got, _ := tn.ContactByID(ctx, ids[0]); got.Name != "Kunde 0" || got.Attrs["ort"] != "Köln" {
-		t.Errorf("a refused edit changed the contact: %+v", got)
-	}
-	// A good name with only the new attribute's name wrong: refused whole.
-	if p := c.post(path, vals("name", "Neu", "attr_kundennr", "K-1", "attr_ort", "Köln", "attr_new_key", "Bad Key", "attr_new_value", "x")); p.Status != http.StatusUnprocessableEntity {
-		t.Errorf("bad new attribute name: %d", p.Status)
-	}
-	if got, _ := tn.ContactByID(ctx, ids[0]); got.Name != "Kunde 0" {
-		t.Errorf("a refused edit saved the name: %q", got.Name)
-	}
-	if p := c.post(path, vals("attr_kundennr", "K-1", "attr_ort", "Köln", "attr_new_key", "ort", "attr_new_value", "Bonn")); p.Status != http.StatusUnprocessableEntity ||
-		!strings.Contains(p.Text(`[data-testid="error-attr_new_key"]`), "already has") {
-		t.Errorf("new attribute named like an existing one: %d %q", p.Status, p.Text(`[data-testid="error-attr_new_key"]`))
-	}
-
-	ok := c.post(path, vals("name", "", "first_name", "Anna", "last_name", "Berg", "email", "Anna@Example.com", "language", "Deutsch",
-		"attr_kundennr", "K-2", "attr_ort", "", "attr_new_key", "stadtteil", "attr_new_value", "Ehrenfeld"))
-	if ok.Status != http.StatusSeeOther || ok.Location != contactPath(ids[0], "") {
-		t.Fatalf("good edit: %d %s %q", ok.Status, ok.Location, ok.Text(`[data-testid="form-errors"]`))
-	}
-	shown := c.get(ok.Location)
-	if shown.Text(".flash-success") != "Contact saved." || shown.Text(`[data-testid="contact-name"]`) != "Anna Berg" {
-		t.Errorf("after saving: flash %q, name %q", shown.Text(".flash-success"), shown.Text(`[data-testid="contact-name"]`))
-	}
-	got, _ := tn.ContactByID(ctx, ids[0])
-	if got.Email != "Anna@Example.com" || got.Language != "de" || got.Attrs["kundennr"] != "K-2" || got.Attrs["stadtteil"] != "Ehrenfeld" || got.Attrs["ort"] != "" {
-		t.Errorf("stored: %+v", got)
-	}
-	if !c.get("/contacts?q=berg").Has(`[data-testid="contact-+4915100000000"]`) || c.get("/contacts?q=kunde").Has(`[data-testid="contact-+4915100000000"]`) {
-		t.Error("search does not follow the new name")
-	}
-	events, _ := a.db.AuditLog(ctx, models.AuditFilter{BusinessID: tn.BusinessID(), Action: "contact.updated"})
-	if len(events) != 1 || events[0].Detail != "fields=name,first_name,last_name,email,language,attributes" {
-		t.Errorf("audit: %+v", events)
-	}
-}
-
-// TestErrorPageNavigation: an error page shows a member the same
-// navigation as every other page, without links to areas not built yet.
-func TestErrorPageNavigation(t *testing.T) {
-	t.Parallel()
-	a := newApp(t)
-	c := a.signup("Laden", "owner@laden.example")
-	p := c.get("/contacts/999999")
-	if p.Status != http.StatusNotFound {
-		t.Fatalf("status %d", p.Status)
-	}
-	if !p.Has(`nav a[href="/contacts"]`) || p.Has(`a[href="/campaigns"]`) || p.Has(`a[href="/invoices"]`) {
-		t.Errorf("navigation on an error page: %q", p.Text("nav"))
 	}
 }

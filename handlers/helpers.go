@@ -4,12 +4,10 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/optline/optline/models"
-	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
 
@@ -28,20 +26,6 @@ func parseID(s string) (int64, error) {
 	return id, nil
 }
 
-// formFrom copies the named fields of the posted form, trimmed except
-// passwords, into a views.Form.
-func formFrom(c echo.Context, fields ...string) *views.Form {
-	f := views.NewForm()
-	for _, k := range fields {
-		v := c.FormValue(k)
-		if !strings.Contains(k, "password") && k != "current" && k != "new" {
-			v = strings.TrimSpace(v)
-		}
-		f.Values[k] = v
-	}
-	return f
-}
-
 // t translates in the request's locale.
 func t(c echo.Context, key string, args ...any) string {
 	return web.LocaleFrom(c.Request().Context()).T(key, args...)
@@ -54,13 +38,13 @@ func (h *Handler) tenant(c echo.Context) (models.Tenant, error) { return h.s.Ten
 // fromPath loads the row named by the :id path parameter through the
 // actor's business scope with load; another business's row is
 // models.ErrNotFound, which the error handler answers with 404.
-func fromPath[T any](h *Handler, c echo.Context, load func(models.Tenant, context.Context, int64) (T, error)) (models.Tenant, T, error) {
+func fromPath[T any](h *Handler, c echo.Context, load func(context.Context, models.Tenant, int64) (T, error)) (models.Tenant, T, error) {
 	var zero T
 	tn, id, err := h.scopedID(c)
 	if err != nil {
 		return tn, zero, err
 	}
-	row, err := load(tn, c.Request().Context(), id)
+	row, err := load(c.Request().Context(), tn, id)
 	return tn, row, err
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/imports"
 	"github.com/optline/optline/models/profiles"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
@@ -25,8 +26,8 @@ type importsHandler struct {
 
 // load returns the actor's business scope and the import named in the
 // path; another business's import is not found (404).
-func (ih *importsHandler) load(c echo.Context) (models.Tenant, *models.Import, error) {
-	return fromPath(ih.Handler, c, models.Tenant.Import)
+func (ih *importsHandler) load(c echo.Context) (models.Tenant, *imports.Import, error) {
+	return fromPath(ih.Handler, c, imports.Get)
 }
 
 // defaultRegion is the business's country when its profile names one
@@ -37,7 +38,7 @@ func defaultRegion(c echo.Context, tn models.Tenant) (region, zone string) {
 	if err != nil {
 		return region, zone
 	}
-	if models.ValidImportRegion(prof.Country) {
+	if imports.ValidImportRegion(prof.Country) {
 		region = prof.Country
 	}
 	if prof.TimeZone != "" {
@@ -65,6 +66,6 @@ func regionName(names display.Namer, code string) string {
 // user's language.
 func regionOptions(c echo.Context) []views.Option {
 	return localeList(c, &regionLists, func(tag language.Tag) []views.Option {
-		return sortedRegions(tag, models.ValidImportRegion, regionName)
+		return sortedRegions(tag, imports.ValidImportRegion, regionName)
 	})
 }

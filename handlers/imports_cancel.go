@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/imports"
 	"github.com/optline/optline/web"
 )
 
@@ -20,7 +21,7 @@ func (ih *importsHandler) cancel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	before, err := tn.CancelImport(ctx, imp.ID, actor(c).User)
+	before, err := imports.Cancel(ctx, tn, imp.ID, actor(c).User)
 	switch {
 	case errors.Is(err, models.ErrConflict):
 		web.Flash(c, "info", t(c, "imports.cancel.too_late"))
@@ -28,7 +29,7 @@ func (ih *importsHandler) cancel(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	if before == models.ImportUploaded || before == models.ImportMapping {
+	if before == imports.ImportUploaded || before == imports.ImportMapping {
 		if err := ih.files.Delete(context.WithoutCancel(ctx), imp.FileKey); err != nil {
 			ih.s.Log.Warn("remove discarded upload", "import", imp.ID, "error", err.Error())
 		}

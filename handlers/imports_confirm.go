@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/imports"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
@@ -32,7 +33,7 @@ func (ih *importsHandler) submitMapping(c echo.Context) error {
 	bindFields(c, f, mappingFields(len(imp.Headers))...)
 	plan := planFrom(f, len(imp.Headers))
 	if c.FormValue("action") != "start" {
-		if err := tn.SaveImportDraft(ctx, imp.ID, imp.Headers, plan); err != nil && !errors.Is(err, models.ErrConflict) {
+		if err := imports.SaveDraft(ctx, tn, imp.ID, imp.Headers, plan); err != nil && !errors.Is(err, models.ErrConflict) {
 			return err
 		}
 		return ih.renderMapping(c, http.StatusOK, imp, f)
@@ -42,7 +43,7 @@ func (ih *importsHandler) submitMapping(c echo.Context) error {
 		if err := web.FormErrors(c, f, err); err != nil {
 			return err
 		}
-		if err := tn.SaveImportDraft(ctx, imp.ID, imp.Headers, plan); err != nil && !errors.Is(err, models.ErrConflict) {
+		if err := imports.SaveDraft(ctx, tn, imp.ID, imp.Headers, plan); err != nil && !errors.Is(err, models.ErrConflict) {
 			return err
 		}
 		return ih.renderMapping(c, http.StatusUnprocessableEntity, imp, f)

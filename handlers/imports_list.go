@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/optline/optline/models/imports"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
@@ -15,7 +16,7 @@ func (ih *importsHandler) list(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	imps, err := tn.Imports(c.Request().Context(), 100)
+	imps, err := imports.List(c.Request().Context(), tn, 100)
 	if err != nil {
 		return err
 	}

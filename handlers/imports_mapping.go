@@ -7,7 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/optline/optline/importer"
-	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/imports"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
@@ -27,7 +27,7 @@ func (ih *importsHandler) showMapping(c echo.Context) error {
 }
 
 // mappingForm fills the form with the saved (or proposed) choices.
-func mappingForm(imp *models.Import) *views.Form {
+func mappingForm(imp *imports.Import) *views.Form {
 	f := views.NewForm()
 	byIndex := map[int]importer.ColumnMapping{}
 	for _, col := range imp.Mapping.Columns {
@@ -51,7 +51,7 @@ func mappingForm(imp *models.Import) *views.Form {
 	f.Values["policy"] = string(imp.Policy)
 	f.Values["consent_mode"] = imp.Settings.ConsentMode
 	if f.Values["consent_mode"] == "" && fields[importer.FieldOptInAt] && fields[importer.FieldOptInSource] {
-		f.Values["consent_mode"] = models.ConsentFromColumns
+		f.Values["consent_mode"] = imports.ConsentFromColumns
 	}
 	f.Values["consent_source"] = imp.ConsentSource
 	return f
@@ -67,8 +67,8 @@ func mappingFields(n int) []string {
 }
 
 // planFrom reads the form into the model's plan.
-func planFrom(f *views.Form, n int) models.ImportPlan {
-	p := models.ImportPlan{Region: f.Value("region"), Policy: f.Value("policy"), ConsentMode: f.Value("consent_mode"),
+func planFrom(f *views.Form, n int) imports.ImportPlan {
+	p := imports.ImportPlan{Region: f.Value("region"), Policy: f.Value("policy"), ConsentMode: f.Value("consent_mode"),
 		ConsentSource: f.Value("consent_source"), ConsentDate: f.Value("consent_date"), ConsentConfirmed: f.Value("consent_confirm") == "yes",
 		Fields: make([]string, n), AttrKeys: make([]string, n)}
 	for i := range n {
@@ -78,7 +78,7 @@ func planFrom(f *views.Form, n int) models.ImportPlan {
 	return p
 }
 
-func (ih *importsHandler) renderMapping(c echo.Context, status int, imp *models.Import, f *views.Form) error {
+func (ih *importsHandler) renderMapping(c echo.Context, status int, imp *imports.Import, f *views.Form) error {
 	plan := planFrom(f, len(imp.Headers))
 	m := plan.BuildMapping(imp.Headers)
 	vm := views.ImportMappingVM{Import: imp, Form: f, Countries: regionOptions(c), FieldOptions: fieldOptions(c),
@@ -101,8 +101,8 @@ func (ih *importsHandler) renderMapping(c echo.Context, status int, imp *models.
 }
 
 func fieldOptions(c echo.Context) []views.Option {
-	out := make([]views.Option, 0, len(models.ImportFields))
-	for _, fd := range models.ImportFields {
+	out := make([]views.Option, 0, len(imports.ImportFields))
+	for _, fd := range imports.ImportFields {
 		out = append(out, views.Option{Value: fd, Label: t(c, views.ImportKey("field", fd))})
 	}
 	return out
@@ -110,7 +110,7 @@ func fieldOptions(c echo.Context) []views.Option {
 
 func sourceOptions(c echo.Context) []views.Option {
 	out := []views.Option{{Value: "", Label: t(c, "imports.consent.source_choose")}}
-	for _, s := range models.ImportConsentSources {
+	for _, s := range imports.ImportConsentSources {
 		out = append(out, views.Option{Value: s, Label: t(c, views.ImportKey("source", s))})
 	}
 	return out
@@ -127,7 +127,7 @@ func formatText(c echo.Context, f importer.Format) string {
 	case importer.UTF16:
 		enc = t(c, "imports.format.utf16")
 	}
-	delim := models.DelimiterName(f.Delimiter)
+	delim := imports.DelimiterName(f.Delimiter)
 	if delim == "" {
 		delim = "comma"
 	}

@@ -11,7 +11,8 @@ import (
 
 	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/importer"
-	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
+	"github.com/optline/optline/models/imports"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
@@ -29,16 +30,16 @@ type preview struct {
 // preview runs the start of the uploaded file through the mapping being
 // edited, with the settings and declaration as typed, and shapes the rows
 // as they will be stored.
-func (ih *importsHandler) preview(c echo.Context, imp *models.Import, plan models.ImportPlan, m importer.Mapping) (preview, error) {
+func (ih *importsHandler) preview(c echo.Context, imp *imports.Import, plan imports.ImportPlan, m importer.Mapping) (preview, error) {
 	ctx := c.Request().Context()
 	var out preview
 	now := ih.s.DB.Now()
 	d := imp.ImporterDefaults(now)
 	d.Consent = nil
-	if models.ValidImportRegion(plan.Region) {
+	if imports.ValidImportRegion(plan.Region) {
 		d.Region = plan.Region
 	}
-	if plan.ConsentMode == models.ConsentFromDeclaration && slices.Contains(models.ImportConsentSources, plan.ConsentSource) {
+	if plan.ConsentMode == imports.ConsentFromDeclaration && slices.Contains(imports.ImportConsentSources, plan.ConsentSource) {
 		if chk, _ := plan.Check(imp.Headers, now, imp.Location()); chk.ConsentAt != nil {
 			d.Consent = &importer.Consent{Source: plan.ConsentSource, At: *chk.ConsentAt}
 		}
@@ -92,7 +93,7 @@ func (ih *importsHandler) preview(c echo.Context, imp *models.Import, plan model
 		}
 		tags := make([]string, 0, len(ct.Tags))
 		for _, tg := range ct.Tags {
-			if tg = models.NormalizeTag(tg); !slices.Contains(tags, tg) {
+			if tg = contacts.NormalizeTag(tg); !slices.Contains(tags, tg) {
 				tags = append(tags, tg)
 			}
 		}

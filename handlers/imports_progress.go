@@ -10,6 +10,7 @@ import (
 
 	"github.com/optline/optline/importer"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/imports"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
@@ -39,8 +40,8 @@ func (ih *importsHandler) showProgress(c echo.Context) error {
 		vm.ContactsURL, vm.ContactsOfImport = "/contacts?import="+strconv.FormatInt(imp.ID, 10), true
 	}
 	if imp.Finished() && imp.Duplicates > 0 {
-		var repeats []models.RepeatedNumber
-		if repeats, vm.RepeatsMore, err = tn.ImportRepeats(c.Request().Context(), imp, repeatsShown); err != nil {
+		var repeats []imports.RepeatedNumber
+		if repeats, vm.RepeatsMore, err = imports.Repeats(c.Request().Context(), tn, imp, repeatsShown); err != nil {
 			return err
 		}
 		for _, r := range repeats {
@@ -62,7 +63,7 @@ func (ih *importsHandler) progressJSON(c echo.Context) error {
 // progressOf computes the shown progress: rows done of the total counted
 // at upload (estimated from bytes if unknown), the counters, the rate
 // since the start and the time left at that rate.
-func (ih *importsHandler) progressOf(c echo.Context, imp *models.Import) views.ImportProgress {
+func (ih *importsHandler) progressOf(c echo.Context, imp *imports.Import) views.ImportProgress {
 	l := web.LocaleFrom(c.Request().Context())
 	now := ih.s.DB.Now()
 	done, total := imp.RowsDone, imp.RowsTotal
@@ -74,7 +75,7 @@ func (ih *importsHandler) progressOf(c echo.Context, imp *models.Import) views.I
 	if total > 0 {
 		pct = int(done * 100 / total)
 	}
-	if imp.Status == models.ImportDone {
+	if imp.Status == imports.ImportDone {
 		pct = 100
 	}
 	out := views.ImportProgress{Status: imp.Status, Finished: imp.Finished(), Percent: pct, Text: map[string]string{
@@ -107,7 +108,7 @@ func (ih *importsHandler) progressOf(c echo.Context, imp *models.Import) views.I
 		out.Text["note"] = t(c, "imports.progress.stalled_long")
 	case stalled:
 		out.Text["note"] = t(c, "imports.progress.resuming")
-	case imp.Status == models.ImportQueued:
+	case imp.Status == imports.ImportQueued:
 		out.Text["note"] = t(c, "imports.progress.queued_note")
 	}
 	return out
@@ -124,18 +125,18 @@ func etaText(c echo.Context, d time.Duration) string {
 }
 
 // consentText says where the import's opt-in evidence came from.
-func consentText(c echo.Context, imp *models.Import) string {
+func consentText(c echo.Context, imp *imports.Import) string {
 	l := web.LocaleFrom(c.Request().Context())
 	switch imp.Settings.ConsentMode {
-	case models.ConsentFromColumns:
+	case imports.ConsentFromColumns:
 		return t(c, "imports.details.consent_columns")
-	case models.ConsentFromDeclaration:
+	case imports.ConsentFromDeclaration:
 		if imp.ConsentAt == nil || imp.ConsentConfirmedAt == nil {
 			break
 		}
 		return t(c, "imports.details.consent_declared", t(c, views.ImportKey("source", imp.ConsentSource)), l.Date(*imp.ConsentAt, imp.Location()),
 			imp.ConsentConfirmedBy, l.DateTime(*imp.ConsentConfirmedAt, nil))
-	case models.ConsentFromNone:
+	case imports.ConsentFromNone:
 		return t(c, "imports.details.consent_none")
 	}
 	return "–"

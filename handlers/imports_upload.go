@@ -16,7 +16,7 @@ import (
 	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/importer"
-	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/imports"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
@@ -99,7 +99,7 @@ func (ih *importsHandler) upload(c echo.Context) error {
 			}
 		}
 	}
-	format, policy, err := models.ImportOptions{Region: f.Value("region"), Policy: f.Value("policy"),
+	format, policy, err := imports.ImportOptions{Region: f.Value("region"), Policy: f.Value("policy"),
 		Encoding: f.Value("encoding"), Delimiter: f.Value("delimiter")}.Check()
 	if !up.stored {
 		f.SetError("file", t(c, "imports.file_missing"))
@@ -122,8 +122,9 @@ func (ih *importsHandler) upload(c echo.Context) error {
 		return err
 	}
 	_, zone := defaultRegion(c, tn)
-	imp, err := tn.CreateImport(ctx, models.NewImport{By: actor(c).User, FileName: up.name, FileKey: key, FileSize: up.size, SHA256: up.sum,
+	imp, err := imports.Create(ctx, tn, imports.NewImport{By: actor(c).User, FileName: up.name, FileKey: key, FileSize: up.size, SHA256: up.sum,
 		Format: a.Format, Headers: a.Header, Mapping: a.Mapping, Region: f.Value("region"), Policy: policy, TimeZone: zone, RowsTotal: int64(a.Rows)})
+
 	if err != nil {
 		cleanup()
 		return err

@@ -84,17 +84,18 @@ func (h *Handler) submitForgot(c echo.Context) error {
 		return redirect(c, "/forgot")
 	}
 	ctx := c.Request().Context()
-	f := formFrom(c, "email")
+	var in forgotForm
+	f := bindForm(c, &in)
 	render := func(status int) error {
 		return web.Render(c, status, views.ForgotPage(web.NewPage(c, "forgot.title", ""), f, true))
 	}
-	if err := models.CheckEmail("email", f.Value("email")); err != nil {
+	if err := models.CheckEmail("email", in.Email); err != nil {
 		if err := web.FormErrors(c, f, err); err != nil {
 			return err
 		}
 		return render(http.StatusUnprocessableEntity)
 	}
-	send, err := h.s.DB.ReserveResetRequest(ctx, f.Value("email"), c.RealIP())
+	send, err := h.s.DB.ReserveResetRequest(ctx, in.Email, c.RealIP())
 	var te *models.ThrottleError
 	if errors.As(err, &te) {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(te.RetryAfterSeconds))
@@ -105,7 +106,7 @@ func (h *Handler) submitForgot(c echo.Context) error {
 		return err
 	}
 	if send {
-		if err := h.resetMails.Queue(ctx, models.NormalizeEmail(f.Value("email")), web.LocaleFrom(ctx).Tag); err != nil {
+		if err := h.resetMails.Queue(ctx, models.NormalizeEmail(in.Email), web.LocaleFrom(ctx).Tag); err != nil {
 			return err
 		}
 	}
@@ -151,8 +152,9 @@ func (h *Handler) submitReset(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := formFrom(c, "password")
-	_, err = h.s.DB.ResetPassword(ctx, token, f.Value("password"), c.RealIP())
+	var in newPasswordForm
+	f := bindForm(c, &in)
+	_, err = h.s.DB.ResetPassword(ctx, token, in.Password, c.RealIP())
 	var te *models.ThrottleError
 	switch {
 	case errors.Is(err, models.ErrNotFound):

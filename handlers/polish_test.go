@@ -12,7 +12,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/optline/optline/importer"
-	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 	"github.com/optline/optline/models/demo"
 )
 
@@ -28,7 +28,7 @@ func TestCountsAndLanguagesInWords(t *testing.T) {
 		{Row: 2, Phone: "+4915100000001", Name: "Anna Berg", Language: "de", OptInAt: &when, OptInSource: importer.SourceWebForm},
 		{Row: 3, Phone: "+4915100000002", Name: "Olena Koval", Language: "uk", OptInAt: &when, OptInSource: importer.SourceWebForm},
 	}
-	if _, err := tn.ApplyImportBatch(context.Background(), 1, rows, models.DuplicateUpdate, ""); err != nil {
+	if _, err := contacts.ApplyImportBatch(context.Background(), tn, 1, rows, contacts.DuplicateUpdate, ""); err != nil {
 		t.Fatal(err)
 	}
 	s := c.get("/contacts?q=" + url.QueryEscape("Anna"))
@@ -42,7 +42,7 @@ func TestCountsAndLanguagesInWords(t *testing.T) {
 	if got := list.Text(`[data-testid="contact-+4915100000002"]`); !strings.Contains(got, "Ukrainian") || strings.Contains(got, "UK") {
 		t.Errorf("list row %q does not name Ukrainian", got)
 	}
-	anna, err := tn.ContactByPhone(context.Background(), "+4915100000001")
+	anna, err := contacts.ByPhone(context.Background(), tn, "+4915100000001")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 	"github.com/optline/optline/views"
 	"github.com/optline/optline/web"
 )
@@ -18,7 +19,7 @@ func (h *Handler) listSegments(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	segs, err := tn.Segments(ctx)
+	segs, err := contacts.Segments(ctx, tn)
 	if err != nil {
 		return err
 	}
@@ -30,7 +31,7 @@ func (h *Handler) listSegments(c echo.Context) error {
 	default:
 		// A large book gets its page at once and the counts one by one
 		// from the page's script: each is a pass over the members.
-		_, big, err := tn.CountContactsUpTo(ctx, models.ContactFilter{}, lazySegmentCountsAbove)
+		_, big, err := contacts.CountUpTo(ctx, tn, contacts.ContactFilter{}, lazySegmentCountsAbove)
 		if err != nil {
 			return err
 		}
@@ -42,7 +43,7 @@ func (h *Handler) listSegments(c echo.Context) error {
 			vm.Rows[i].CountURL = "/segments/count?" + segmentRuleQuery(s.Rule())
 			continue
 		}
-		if vm.Rows[i].Count, err = tn.SegmentCount(ctx, s.Rule()); err != nil {
+		if vm.Rows[i].Count, err = contacts.SegmentCount(ctx, tn, s.Rule()); err != nil {
 			return err
 		}
 	}
@@ -54,7 +55,7 @@ func (h *Handler) listSegments(c echo.Context) error {
 const lazySegmentCountsAbove = 20000
 
 // segmentRuleQuery is the rule as /segments/count reads it.
-func segmentRuleQuery(r models.SegmentRule) string {
+func segmentRuleQuery(r contacts.SegmentRule) string {
 	return url.Values{"all_tags": {strings.Join(r.All, ", ")}, "any_tags": {strings.Join(r.Any, ", ")}, "none_tags": {strings.Join(r.None, ", ")}}.Encode()
 }
 
@@ -67,8 +68,8 @@ type segmentForm struct {
 	NoneTags string `form:"none_tags"`
 }
 
-func (f segmentForm) input() models.SegmentInput {
-	return models.SegmentInput{Name: f.Name, All: []string{f.AllTags}, Any: []string{f.AnyTags}, None: []string{f.NoneTags}}
+func (f segmentForm) input() contacts.SegmentInput {
+	return contacts.SegmentInput{Name: f.Name, All: []string{f.AllTags}, Any: []string{f.AnyTags}, None: []string{f.NoneTags}}
 }
 
 // renderSegmentForm shows the form with the live count of its rule when
@@ -80,13 +81,13 @@ func (h *Handler) renderSegmentForm(c echo.Context, status int, id int64, name s
 		return err
 	}
 	vm := views.SegmentFormVM{ID: id, Name: name, Form: f}
-	if rule, rerr := models.CleanRule(in.input()); rerr == nil {
-		if vm.Count, err = tn.SegmentCount(ctx, rule); err != nil {
+	if rule, rerr := contacts.CleanRule(in.input()); rerr == nil {
+		if vm.Count, err = contacts.SegmentCount(ctx, tn, rule); err != nil {
 			return err
 		}
 		vm.HasCount = true
 	}
-	if vm.Tags, err = tn.Tags(ctx); err != nil {
+	if vm.Tags, err = contacts.Tags(ctx, tn); err != nil {
 		return err
 	}
 	key := "segment.new_title"
@@ -110,7 +111,7 @@ func (h *Handler) createSegment(c echo.Context) error {
 	if c.FormValue("preview") != "" {
 		return h.previewSegment(c, 0, "", in, f)
 	}
-	seg, err := tn.CreateSegment(c.Request().Context(), in.input())
+	seg, err := contacts.CreateSegment(c.Request().Context(), tn, in.input())
 	if err != nil {
 		if ferr := web.FormErrors(c, f, err); ferr != nil {
 			return ferr
@@ -126,7 +127,7 @@ func (h *Handler) createSegment(c echo.Context) error {
 // Count button, for browsers without the live count).
 func (h *Handler) previewSegment(c echo.Context, id int64, name string, in segmentForm, f *views.Form) error {
 	status := http.StatusOK
-	if _, err := models.CleanRule(in.input()); err != nil {
+	if _, err := contacts.CleanRule(in.input()); err != nil {
 		if ferr := web.FormErrors(c, f, err); ferr != nil {
 			return ferr
 		}
@@ -135,8 +136,8 @@ func (h *Handler) previewSegment(c echo.Context, id int64, name string, in segme
 	return h.renderSegmentForm(c, status, id, name, in, f)
 }
 
-func (h *Handler) segmentFromPath(c echo.Context) (models.Tenant, *models.Segment, error) {
-	return fromPath(h, c, models.Tenant.SegmentByID)
+func (h *Handler) segmentFromPath(c echo.Context) (models.Tenant, *contacts.Segment, error) {
+	return fromPath(h, c, contacts.SegmentByID)
 }
 
 func (h *Handler) editSegment(c echo.Context) error {
@@ -159,7 +160,7 @@ func (h *Handler) updateSegment(c echo.Context) error {
 	if c.FormValue("preview") != "" {
 		return h.previewSegment(c, seg.ID, seg.Name, in, f)
 	}
-	if _, err := tn.UpdateSegment(c.Request().Context(), seg.ID, in.input()); err != nil {
+	if _, err := contacts.UpdateSegment(c.Request().Context(), tn, seg.ID, in.input()); err != nil {
 		if ferr := web.FormErrors(c, f, err); ferr != nil {
 			return ferr
 		}
@@ -175,7 +176,7 @@ func (h *Handler) deleteSegment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := tn.DeleteSegment(c.Request().Context(), seg.ID); err != nil {
+	if err := contacts.DeleteSegment(c.Request().Context(), tn, seg.ID); err != nil {
 		return err
 	}
 	h.auditContacts(c, "segment.deleted", "segment", contactIDText(seg.ID), seg.Name)

@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 	"github.com/optline/optline/views"
 )
 
@@ -18,12 +19,12 @@ func (h *Handler) countSegment(c echo.Context) error {
 	}
 	var in segmentForm
 	bindForm(c, &in) // FormValue reads the query of a GET
-	rule, err := models.CleanRule(in.input())
+	rule, err := contacts.CleanRule(in.input())
 	if v, ok := models.AsValidation(err); ok {
 		p := v.Problems[0]
 		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"field": p.Field, "text": t(c, p.Key, p.Args...)})
 	}
-	n, err := tn.SegmentCount(c.Request().Context(), rule)
+	n, err := contacts.SegmentCount(c.Request().Context(), tn, rule)
 	if err != nil {
 		return err
 	}

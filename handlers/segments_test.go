@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 )
 
 func TestSegmentFormErrorsCountAndCRUD(t *testing.T) {
@@ -17,7 +18,7 @@ func TestSegmentFormErrorsCountAndCRUD(t *testing.T) {
 	c := a.signup("Laden", "owner@laden.example")
 	tn := a.tenantOf("owner@laden.example")
 	ids := seedContacts(t, tn, 6) // "even" on 0, 2, 4
-	if err := tn.OptOut(context.Background(), ids[2], models.OptOutManual, "user:1"); err != nil {
+	if err := contacts.OptOut(context.Background(), tn, ids[2], contacts.OptOutManual, "user:1"); err != nil {
 		t.Fatal(err)
 	}
 	c.primeCSRF("/segments/new")
@@ -50,7 +51,7 @@ func TestSegmentFormErrorsCountAndCRUD(t *testing.T) {
 	if preview.Status != http.StatusOK || preview.Text(`[data-testid="segment-live-count"]`) != "2 contacts can receive messages in this segment." {
 		t.Errorf("preview: %d %q", preview.Status, preview.Text(`[data-testid="segment-live-count"]`))
 	}
-	if n, _ := tn.Segments(context.Background()); len(n) != 0 {
+	if n, _ := contacts.Segments(context.Background(), tn); len(n) != 0 {
 		t.Fatal("preview saved the segment")
 	}
 	p := c.post("/segments", vals("name", "Gerade", "all_tags", "Even"))
@@ -102,7 +103,7 @@ func TestSegmentFormErrorsCountAndCRUD(t *testing.T) {
 	if upd.Status != http.StatusSeeOther {
 		t.Fatalf("update: %d", upd.Status)
 	}
-	segs, _ := tn.Segments(context.Background())
+	segs, _ := contacts.Segments(context.Background(), tn)
 	if len(segs) != 1 || segs[0].Name != "Gerade oder nicht" || len(segs[0].Any) != 2 {
 		t.Errorf("updated: %+v", segs)
 	}

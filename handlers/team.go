@@ -93,12 +93,13 @@ type newInvite struct {
 func (h *Handler) createInvitation(c echo.Context) error {
 	ctx := c.Request().Context()
 	a := actor(c)
-	f := formFrom(c, "email", "role")
+	var in inviteForm
+	f := bindForm(c, &in)
 	tn, err := h.tenant(c)
 	if err != nil {
 		return err
 	}
-	inv, token, err := tn.Invite(ctx, a.User, f.Value("email"), models.Role(f.Value("role")), c.RealIP())
+	inv, token, err := tn.Invite(ctx, a.User, in.Email, models.Role(in.Role), c.RealIP())
 	if err != nil {
 		if err := web.FormErrors(c, f, err); err != nil {
 			return err
@@ -189,8 +190,9 @@ func (h *Handler) submitInvite(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := formFrom(c, "name", "password")
-	u, err := h.s.DB.AcceptInvitation(ctx, token, models.NewUserInput{Name: f.Value("name"), Password: f.Value("password"), Locale: web.LocaleFrom(ctx).Tag})
+	var in acceptInviteForm
+	f := bindForm(c, &in)
+	u, err := h.s.DB.AcceptInvitation(ctx, token, models.NewUserInput{Name: in.Name, Password: in.Password, Locale: web.LocaleFrom(ctx).Tag})
 	if err != nil {
 		if err := web.FormErrors(c, f, err); err != nil {
 			return err

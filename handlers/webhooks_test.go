@@ -15,6 +15,7 @@ import (
 	"github.com/optline/optline/channel"
 	"github.com/optline/optline/channel/webhook"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 	"github.com/optline/optline/models/messages"
 	"github.com/optline/optline/models/webhooks"
 	"github.com/optline/optline/web"
@@ -314,7 +315,7 @@ func TestWebhookUnknownNumberAndMessageAreKeptNotApplied(t *testing.T) {
 	setSender(t, a.db, tb, "3333333")
 	ma := acceptedMessages(t, ta, "a", 2)
 	ctx := context.Background()
-	alex, err := ta.CreateContact(ctx, models.ContactInput{Phone: "+4915199999999", Name: "Alex"}, "system")
+	alex, err := contacts.Create(ctx, ta, contacts.ContactInput{Phone: "+4915199999999", Name: "Alex"}, "system")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,10 +331,10 @@ func TestWebhookUnknownNumberAndMessageAreKeptNotApplied(t *testing.T) {
 			t.Errorf("A's message moved by another number: %+v", got)
 		}
 	}
-	if c, _ := ta.ContactByID(ctx, alex.ID); c.ConsentState == models.ConsentOptedOut {
+	if c, _ := contacts.ByID(ctx, ta, alex.ID); c.ConsentState == contacts.ConsentOptedOut {
 		t.Error("B's STOP opted out A's contact")
 	}
-	if sup, _ := ta.IsSuppressed(ctx, "+4915199999999"); sup {
+	if sup, _ := contacts.IsSuppressed(ctx, ta, "+4915199999999"); sup {
 		t.Error("B's STOP suppressed A's number")
 	}
 	if n := a.unmatched(webhooks.UnknownNumber); n != 1 {
@@ -374,9 +375,9 @@ func TestWebhookStopOptsOut(t *testing.T) {
 	tn := a.tenantOf("rosa@example.com")
 	setSender(t, a.db, tn, "4444444")
 	ctx := context.Background()
-	mk := func(phone string) *models.Contact {
-		c, err := tn.CreateContact(ctx, models.ContactInput{Phone: phone, Name: "Kunde " + phone,
-			Consent: models.ConsentInput{Source: "web_form", Date: "2026-01-02", Wording: "Angebote per WhatsApp"}}, "system")
+	mk := func(phone string) *contacts.Contact {
+		c, err := contacts.Create(ctx, tn, contacts.ContactInput{Phone: phone, Name: "Kunde " + phone,
+			Consent: contacts.ConsentInput{Source: "web_form", Date: "2026-01-02", Wording: "Angebote per WhatsApp"}}, "system")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -390,15 +391,15 @@ func TestWebhookStopOptsOut(t *testing.T) {
 	a.postSigned(replied)
 	a.postSigned(replied) // delivered twice
 	a.process()
-	for _, c := range []*models.Contact{text, button} {
-		got, _ := tn.ContactByID(ctx, c.ID)
-		if got.ConsentState != models.ConsentOptedOut {
+	for _, c := range []*contacts.Contact{text, button} {
+		got, _ := contacts.ByID(ctx, tn, c.ID)
+		if got.ConsentState != contacts.ConsentOptedOut {
 			t.Errorf("%s not opted out", c.Phone)
 		}
-		if sup, _ := tn.IsSuppressed(ctx, c.Phone); !sup {
+		if sup, _ := contacts.IsSuppressed(ctx, tn, c.Phone); !sup {
 			t.Errorf("%s has no suppression", c.Phone)
 		}
-		hist, _ := tn.ConsentHistory(ctx, c.ID)
+		hist, _ := contacts.ConsentHistory(ctx, tn, c.ID)
 		last := hist[len(hist)-1]
 		for _, e := range hist {
 			if e.Kind == "opt_out" {
@@ -409,7 +410,7 @@ func TestWebhookStopOptsOut(t *testing.T) {
 			t.Errorf("%s evidence: %+v", c.Phone, last)
 		}
 	}
-	if got, _ := tn.ContactByID(ctx, chatty.ID); got.ConsentState != models.ConsentOptedIn {
+	if got, _ := contacts.ByID(ctx, tn, chatty.ID); got.ConsentState != contacts.ConsentOptedIn {
 		t.Errorf("a question opted out: %s", got.ConsentState)
 	}
 	at := time.Unix(1772442000, 0)

@@ -225,12 +225,10 @@ func (q *Queue) Stop(ctx context.Context) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		q.log.Warn("job queue stopped before every job finished; they will be retried")
 	}
-	return models.Wrap(
-
-		// CleanupArgs is the periodic job that expires sessions and invitations.
-		"Queue.Stop", err)
+	return models.Wrap("Queue.Stop", err)
 }
 
+// CleanupArgs is the periodic job that expires sessions and invitations.
 type CleanupArgs struct{}
 
 // Kind names the job.
@@ -267,14 +265,12 @@ func (w *CleanupWorker) Work(ctx context.Context, _ *river.Job[CleanupArgs]) err
 	if n > 0 {
 		w.log.Info("files no row names removed", "files", n)
 	}
-	return models.Wrap(
-
-		// SweepFiles deletes the files of the swept folders that were last
-		// changed before cutoff and that no row names, and the store's unfinished
-		// uploads of before cutoff, and returns how many.
-		"CleanupWorker.Work", err)
+	return models.Wrap("CleanupWorker.Work", err)
 }
 
+// SweepFiles deletes the files of the swept folders that were last
+// changed before cutoff and that no row names, and the store's unfinished
+// uploads of before cutoff, and returns how many.
 func SweepFiles(ctx context.Context, db *models.DB, files blobstore.Store, cutoff time.Time) (int, error) {
 	var old []string
 	for _, folder := range sweptFolders {

@@ -88,7 +88,7 @@ func (db *DB) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
 	if name := strings.TrimSpace(f.BusinessName); name != "" {
 		ids, err := db.businessesNamed(ctx, name, 200)
 		if err != nil {
-			return nil, err
+			return nil, Wrap("DB.AuditLog", err)
 		}
 		if len(ids) == 0 {
 			return nil, nil
@@ -96,7 +96,7 @@ func (db *DB) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
 		q = q.Where("business_id IN ?", ids)
 	}
 	if f.Action != "" {
-		q = q.Where(`action LIKE ? ESCAPE '\'`, escapeLike(f.Action)+"%")
+		q = q.Where(`action LIKE ? ESCAPE '\'`, EscapeLike(f.Action)+"%")
 	}
 	if f.BeforeID > 0 {
 		// The cursor row's own time, read by the database, so both
@@ -150,16 +150,16 @@ func (db *DB) AuditTargets(ctx context.Context, events []AuditEvent) (AuditNames
 		return nil
 	}
 	if err := load(ids["business"], "SELECT id, name FROM businesses WHERE id IN ?", n.Businesses); err != nil {
-		return n, err
+		return n, Wrap("DB.AuditTargets", err)
 	}
 	if err := load(ids["verification_request"], "SELECT r.id AS id, b.name AS name FROM verification_requests r JOIN businesses b ON b.id = r.business_id WHERE r.id IN ?", n.Requests); err != nil {
-		return n, err
+		return n, Wrap("DB.AuditTargets", err)
 	}
 	if err := load(ids["user"], "SELECT id, CASE WHEN name <> '' THEN name ELSE email END AS name FROM users WHERE id IN ?", n.Users); err != nil {
-		return n, err
+		return n, Wrap("DB.AuditTargets", err)
 	}
 	if err := load(ids["invitation"], "SELECT id, email AS name FROM invitations WHERE id IN ?", n.Invitations); err != nil {
-		return n, err
+		return n, Wrap("DB.AuditTargets", err)
 	}
 	return n, nil
 }

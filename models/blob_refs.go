@@ -14,7 +14,7 @@ func (db *DB) BlobKeysInUse(ctx context.Context, keys []string) (map[string]bool
 			UNION SELECT blob_key FROM verification_documents WHERE blob_key IN ?
 			UNION SELECT file_key FROM imports WHERE file_key IN ?`, part, part, part).Scan(&found).Error
 		if err != nil {
-			return nil, err
+			return nil, Wrap("DB.BlobKeysInUse", err)
 		}
 		for _, k := range found {
 			used[k] = true

@@ -44,7 +44,8 @@ func (b *Business) Verified() bool { return b.VerificationState == VerificationV
 // Suspended reports whether administrators suspended the business.
 func (b *Business) Suspended() bool { return b.Status == BusinessSuspended }
 
-func itoa(id int64) string { return strconv.FormatInt(id, 10) }
+// Itoa is an id as text (audit targets, keys).
+func Itoa(id int64) string { return strconv.FormatInt(id, 10) }
 
 // SignUpInput is the self-registration form.
 type SignUpInput struct {
@@ -58,7 +59,7 @@ func (db *DB) SignUp(ctx context.Context, in SignUpInput) (*User, *Business, err
 	v.Merge(CheckName("business_name", in.BusinessName, 120))
 	in.validate(v)
 	if err := v.Err(); err != nil {
-		return nil, nil, err
+		return nil, nil, Wrap("DB.SignUp", err)
 	}
 	var u *User
 	var b *Business
@@ -75,10 +76,10 @@ func (db *DB) SignUp(ctx context.Context, in SignUpInput) (*User, *Business, err
 		if err := tx.Create(&Membership{BusinessID: b.ID, UserID: u.ID, Role: RoleOwner, CreatedAt: now}).Error; err != nil {
 			return err
 		}
-		return WriteAudit(tx, now, AuditEntry{ActorID: u.ID, ActorEmail: u.Email, BusinessID: b.ID, Action: "business.signed_up", TargetType: "business", TargetID: itoa(b.ID)})
+		return WriteAudit(tx, now, AuditEntry{ActorID: u.ID, ActorEmail: u.Email, BusinessID: b.ID, Action: "business.signed_up", TargetType: "business", TargetID: Itoa(b.ID)})
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, Wrap("DB.SignUp", err)
 	}
 	return u, b, nil
 }
@@ -91,7 +92,7 @@ func (db *DB) BusinessByID(ctx context.Context, id int64) (*Business, error) {
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ErrNotFound
 	}
-	return &b, err
+	return &b, Wrap("DB.BusinessByID", err)
 }
 
 // BusinessListItem is one row of the administrators' business list.
@@ -112,7 +113,7 @@ func (db *DB) ListBusinesses(ctx context.Context, q string, limit int) ([]Busine
 	if q = strings.TrimSpace(q); q != "" {
 		ids, err := db.businessesNamed(ctx, q, limit)
 		if err != nil {
-			return nil, err
+			return nil, Wrap("DB.ListBusinesses", err)
 		}
 		tx = tx.Where("b.id IN ?", ids)
 	}
@@ -124,16 +125,16 @@ func (db *DB) ListBusinesses(ctx context.Context, q string, limit int) ([]Busine
 func (db *DB) BusinessNames(ctx context.Context, limit int) ([]string, error) {
 	var names []string
 	err := db.WithContext(ctx).Table("businesses").Order("id DESC").Limit(limit).Pluck("name", &names).Error
-	return names, err
+	return names, Wrap("DB.BusinessNames", err)
 }
 
 // businessesNamed gives the ids, newest first, of up to limit businesses
 // whose name contains q with accents and case folded ("cafe" finds Café).
-// The names are folded in Go (foldSearch, as the contact search), the same
+// The names are folded in Go (FoldSearch, as the contact search), the same
 // on both databases; a platform's list of businesses is small enough to
 // read whole for an administrator's search (one narrow column).
 func (db *DB) businessesNamed(ctx context.Context, q string, limit int) ([]int64, error) {
-	want := foldSearch(q)
+	want := FoldSearch(q)
 	rows, err := db.WithContext(ctx).Table("businesses").Select("id, name").Order("id DESC").Rows()
 	if err != nil {
 		return nil, fmt.Errorf("search business names: %w", err)
@@ -146,16 +147,11 @@ func (db *DB) businessesNamed(ctx context.Context, q string, limit int) ([]int64
 		if err := rows.Scan(&id, &name); err != nil {
 			return nil, fmt.Errorf("search business names: %w", err)
 		}
-		if strings.Contains(foldSearch(name), want) {
+		if strings.Contains(FoldSearch(name), want) {
 			ids = append(ids, id)
 		}
 	}
 	return ids, rows.Err()
-}
-
-func escapeLike(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(s)
 }
 
 // SetBusinessSuspended suspends (with a reason) or reinstates a business.
@@ -165,7 +161,7 @@ func (db *DB) SetBusinessSuspended(ctx context.Context, actor *User, businessID 
 		return Invalid("reason", "field.required")
 	}
 	if err := CheckName("reason", orDash(reason), 500); suspend && err != nil {
-		return err
+		return Wrap("DB.SetBusinessSuspended", err)
 	}
 	return db.Tx(ctx, func(tx *gorm.DB) error {
 		var b Business
@@ -193,7 +189,7 @@ func (db *DB) SetBusinessSuspended(ctx context.Context, actor *User, businessID 
 			}
 		}
 		return WriteAudit(tx, now, AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: businessID, Action: action,
-			TargetType: "business", TargetID: itoa(businessID), Detail: strings.TrimSpace(reason), IP: ip, Previous: b.Status})
+			TargetType: "business", TargetID: Itoa(businessID), Detail: strings.TrimSpace(reason), IP: ip, Previous: b.Status})
 	})
 }
 
@@ -214,10 +210,10 @@ func (db *DB) PlatformStats(ctx context.Context) (PlatformStats, error) {
 	var st PlatformStats
 	g := db.WithContext(ctx)
 	if err := g.Model(&Business{}).Count(&st.Businesses).Error; err != nil {
-		return st, err
+		return st, Wrap("DB.PlatformStats", err)
 	}
 	if err := g.Model(&Business{}).Where("status = ?", BusinessSuspended).Count(&st.Suspended).Error; err != nil {
-		return st, err
+		return st, Wrap("DB.PlatformStats", err)
 	}
 	return st, g.Model(&User{}).Count(&st.Users).Error
 }

@@ -30,7 +30,7 @@ func (db *DB) SetSender(ctx context.Context, actor *User, businessID int64, phon
 		v.Add("phone_number_id", "sender.both")
 	}
 	if err := v.Err(); err != nil {
-		return err
+		return Wrap("DB.SetSender", err)
 	}
 	err := db.Tx(ctx, func(tx *gorm.DB) error {
 		var b Business
@@ -54,7 +54,7 @@ func (db *DB) SetSender(ctx context.Context, actor *User, businessID int64, phon
 			return err
 		}
 		return WriteAudit(tx, db.Now(), AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: businessID,
-			Action: "business.sender_set", TargetType: "business", TargetID: itoa(businessID),
+			Action: "business.sender_set", TargetType: "business", TargetID: Itoa(businessID),
 			Detail: "phone number id " + orDash(phoneNumberID) + ", business account id " + orDash(wabaID), IP: ip})
 	})
 	return Wrap("DB.SetSender", err)

@@ -44,11 +44,12 @@ type DB struct {
 	// workers still do their work through Gorm and Pool.
 	QueueSQL  *sql.DB
 	QueuePool *pgxpool.Pool
-	Dialect   Dialect
+	// Dialect is chosen once, when the store opens: code that differs per
+	// database switches on it (Pool and QueuePool are set exactly when it
+	// is Postgres).
+	Dialect Dialect
 	// Now is the clock every model rule uses; tests replace it.
 	Now func() time.Time
-
-	tags tagLists // each business's tag list, for the list page
 }
 
 // Open connects to dsn. An empty dsn, or one starting with "sqlite:", opens
@@ -110,7 +111,7 @@ func Open(ctx context.Context, dsn, dataDir string, log *slog.Logger) (*DB, erro
 		}
 		sqlDB, err := g.DB()
 		if err != nil {
-			return nil, err
+			return nil, Wrap("models.Open", err)
 		}
 		sqlDB.SetMaxOpenConns(4)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)

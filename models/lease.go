@@ -49,13 +49,13 @@ type Lease struct {
 // Token names the run holding the lease.
 func (l *Lease) Token() string { return l.token }
 
-// claimLease takes the lease of row id of table (in t's business) for
+// ClaimLease takes the lease of row id of table (in t's business) for
 // holder when the row matches cond (SQL with args) and the lease is free,
 // already holder's, or its heartbeat is older than WorkStale. An empty
 // holder is a one-off run: a random token.
-func (t Tenant) claimLease(ctx context.Context, table string, id int64, holder string, cond string, args ...any) (*Lease, error) {
-	if err := t.check(); err != nil {
-		return nil, err
+func (t Tenant) ClaimLease(ctx context.Context, table string, id int64, holder string, cond string, args ...any) (*Lease, error) {
+	if err := t.Check(); err != nil {
+		return nil, Wrap("Tenant.ClaimLease", err)
 	}
 	if !leaseTables[table] {
 		return nil, fmt.Errorf("models: %s has no work lease", table)
@@ -140,25 +140,10 @@ type StalledWork struct {
 	Beat time.Time
 }
 
-// ClaimImport takes the work lease of a running import for holder (a
-// job, whose slices all hold it; "" for a one-off run); ErrLeaseTaken
-// when another live holder has it.
-func (t Tenant) ClaimImport(ctx context.Context, id int64, holder string) (*Lease, error) {
-	return t.claimLease(ctx, "imports", id, holder, "status = ?", ImportRunning)
-}
-
-// StalledImportRuns lists, across businesses, running imports whose last
-// sign of life is older than before: the run working them died. Only the
-// resume loop uses it; it enqueues a job that works through the import's
-// own business scope.
-func (db *DB) StalledImportRuns(ctx context.Context, before time.Time, limit int) ([]StalledWork, error) {
-	return db.stalledWork(ctx, "imports", before, limit, "status = ?", ImportRunning)
-}
-
-// stalledWork lists the rows of a lease table matching cond (SQL with
+// StalledLeases lists the rows of a lease table matching cond (SQL with
 // args) whose heartbeat, or update time when they never had one (work
 // begun before its table had a lease), is older than before.
-func (db *DB) stalledWork(ctx context.Context, table string, before time.Time, limit int, cond string, args ...any) ([]StalledWork, error) {
+func (db *DB) StalledLeases(ctx context.Context, table string, before time.Time, limit int, cond string, args ...any) ([]StalledWork, error) {
 	if !leaseTables[table] {
 		return nil, fmt.Errorf("models: %s has no work lease", table)
 	}
@@ -171,7 +156,7 @@ func (db *DB) stalledWork(ctx context.Context, table string, before time.Time, l
 	q := `SELECT id, business_id, heartbeat_at, updated_at AS updated FROM ` + table + ` WHERE (` + cond + `)
 		AND (heartbeat_at < ? OR (heartbeat_at IS NULL AND updated_at < ?)) ORDER BY id LIMIT ?`
 	if err := db.WithContext(ctx).Raw(q, append(args, before, before, limit)...).Scan(&rows).Error; err != nil {
-		return nil, err
+		return nil, Wrap("DB.StalledLeases", err)
 	}
 	out := make([]StalledWork, 0, len(rows))
 	for _, r := range rows {
@@ -184,22 +169,4 @@ func (db *DB) stalledWork(ctx context.Context, table string, before time.Time, l
 		out = append(out, w)
 	}
 	return out, nil
-}
-
-// Stalled reports whether a running import's run has shown no sign of
-// life for WorkStale at now, and for how long: its process died (or the
-// queue has not given it a worker yet) and the resume loop is about to
-// take it up again.
-func (i *Import) Stalled(now time.Time) (bool, time.Duration) {
-	if i.Status != ImportRunning {
-		return false, 0
-	}
-	last := i.HeartbeatAt
-	if last == nil {
-		last = i.ProgressAt
-	}
-	if last == nil || now.Sub(*last) <= WorkStale {
-		return false, 0
-	}
-	return true, now.Sub(*last)
 }

@@ -69,7 +69,7 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
 	}
 	current, err := db.SchemaVersion(ctx)
 	if err != nil {
-		return err
+		return Wrap("DB.Migrate", err)
 	}
 	latest := LatestVersion()
 	if current > latest {

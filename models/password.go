@@ -141,7 +141,7 @@ func CurrentHashLimiter() *HashLimiter { return hashLimiter.Load() }
 func HashPassword(pw string) (string, error) {
 	release, err := hashLimiter.Load().Acquire(context.Background(), HashWait)
 	if err != nil {
-		return "", err
+		return "", Wrap("models.HashPassword", err)
 	}
 	defer release()
 	return argon2id.CreateHash(pw, argonParams)

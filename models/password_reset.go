@@ -88,10 +88,10 @@ func (t Tenant) ResetLinkForStaff(ctx context.Context, actor *User, membershipID
 			return err
 		}
 		return WriteAudit(tx, t.db.Now(), AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID,
-			Action: "user.reset_link_created", TargetType: "user", TargetID: itoa(u.ID), Detail: u.Email, IP: ip})
+			Action: "user.reset_link_created", TargetType: "user", TargetID: Itoa(u.ID), Detail: u.Email, IP: ip})
 	})
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", Wrap("Tenant.ResetLinkForStaff", err)
 	}
 	return r, u, token, nil
 }
@@ -106,7 +106,7 @@ func (db *DB) ResetLinkByAdmin(ctx context.Context, actor *User, userID int64, i
 	var token string
 	u, err := db.UserByID(ctx, userID)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", Wrap("DB.ResetLinkByAdmin", err)
 	}
 	var biz int64
 	if m, err := db.MembershipOf(ctx, u.ID); err == nil {
@@ -118,10 +118,10 @@ func (db *DB) ResetLinkByAdmin(ctx context.Context, actor *User, userID int64, i
 			return err
 		}
 		return WriteAudit(tx, db.Now(), AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: biz,
-			Action: "user.reset_link_created", TargetType: "user", TargetID: itoa(u.ID), Detail: u.Email, IP: ip})
+			Action: "user.reset_link_created", TargetType: "user", TargetID: Itoa(u.ID), Detail: u.Email, IP: ip})
 	})
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", Wrap("DB.ResetLinkByAdmin", err)
 	}
 	return r, u, token, nil
 }
@@ -133,7 +133,7 @@ func (db *DB) ResetLinkByAdmin(ctx context.Context, actor *User, userID int64, i
 func (db *DB) ResetLinkFromConsole(ctx context.Context, email string) (*PasswordReset, *User, string, error) {
 	u, err := db.UserByEmail(ctx, email)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", Wrap("DB.ResetLinkFromConsole", err)
 	}
 	var biz int64
 	if m, err := db.MembershipOf(ctx, u.ID); err == nil {
@@ -147,10 +147,10 @@ func (db *DB) ResetLinkFromConsole(ctx context.Context, email string) (*Password
 			return err
 		}
 		return WriteAudit(tx, db.Now(), AuditEntry{ActorEmail: "console", BusinessID: biz,
-			Action: "user.reset_link_created", TargetType: "user", TargetID: itoa(u.ID), Detail: u.Email})
+			Action: "user.reset_link_created", TargetType: "user", TargetID: Itoa(u.ID), Detail: u.Email})
 	})
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", Wrap("DB.ResetLinkFromConsole", err)
 	}
 	return r, u, token, nil
 }
@@ -163,7 +163,7 @@ func (db *DB) ResetLinkFromConsole(ctx context.Context, email string) (*Password
 func (db *DB) ResetForMail(ctx context.Context, email string) (*PasswordReset, *User, string, error) {
 	u, err := db.UserByEmail(ctx, email)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", Wrap("DB.ResetForMail", err)
 	}
 	if u.SuspendedAt != nil {
 		return nil, nil, "", ErrNotFound
@@ -176,7 +176,7 @@ func (db *DB) ResetForMail(ctx context.Context, email string) (*PasswordReset, *
 		return err
 	})
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", Wrap("DB.ResetForMail", err)
 	}
 	return r, u, token, nil
 }
@@ -187,7 +187,7 @@ func (db *DB) ResetMailed(ctx context.Context, u *User) error {
 	if m, err := db.MembershipOf(ctx, u.ID); err == nil {
 		biz = m.BusinessID
 	}
-	return db.Audit(ctx, AuditEntry{BusinessID: biz, Action: "user.reset_mailed", TargetType: "user", TargetID: itoa(u.ID), Detail: u.Email})
+	return db.Audit(ctx, AuditEntry{BusinessID: biz, Action: "user.reset_mailed", TargetType: "user", TargetID: Itoa(u.ID), Detail: u.Email})
 }
 
 // PasswordResetByToken finds an open reset and its user; an unknown,
@@ -202,11 +202,11 @@ func (db *DB) PasswordResetByToken(ctx context.Context, token string) (*Password
 		return nil, nil, ErrNotFound
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, Wrap("DB.PasswordResetByToken", err)
 	}
 	u, err := db.UserByID(ctx, r.UserID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, Wrap("DB.PasswordResetByToken", err)
 	}
 	return &r, u, nil
 }
@@ -217,14 +217,14 @@ func (db *DB) PasswordResetByToken(ctx context.Context, token string) (*Password
 // logged in as that user is logged out.
 func (db *DB) ResetPassword(ctx context.Context, token, password, ip string) (*User, error) {
 	if err := CheckPasswordRules("password", password); err != nil {
-		return nil, err
+		return nil, Wrap("DB.ResetPassword", err)
 	}
 	if _, _, err := db.PasswordResetByToken(ctx, token); err != nil {
-		return nil, err
+		return nil, Wrap("DB.ResetPassword", err)
 	}
 	hash, err := HashPassword(password)
 	if err != nil {
-		return nil, err
+		return nil, Wrap("DB.ResetPassword", err)
 	}
 	var u User
 	err = db.Tx(ctx, func(tx *gorm.DB) error {
@@ -264,10 +264,10 @@ func (db *DB) ResetPassword(ctx context.Context, token, password, ip string) (*U
 		}
 		biz = m.BusinessID
 		return WriteAudit(tx, now, AuditEntry{ActorID: u.ID, ActorEmail: u.Email, BusinessID: biz,
-			Action: "user.password_reset", TargetType: "user", TargetID: itoa(u.ID), Detail: r.Via, IP: ip})
+			Action: "user.password_reset", TargetType: "user", TargetID: Itoa(u.ID), Detail: r.Via, IP: ip})
 	})
 	if err != nil {
-		return nil, err
+		return nil, Wrap("DB.ResetPassword", err)
 	}
 	return &u, nil
 }
@@ -311,7 +311,7 @@ func (db *DB) ReserveResetRequest(ctx context.Context, email, addr string) (send
 		}
 		return nil
 	})
-	return send, err
+	return send, Wrap("DB.ReserveResetRequest", err)
 }
 
 // PurgePasswordResets removes resets that expired, were used or were
@@ -325,7 +325,7 @@ func (db *DB) PurgePasswordResets(ctx context.Context) (int64, error) {
 		return 0, r.Error
 	}
 	err := db.WithContext(ctx).Where("key LIKE ? AND window_start < ?", "reset:%", now.Add(-ResetWindow)).Delete(&LoginThrottle{}).Error
-	return r.RowsAffected, err
+	return r.RowsAffected, Wrap("DB.PurgePasswordResets", err)
 }
 
 // BusinessMembers lists a business's members with their users, owners
@@ -337,5 +337,5 @@ func (db *DB) BusinessMembers(ctx context.Context, businessID int64) ([]Membersh
 	var out []Membership
 	err := db.WithContext(ctx).Preload("User").Where("business_id = ?", businessID).
 		Order("CASE role WHEN 'owner' THEN 0 ELSE 1 END, id").Find(&out).Error
-	return out, err
+	return out, Wrap("DB.BusinessMembers", err)
 }

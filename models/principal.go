@@ -71,7 +71,7 @@ const principalJoins = ` LEFT JOIN memberships m ON m.user_id = u.id LEFT JOIN b
 func (db *DB) PrincipalOf(ctx context.Context, userID int64) (*Principal, error) {
 	rows, err := db.principalRows(ctx, false, `SELECT `+principalColumns+` FROM users u`+principalJoins+` WHERE u.id = ? LIMIT 1`, userID)
 	if err != nil {
-		return nil, err
+		return nil, Wrap("DB.PrincipalOf", err)
 	}
 	if len(rows) == 0 || rows[0].UID == nil {
 		return nil, ErrNotFound
@@ -87,7 +87,7 @@ func (db *DB) SessionWithPrincipal(ctx context.Context, id string) (*Session, *P
 	s.last_seen_at AS s_last_seen_at, s.ip AS s_ip, s.user_agent AS s_user_agent, `+principalColumns+`
 FROM sessions s LEFT JOIN users u ON u.id = s.user_id`+principalJoins+` WHERE s.id = ? LIMIT 1`, id)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, Wrap("DB.SessionWithPrincipal", err)
 	}
 	if len(rows) == 0 || rows[0].SID == nil {
 		return nil, nil, ErrNotFound
@@ -107,11 +107,11 @@ FROM sessions s LEFT JOIN users u ON u.id = s.user_id`+principalJoins+` WHERE s.
 // SQLite reads it through GORM, which knows its time format.
 func (db *DB) principalRows(ctx context.Context, withSession bool, q string, args ...any) ([]principalRow, error) {
 	var rows []principalRow
-	if db.Pool == nil {
+	if db.Dialect != Postgres {
 		err := db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error
 		return rows, err
 	}
-	q, args = dollarArgs(q, args)
+	q, args = DollarArgs(q, args)
 	pr, err := db.Pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, err

@@ -6,7 +6,7 @@ import (
 	"gorm.io/gorm"
 )
 
-// Schema 6: the contact search text is folded (foldSearch: no accents, ß
+// Schema 6: the contact search text is folded (FoldSearch: no accents, ß
 // as ss) and carries the e-mail's domain as a word of its own. The text is
 // made in Go, so the stored rows are rewritten here, a page of ids at a
 // time; rows whose text is already current are not touched.
@@ -27,7 +27,7 @@ func refoldContactSearch(tx *gorm.DB, _ Dialect) error {
 			return nil
 		}
 		for _, r := range page {
-			if s := searchText(r.Name, r.Email, r.Phone); s != r.Search {
+			if s := SearchText(r.Name, r.Email, r.Phone); s != r.Search {
 				if err := tx.Exec(`UPDATE contacts SET search = ? WHERE id = ?`, s, r.ID).Error; err != nil {
 					return fmt.Errorf("refold contact %d: %w", r.ID, err)
 				}

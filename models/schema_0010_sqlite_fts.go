@@ -32,7 +32,7 @@ import (
 //     punctuation and symbols are token characters, so a token is exactly
 //     a word of the search text ("anna.berg@example.com", "o'brien",
 //     "49151…") and a prefix query means what the LIKE "% word%" did. Case
-//     and accents are already folded (foldSearch); remove_diacritics 0
+//     and accents are already folded (FoldSearch); remove_diacritics 0
 //     keeps FTS5 from folding differently.
 //   - It is contentless (the text stays in contacts only), with
 //     contentless_delete so rows can be removed by id. Triggers keep it in
@@ -45,11 +45,11 @@ import (
 // nothing.
 
 // ftsWords is the indexed text of a contact row (new or old): its search
-// words, each after its business (ftsBusiness).
+// words, each after its business (FTSBusiness).
 const ftsWords = `printf('%%010d:', %[1]s.business_id) || replace(%[1]s.search, ' ', ' ' || printf('%%010d:', %[1]s.business_id))`
 
-// ftsBusiness is what starts every word of the business in contacts_fts.
-func ftsBusiness(businessID int64) string { return fmt.Sprintf("%010d:", businessID) }
+// FTSBusiness is what starts every word of the business in contacts_fts.
+func FTSBusiness(businessID int64) string { return fmt.Sprintf("%010d:", businessID) }
 
 // sqliteFTSStatements builds the index and its triggers. Trigger bodies
 // hold semicolons, so they run one by one here instead of through

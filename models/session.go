@@ -27,7 +27,7 @@ func (db *DB) SessionByID(ctx context.Context, id string) (*Session, error) {
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ErrNotFound
 	}
-	return &s, err
+	return &s, Wrap("DB.SessionByID", err)
 }
 
 // SaveSession inserts or updates a session row.

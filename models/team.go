@@ -35,7 +35,7 @@ func (i *Invitation) Open(now time.Time) bool {
 func (t Tenant) Members(ctx context.Context) ([]Membership, error) {
 	var out []Membership
 	err := t.Scoped(ctx).Preload("User").Order("CASE role WHEN 'owner' THEN 0 ELSE 1 END, id").Find(&out).Error
-	return out, err
+	return out, Wrap("Tenant.Members", err)
 }
 
 // PendingInvitations lists open invitations, newest first.
@@ -43,7 +43,7 @@ func (t Tenant) PendingInvitations(ctx context.Context) ([]Invitation, error) {
 	var out []Invitation
 	err := t.Scoped(ctx).Where("accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?", t.db.Now()).
 		Order("id DESC").Find(&out).Error
-	return out, err
+	return out, Wrap("Tenant.PendingInvitations", err)
 }
 
 // Invite creates an invitation and returns it with its one-time token
@@ -55,7 +55,7 @@ func (t Tenant) Invite(ctx context.Context, actor *User, email string, role Role
 		v.Add("role", "role.invalid")
 	}
 	if err := v.Err(); err != nil {
-		return nil, "", err
+		return nil, "", Wrap("Tenant.Invite", err)
 	}
 	email = NormalizeEmail(email)
 	if u, err := t.db.UserByEmail(ctx, email); err == nil {
@@ -77,10 +77,10 @@ func (t Tenant) Invite(ctx context.Context, actor *User, email string, role Role
 			return err
 		}
 		return WriteAudit(tx, now, AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID,
-			Action: "member.invited", TargetType: "invitation", TargetID: itoa(inv.ID), Detail: email + " as " + string(role), IP: ip})
+			Action: "member.invited", TargetType: "invitation", TargetID: Itoa(inv.ID), Detail: email + " as " + string(role), IP: ip})
 	})
 	if err != nil {
-		return nil, "", err
+		return nil, "", Wrap("Tenant.Invite", err)
 	}
 	return inv, token, nil
 }
@@ -89,7 +89,7 @@ func (t Tenant) Invite(ctx context.Context, actor *User, email string, role Role
 func (t Tenant) RevokeInvitation(ctx context.Context, actor *User, id int64, ip string) error {
 	var inv Invitation
 	if err := t.First(ctx, &inv, id); err != nil {
-		return err
+		return Wrap("Tenant.RevokeInvitation", err)
 	}
 	if !inv.Open(t.db.Now()) {
 		return ErrConflict
@@ -100,7 +100,7 @@ func (t Tenant) RevokeInvitation(ctx context.Context, actor *User, id int64, ip 
 			return err
 		}
 		return WriteAudit(tx, now, AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID,
-			Action: "member.invitation_revoked", TargetType: "invitation", TargetID: itoa(id), Detail: inv.Email, IP: ip})
+			Action: "member.invitation_revoked", TargetType: "invitation", TargetID: Itoa(id), Detail: inv.Email, IP: ip})
 	})
 }
 
@@ -112,11 +112,11 @@ func (db *DB) InvitationByToken(ctx context.Context, token string) (*Invitation,
 		return nil, nil, ErrNotFound
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, Wrap("DB.InvitationByToken", err)
 	}
 	b, err := db.BusinessByID(ctx, inv.BusinessID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, Wrap("DB.InvitationByToken", err)
 	}
 	return &inv, b, nil
 }
@@ -128,7 +128,7 @@ func (db *DB) AcceptInvitation(ctx context.Context, token string, in NewUserInpu
 	v.Merge(CheckName("name", in.Name, 100))
 	v.Merge(CheckPasswordRules("password", in.Password))
 	if err := v.Err(); err != nil {
-		return nil, err
+		return nil, Wrap("DB.AcceptInvitation", err)
 	}
 	var u *User
 	err := db.Tx(ctx, func(tx *gorm.DB) error {
@@ -159,9 +159,9 @@ func (db *DB) AcceptInvitation(ctx context.Context, token string, in NewUserInpu
 			return err
 		}
 		return WriteAudit(tx, now, AuditEntry{ActorID: u.ID, ActorEmail: u.Email, BusinessID: inv.BusinessID,
-			Action: "member.joined", TargetType: "user", TargetID: itoa(u.ID), Detail: string(inv.Role)})
+			Action: "member.joined", TargetType: "user", TargetID: Itoa(u.ID), Detail: string(inv.Role)})
 	})
-	return u, err
+	return u, Wrap("DB.AcceptInvitation", err)
 }
 
 // member loads one membership of this business by id.
@@ -213,7 +213,7 @@ func (t Tenant) SetRole(ctx context.Context, actor *User, membershipID int64, ro
 			return err
 		}
 		return WriteAudit(tx, t.db.Now(), AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID,
-			Action: "member.role_changed", TargetType: "user", TargetID: itoa(m.UserID), Detail: m.User.Email + " to " + string(role), Previous: string(m.Role), IP: ip})
+			Action: "member.role_changed", TargetType: "user", TargetID: Itoa(m.UserID), Detail: m.User.Email + " to " + string(role), Previous: string(m.Role), IP: ip})
 	})
 }
 
@@ -240,6 +240,6 @@ func (t Tenant) RemoveMember(ctx context.Context, actor *User, membershipID int6
 			return err
 		}
 		return WriteAudit(tx, t.db.Now(), AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.businessID,
-			Action: "member.removed", TargetType: "user", TargetID: itoa(m.UserID), Detail: m.User.Email, Previous: string(m.Role), IP: ip})
+			Action: "member.removed", TargetType: "user", TargetID: Itoa(m.UserID), Detail: m.User.Email, Previous: string(m.Role), IP: ip})
 	})
 }

@@ -106,10 +106,18 @@ func (t Tenant) First(ctx context.Context, dest any, id int64) error {
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return ErrNotFound
 	}
-	return err
+	return Wrap("Tenant.First", err)
 }
 
 // Business loads the tenant's own business row.
 func (t Tenant) Business(ctx context.Context) (*Business, error) {
 	return t.db.BusinessByID(ctx, t.businessID)
+}
+
+// Check fails for a zero Tenant, so raw SQL never runs unscoped.
+func (t Tenant) Check() error {
+	if t.db == nil || t.businessID <= 0 {
+		return ErrNoTenant
+	}
+	return nil
 }

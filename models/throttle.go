@@ -121,7 +121,7 @@ func (db *DB) ReserveLoginAttempt(ctx context.Context, email, addr string) (*Log
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, Wrap("DB.ReserveLoginAttempt", err)
 	}
 	return a, nil
 }
@@ -130,7 +130,7 @@ func (db *DB) ReserveLoginAttempt(ctx context.Context, email, addr string) (*Log
 // attempt's count on the account and the address.
 func (a *LoginAttempt) Succeeded(ctx context.Context) error {
 	if err := a.refund(ctx, a.acctKey, a.addrKey); err != nil {
-		return err
+		return Wrap("LoginAttempt.Succeeded", err)
 	}
 	return a.db.WithContext(ctx).Where("key = ?", a.pair).Delete(&LoginThrottle{}).Error
 }
@@ -161,7 +161,7 @@ func (a *LoginAttempt) refund(ctx context.Context, keys ...string) error {
 func (db *DB) LogIn(ctx context.Context, email, password, addr string) (*User, error) {
 	att, err := db.ReserveLoginAttempt(ctx, email, addr)
 	if err != nil {
-		return nil, err
+		return nil, Wrap("DB.LogIn", err)
 	}
 	if att.Delay > 0 {
 		t := time.NewTimer(att.Delay)
@@ -178,18 +178,18 @@ func (db *DB) LogIn(ctx context.Context, email, password, addr string) (*User, e
 	case err == nil:
 		hash = u.PasswordHash
 	case !errors.Is(err, ErrNotFound):
-		return nil, err
+		return nil, Wrap("DB.LogIn", err)
 	}
 	ok, err := matchPassword(ctx, password, hash, HashWait)
 	if err != nil {
 		_ = att.Cancel(context.WithoutCancel(ctx))
-		return nil, err
+		return nil, Wrap("DB.LogIn", err)
 	}
 	if !ok || u == nil {
 		return nil, ErrInvalidLogin
 	}
 	if err := att.Succeeded(ctx); err != nil {
-		return nil, err
+		return nil, Wrap("DB.LogIn", err)
 	}
 	if u.SuspendedAt != nil {
 		return nil, ErrSuspended
@@ -197,7 +197,7 @@ func (db *DB) LogIn(ctx context.Context, email, password, addr string) (*User, e
 	now := db.Now()
 	u.LastLoginAt = &now
 	if err := db.WithContext(ctx).Model(u).Update("last_login_at", now).Error; err != nil {
-		return nil, err
+		return nil, Wrap("DB.LogIn", err)
 	}
 	return u, nil
 }

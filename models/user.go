@@ -101,7 +101,7 @@ func (db *DB) UserByID(ctx context.Context, id int64) (*User, error) {
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ErrNotFound
 	}
-	return &u, err
+	return &u, Wrap("DB.UserByID", err)
 }
 
 // UserByEmail loads a user by address.
@@ -111,7 +111,7 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (*User, error) {
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ErrNotFound
 	}
-	return &u, err
+	return &u, Wrap("DB.UserByEmail", err)
 }
 
 // MembershipOf returns the user's membership, or ErrNotFound for users who
@@ -122,14 +122,14 @@ func (db *DB) MembershipOf(ctx context.Context, userID int64) (*Membership, erro
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ErrNotFound
 	}
-	return &m, err
+	return &m, Wrap("DB.MembershipOf", err)
 }
 
 // HasAdmin reports whether the platform administrator exists yet.
 func (db *DB) HasAdmin(ctx context.Context) (bool, error) {
 	var n int64
 	err := db.WithContext(ctx).Model(&User{}).Where("is_admin = ?", true).Count(&n).Error
-	return n > 0, err
+	return n > 0, Wrap("DB.HasAdmin", err)
 }
 
 // NewUserInput is what creating any account needs.
@@ -151,7 +151,7 @@ func (in NewUserInput) validate(v *ValidationError) {
 func (db *DB) NewUserTx(tx *gorm.DB, in NewUserInput, admin bool) (*User, error) {
 	hash, err := HashPassword(in.Password)
 	if err != nil {
-		return nil, err
+		return nil, Wrap("DB.NewUserTx", err)
 	}
 	now := db.Now()
 	loc := in.Locale
@@ -164,7 +164,7 @@ func (db *DB) NewUserTx(tx *gorm.DB, in NewUserInput, admin bool) (*User, error)
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
 			return nil, Invalid("email", "email.taken")
 		}
-		return nil, err
+		return nil, Wrap("DB.NewUserTx", err)
 	}
 	return u, nil
 }
@@ -176,7 +176,7 @@ func (db *DB) CreateAdmin(ctx context.Context, in NewUserInput) (*User, error) {
 	v := &ValidationError{}
 	in.validate(v)
 	if err := v.Err(); err != nil {
-		return nil, err
+		return nil, Wrap("DB.CreateAdmin", err)
 	}
 	var u *User
 	err := db.Tx(ctx, func(tx *gorm.DB) error {
@@ -192,9 +192,9 @@ func (db *DB) CreateAdmin(ctx context.Context, in NewUserInput) (*User, error) {
 		if err != nil {
 			return err
 		}
-		return WriteAudit(tx, db.Now(), AuditEntry{ActorID: u.ID, ActorEmail: u.Email, Action: "admin.created", TargetType: "user", TargetID: itoa(u.ID)})
+		return WriteAudit(tx, db.Now(), AuditEntry{ActorID: u.ID, ActorEmail: u.Email, Action: "admin.created", TargetType: "user", TargetID: Itoa(u.ID)})
 	})
-	return u, err
+	return u, Wrap("DB.CreateAdmin", err)
 }
 
 // ChangePassword sets a new password after checking the current one, and
@@ -202,7 +202,7 @@ func (db *DB) CreateAdmin(ctx context.Context, in NewUserInput) (*User, error) {
 func (db *DB) ChangePassword(ctx context.Context, userID int64, current, next, keepSessionID string) error {
 	u, err := db.UserByID(ctx, userID)
 	if err != nil {
-		return err
+		return Wrap("DB.ChangePassword", err)
 	}
 	v := &ValidationError{}
 	if !passwordMatches(current, u.PasswordHash) {
@@ -210,11 +210,11 @@ func (db *DB) ChangePassword(ctx context.Context, userID int64, current, next, k
 	}
 	v.Merge(CheckPasswordRules("new", next))
 	if err := v.Err(); err != nil {
-		return err
+		return Wrap("DB.ChangePassword", err)
 	}
 	hash, err := HashPassword(next)
 	if err != nil {
-		return err
+		return Wrap("DB.ChangePassword", err)
 	}
 	return db.Tx(ctx, func(tx *gorm.DB) error {
 		now := db.Now()
@@ -225,6 +225,6 @@ func (db *DB) ChangePassword(ctx context.Context, userID int64, current, next, k
 		if err := tx.Where("user_id = ? AND id <> ?", userID, keepSessionID).Delete(&Session{}).Error; err != nil {
 			return err
 		}
-		return WriteAudit(tx, now, AuditEntry{ActorID: u.ID, ActorEmail: u.Email, Action: "user.password_changed", TargetType: "user", TargetID: itoa(u.ID)})
+		return WriteAudit(tx, now, AuditEntry{ActorID: u.ID, ActorEmail: u.Email, Action: "user.password_changed", TargetType: "user", TargetID: Itoa(u.ID)})
 	})
 }

@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 )
 
 // ContactFilterVM is the list filter as typed, to fill the filter form
@@ -86,15 +86,15 @@ type ContactsListVM struct {
 
 func consentOptions(p Page) []Option {
 	out := []Option{{"", p.T("contacts.any")}}
-	for _, s := range models.ConsentStates {
+	for _, s := range contacts.ConsentStates {
 		out = append(out, Option{s, p.T("consent." + s)})
 	}
 	return out
 }
 
 func sortOptions(p Page) []Option {
-	out := make([]Option, 0, len(models.ContactSorts))
-	for _, s := range models.ContactSorts {
+	out := make([]Option, 0, len(contacts.ContactSorts))
+	for _, s := range contacts.ContactSorts {
 		out = append(out, Option{s, p.T("sort." + s)})
 	}
 	return out
@@ -263,7 +263,7 @@ func ConsentBadge(p Page, state string) templ.Component {
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
 		switch state {
-		case models.ConsentOptedIn:
+		case contacts.ConsentOptedIn:
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<span class=\"state consent-opted_in\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -281,7 +281,7 @@ func ConsentBadge(p Page, state string) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-		case models.ConsentNone:
+		case contacts.ConsentNone:
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<span class=\"state consent-no_consent\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -299,7 +299,7 @@ func ConsentBadge(p Page, state string) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-		case models.ConsentOptedOut:
+		case contacts.ConsentOptedOut:
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<span class=\"state consent-opted_out\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 	"github.com/optline/optline/models/messages"
 )
 
@@ -17,7 +18,7 @@ func contactOf(ctx context.Context, tn models.Tenant, e164 string) (*int64, erro
 	if e164 == "" {
 		return nil, nil
 	}
-	c, err := tn.ContactByPhone(ctx, e164)
+	c, err := contacts.ByPhone(ctx, tn, e164)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, nil
 	}
@@ -30,7 +31,7 @@ func contactOf(ctx context.Context, tn models.Tenant, e164 string) (*int64, erro
 // optOut records the customer's STOP: the suppression, the consent event
 // with the message as its evidence, the contact opted out.
 func optOut(ctx context.Context, tn models.Tenant, e164, evidence string, at time.Time) error {
-	return tn.OptOutPhone(ctx, e164, evidence, "webhook", at)
+	return contacts.OptOutPhone(ctx, tn, e164, evidence, "webhook", at)
 }
 
 // inbound records one message a customer wrote: an opt-out when it says
@@ -39,7 +40,7 @@ func (e *Engine) inbound(ctx context.Context, tn models.Tenant, v *MessagesValue
 	from := ""
 	if m.From != "" {
 		from = "+" + m.From
-		if !models.ValidE164(from) {
+		if !contacts.ValidE164(from) {
 			from = ""
 		}
 	}

@@ -22,6 +22,8 @@ import (
 	"github.com/optline/optline/importer"
 	"github.com/optline/optline/jobs"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
+	"github.com/optline/optline/models/imports"
 )
 
 const ownerPassword = "bench owner password 1"
@@ -216,12 +218,13 @@ func (b *bench) importFile(ctx context.Context) error {
 		return err
 	}
 	checked := time.Now()
-	imp, err := b.tn.CreateImport(ctx, models.NewImport{By: b.owner, FileName: "contacts.csv", FileKey: key, FileSize: size,
-		Format: a.Format, Headers: a.Header, Mapping: a.Mapping, Region: "DE", Policy: models.DuplicateUpdate, TimeZone: "Europe/Berlin", RowsTotal: int64(a.Rows)})
+	imp, err := imports.Create(ctx, b.tn, imports.NewImport{By: b.owner, FileName: "contacts.csv", FileKey: key, FileSize: size,
+		Format: a.Format, Headers: a.Header, Mapping: a.Mapping, Region: "DE", Policy: contacts.DuplicateUpdate, TimeZone: "Europe/Berlin", RowsTotal: int64(a.Rows)})
+
 	if err != nil {
 		return err
 	}
-	plan := models.ImportPlan{Region: "DE", Policy: string(models.DuplicateUpdate), ConsentMode: models.ConsentFromColumns}
+	plan := imports.ImportPlan{Region: "DE", Policy: string(contacts.DuplicateUpdate), ConsentMode: imports.ConsentFromColumns}
 	for _, c := range a.Mapping.Columns {
 		plan.Fields, plan.AttrKeys = append(plan.Fields, c.Field), append(plan.AttrKeys, c.AttrKey)
 	}
@@ -229,7 +232,7 @@ func (b *bench) importFile(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := b.tn.QueueImport(ctx, imp.ID, chk, b.owner, 0); err != nil {
+	if _, err := imports.Queue(ctx, b.tn, imp.ID, chk, b.owner, 0); err != nil {
 		return err
 	}
 
@@ -241,10 +244,10 @@ func (b *bench) importFile(ctx context.Context) error {
 	if _, err := b.queue.Insert(ctx, contactimport.ImportArgs{ImportID: imp.ID, BusinessID: b.tn.BusinessID()}, nil); err != nil {
 		return err
 	}
-	var done *models.Import
+	var done *imports.Import
 	for {
 		time.Sleep(50 * time.Millisecond)
-		if done, err = b.tn.Import(ctx, imp.ID); err != nil {
+		if done, err = imports.Get(ctx, b.tn, imp.ID); err != nil {
 			return err
 		}
 		if done.Finished() {
@@ -254,7 +257,7 @@ func (b *bench) importFile(ctx context.Context) error {
 	end := time.Now()
 	heapPeak, totalPeak := mem.stop()
 	rss := peakRSS()
-	if done.Status != models.ImportDone {
+	if done.Status != imports.ImportDone {
 		return fmt.Errorf("import ended %s: %s", done.Status, done.Error)
 	}
 	total := end.Sub(t0)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/optline/optline/handlers"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 	"github.com/optline/optline/web"
 )
 
@@ -180,7 +181,7 @@ func (b *bench) probeQueue() func() time.Duration {
 
 // countContacts is the size of the benchmark's book.
 func (b *bench) countContacts(ctx context.Context) (int64, error) {
-	return b.tn.CountContacts(ctx, models.ContactFilter{})
+	return contacts.Count(ctx, b.tn, contacts.ContactFilter{})
 }
 
 // searchTerms picks a last name and the start of a number from the middle

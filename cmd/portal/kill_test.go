@@ -22,7 +22,9 @@ import (
 	"github.com/optline/optline/importer"
 	"github.com/optline/optline/jobs"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 	"github.com/optline/optline/models/dbtest"
+	"github.com/optline/optline/models/imports"
 )
 
 // resumeLimit is the requirement: a restarted portal takes up the imports
@@ -127,12 +129,12 @@ func killAndResume(t *testing.T, bin, dsn string) {
 		t.Errorf("resumed %.1f s after the restart, want ≤ %s", resumed.Seconds(), resumeLimit)
 	}
 
-	var done *models.Import
+	var done *imports.Import
 	waitFor(t, 5*time.Minute, "import finished", func() bool {
 		done = load(t, tn, imp.ID)
 		return done.Finished()
 	})
-	if done.Status != models.ImportDone {
+	if done.Status != imports.ImportDone {
 		t.Fatalf("import %s: %s\n%s", done.Status, done.Error, p2.out.String())
 	}
 	if done.RowsDone != done.RowsTotal || done.Counted() != done.RowsDone {
@@ -208,7 +210,7 @@ func (p *process) stop(t *testing.T) {
 // queueBigImport signs up a business, stores a generated file of rows
 // rows as its upload, confirms the detected mapping with consent from the
 // file's columns and queues the import's job, as the pages do.
-func queueBigImport(t *testing.T, db *models.DB, data string, rows int) (models.Tenant, *models.Import) {
+func queueBigImport(t *testing.T, db *models.DB, data string, rows int) (models.Tenant, *imports.Import) {
 	t.Helper()
 	ctx := context.Background()
 	u, b, err := db.SignUp(ctx, models.SignUpInput{BusinessName: "Kill Test GmbH",
@@ -233,12 +235,13 @@ func queueBigImport(t *testing.T, db *models.DB, data string, rows int) (models.
 	if err != nil {
 		t.Fatal(err)
 	}
-	imp, err := tn.CreateImport(ctx, models.NewImport{By: u, FileName: "kunden.csv", FileKey: key, FileSize: int64(content.Len()),
-		Format: a.Format, Headers: a.Header, Mapping: a.Mapping, Region: "DE", Policy: models.DuplicateUpdate, TimeZone: "Europe/Berlin", RowsTotal: int64(a.Rows)})
+	imp, err := imports.Create(ctx, tn, imports.NewImport{By: u, FileName: "kunden.csv", FileKey: key, FileSize: int64(content.Len()),
+		Format: a.Format, Headers: a.Header, Mapping: a.Mapping, Region: "DE", Policy: contacts.DuplicateUpdate, TimeZone: "Europe/Berlin", RowsTotal: int64(a.Rows)})
+
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := models.ImportPlan{Region: "DE", Policy: string(models.DuplicateUpdate), ConsentMode: models.ConsentFromColumns}
+	p := imports.ImportPlan{Region: "DE", Policy: string(contacts.DuplicateUpdate), ConsentMode: imports.ConsentFromColumns}
 	for _, c := range imp.Mapping.Columns {
 		p.Fields = append(p.Fields, c.Field)
 		p.AttrKeys = append(p.AttrKeys, c.AttrKey)
@@ -258,9 +261,9 @@ func queueBigImport(t *testing.T, db *models.DB, data string, rows int) (models.
 	return tn, imp
 }
 
-func load(t *testing.T, tn models.Tenant, id int64) *models.Import {
+func load(t *testing.T, tn models.Tenant, id int64) *imports.Import {
 	t.Helper()
-	imp, err := tn.Import(context.Background(), id)
+	imp, err := imports.Get(context.Background(), tn, id)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,8 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
+	"github.com/optline/optline/models/imports"
 	"github.com/optline/optline/models/profiles"
 )
 
@@ -35,8 +37,8 @@ var seeders = []struct {
 	area string
 	seed func(ctx context.Context, db *models.DB, tx *gorm.DB, biz *models.Business, owner *models.User) error
 }{
-	{"contacts", models.SeedDemoContacts},
-	{"imports", models.SeedDemoImport},
+	{"contacts", contacts.SeedDemo},
+	{"imports", imports.SeedDemo},
 	{"profile", profiles.SeedDemo},
 }
 
@@ -80,7 +82,7 @@ func Load(ctx context.Context, db *models.DB) (Credentials, error) {
 		}
 		return nil
 	})
-	db.ForgetTags() // the demo book's tags
+	contacts.ForgetTags(db) // the demo book's tags
 	creds.Loaded = err == nil
 	return creds, err
 }

@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 )
 
 // Message states.
@@ -98,7 +99,7 @@ func Queue(ctx context.Context, tn models.Tenant, msgs []New) ([]Message, error)
 	now := tn.DB().Now()
 	rows := make([]Message, len(msgs))
 	for i, m := range msgs {
-		if !models.ValidE164(m.To) {
+		if !contacts.ValidE164(m.To) {
 			return nil, models.Invalid("to", "phone.invalid_e164")
 		}
 		rows[i] = Message{BusinessID: tn.BusinessID(), ContactID: m.ContactID, CampaignID: m.CampaignID, TemplateID: m.TemplateID,

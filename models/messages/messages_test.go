@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/contacts"
 	"github.com/optline/optline/models/dbtest"
 	"github.com/optline/optline/models/messages"
 )
@@ -241,7 +242,7 @@ func TestServiceWindow(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	tn := f.business(t, "Café Rosa")
-	c, err := tn.CreateContact(ctx, models.ContactInput{Phone: "+4915112345678", Name: "Alex"}, "system")
+	c, err := contacts.Create(ctx, tn, contacts.ContactInput{Phone: "+4915112345678", Name: "Alex"}, "system")
 	if err != nil {
 		t.Fatal(err)
 	}

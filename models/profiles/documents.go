@@ -110,23 +110,19 @@ func DocumentByID(ctx context.Context, db *models.DB, id int64) (*VerificationDo
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, models.ErrNotFound
 	}
-	return &d, models.Wrap(
-
-		// RequestDocuments lists the documents a request was filed with.
-		"profiles.DocumentByID", err)
+	return &d, models.Wrap("profiles.DocumentByID", err)
 }
 
+// RequestDocuments lists the documents a request was filed with.
 func RequestDocuments(ctx context.Context, db *models.DB, requestID int64) ([]VerificationDocument, error) {
 	var out []VerificationDocument
 	err := db.WithContext(ctx).Where("id IN (SELECT document_id FROM verification_request_documents WHERE request_id = ?)", requestID).
 		Order("id").Find(&out).Error
-	return out, models.Wrap(
-
-		// AddDocument records an uploaded document stored under key. At most
-		// MaxDocuments are current at once.
-		"profiles.RequestDocuments", err)
+	return out, models.Wrap("profiles.RequestDocuments", err)
 }
 
+// AddDocument records an uploaded document stored under key. At most
+// MaxDocuments are current at once.
 func AddDocument(ctx context.Context, t models.Tenant, actor *models.User, key, name, contentType string, size int64, sum, ip string) (*VerificationDocument, error) {
 	var d *VerificationDocument
 	err := t.DB().Tx(ctx, func(tx *gorm.DB) error {
@@ -150,14 +146,12 @@ func AddDocument(ctx context.Context, t models.Tenant, actor *models.User, key, 
 			Action: verificationAction + "document_added", TargetType: "verification_document", TargetID: strconv.FormatInt(d.ID, 10),
 			Detail: name + " (" + contentType + ")", IP: ip})
 	})
-	return d, models.Wrap(
-
-		// RemoveDocument takes a document out of the current set. When no request
-		// refers to it, its row goes and its key is returned so the caller can
-		// delete the file; otherwise the file stays for the request history.
-		"profiles.AddDocument", err)
+	return d, models.Wrap("profiles.AddDocument", err)
 }
 
+// RemoveDocument takes a document out of the current set. When no request
+// refers to it, its row goes and its key is returned so the caller can
+// delete the file; otherwise the file stays for the request history.
 func RemoveDocument(ctx context.Context, t models.Tenant, actor *models.User, id int64, ip string) (string, error) {
 	var key string
 	err := t.DB().Tx(ctx, func(tx *gorm.DB) error {

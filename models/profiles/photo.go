@@ -107,13 +107,11 @@ func SetPhoto(ctx context.Context, t models.Tenant, actor *models.User, role mod
 		return models.WriteAudit(tx, now, models.AuditEntry{ActorID: actor.ID, ActorEmail: actor.Email, BusinessID: t.BusinessID(), Action: "profile.photo_changed",
 			TargetType: "business", TargetID: strconv.FormatInt(t.BusinessID(), 10), Detail: info.ContentType + " " + strconv.FormatInt(int64(info.Px), 10) + "px", IP: ip})
 	})
-	return old, models.Wrap(
-
-		// RemovePhoto clears the photo and returns its key for the caller to
-		// delete from the file store.
-		"profiles.SetPhoto", err)
+	return old, models.Wrap("profiles.SetPhoto", err)
 }
 
+// RemovePhoto clears the photo and returns its key for the caller to
+// delete from the file store.
 func RemovePhoto(ctx context.Context, t models.Tenant, actor *models.User, role models.Role, ip string) (string, error) {
 	var old string
 	err := t.DB().Tx(ctx, func(tx *gorm.DB) error {

@@ -79,12 +79,10 @@ func Get(ctx context.Context, t models.Tenant) (*Profile, error) {
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return newProfile(t.BusinessID(), t.DB().Now()), nil
 	}
-	return &p, models.Wrap(
-
-		// Of loads any business's profile (administrators' review).
-		"profiles.Get", err)
+	return &p, models.Wrap("profiles.Get", err)
 }
 
+// Of loads any business's profile (administrators' review).
 func Of(ctx context.Context, db *models.DB, businessID int64) (*Profile, error) {
 	t, err := db.Tenant(businessID)
 	if err != nil {

@@ -238,13 +238,11 @@ func SubmitVerification(ctx context.Context, t models.Tenant, actor *models.User
 		}
 		return fileRequest(t, tx, b, req, ids, actor, ip)
 	})
-	return req, models.Wrap(
-
-		// fileRequest stores a new pending request with its documents, moves the
-		// business to pending and audits it.
-		"profiles.SubmitVerification", err)
+	return req, models.Wrap("profiles.SubmitVerification", err)
 }
 
+// fileRequest stores a new pending request with its documents, moves the
+// business to pending and audits it.
 func fileRequest(t models.Tenant, tx *gorm.DB, b *models.Business, req *VerificationRequest, docIDs []int64, actor *models.User, ip string) error {
 	if err := tx.Create(req).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {

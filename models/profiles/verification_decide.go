@@ -133,13 +133,11 @@ func Queue(ctx context.Context, db *models.DB, limit int) ([]QueueItem, error) {
 	err := db.WithContext(ctx).Table("verification_requests r").Select("r.*, b.name AS business_name").
 		Joins("JOIN businesses b ON b.id = r.business_id").Where("r.state = ?", RequestPending).
 		Order("r.submitted_at, r.id").Limit(limit).Scan(&out).Error
-	return out, models.Wrap(
-
-		// VerificationCounts are the queue's headline numbers. "Today" is the
-		// UTC day of the database clock.
-		"profiles.Queue", err)
+	return out, models.Wrap("profiles.Queue", err)
 }
 
+// VerificationCounts are the queue's headline numbers. "Today" is the
+// UTC day of the database clock.
 type VerificationCounts struct {
 	Pending       int64
 	ApprovedToday int64
@@ -181,13 +179,11 @@ func RequestByID(ctx context.Context, db *models.DB, id int64) (*VerificationReq
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, models.ErrNotFound
 	}
-	return &r, models.Wrap(
-
-		// PreviousDecision is the business's last decided request before r, nil
-		// for a first request.
-		"profiles.RequestByID", err)
+	return &r, models.Wrap("profiles.RequestByID", err)
 }
 
+// PreviousDecision is the business's last decided request before r, nil
+// for a first request.
 func PreviousDecision(ctx context.Context, db *models.DB, r *VerificationRequest) (*VerificationRequest, error) {
 	var p VerificationRequest
 	err := db.WithContext(ctx).Where("business_id = ? AND id < ? AND state <> ?", r.BusinessID, r.ID, RequestPending).
