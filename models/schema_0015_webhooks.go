@@ -62,7 +62,7 @@ CREATE TABLE webhook_events (
 );
 ALTER TABLE webhook_events ALTER COLUMN body SET STORAGE EXTERNAL; -- pg-only
 CREATE INDEX webhook_events_pending_idx ON webhook_events (id) WHERE processed_at IS NULL;
-CREATE INDEX webhook_events_received_idx ON webhook_events (received_at);
+ALTER TABLE webhook_events SET (fillfactor = 80); -- pg-only
 
 CREATE TABLE webhook_unmatched (
 	id {{id}},

@@ -214,7 +214,8 @@ func parseTime(s string) time.Time {
 const Retention = 30 * 24 * time.Hour
 
 // Prune deletes processed bodies and unmatched parts received before
-// before, at most limit of each per call.
+// before, at most limit of each per call. It walks ids from the oldest
+// (ids follow arrival), so received_at needs no index of its own.
 func Prune(ctx context.Context, db *models.DB, before time.Time, limit int) error {
 	g := db.WithContext(ctx)
 	err := g.Exec(`DELETE FROM webhook_events WHERE id IN (SELECT id FROM webhook_events WHERE processed_at IS NOT NULL AND received_at < ? ORDER BY id LIMIT ?)`, before.UTC(), limit).Error
