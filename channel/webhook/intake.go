@@ -71,6 +71,10 @@ type Options struct {
 	// Writers is how many group commits of received bodies run at once
 	// (default 4 on PostgreSQL, 1 on SQLite).
 	Writers int
+	// Processors is how many processing jobs of this process work at once
+	// (default 2 on PostgreSQL, 1 on SQLite): two overlap one's SQL with
+	// the other's decoding; more only hold more bodies in memory.
+	Processors int
 }
 
 // Engine is the intake.
@@ -83,6 +87,11 @@ type Engine struct {
 	// queued is the last slot this process queued a processing job for:
 	// later group commits of the same slot need no job of their own.
 	queued atomic.Int64
+	// working holds a token per processing job of this process that works
+	// (Options.Processors); a job that finds none free hands its slot's end
+	// to until (unix ms) and ends, and the working jobs keep on until then.
+	working chan struct{}
+	until   atomic.Int64
 }
 
 // New builds the intake.
@@ -99,10 +108,16 @@ func New(cfg Config, d Deps, opt Options) *Engine {
 			opt.Writers = 1 // SQLite has one writer
 		}
 	}
+	if opt.Processors <= 0 {
+		opt.Processors = 2
+		if d.DB != nil && d.DB.Dialect != models.Postgres {
+			opt.Processors = 1
+		}
+	}
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	return &Engine{cfg: cfg, d: d, opt: opt, in: make(chan *pending, 4096)}
+	return &Engine{cfg: cfg, d: d, opt: opt, in: make(chan *pending, 4096), working: make(chan struct{}, opt.Processors)}
 }
 
 // Handshake answers the platform's set-up GET: the challenge when mode is

@@ -91,16 +91,51 @@ func (e *Engine) ProcessPending(ctx context.Context, budget time.Duration) error
 
 // process works until no stored body is left and the slot has ended (the
 // slot's later group commits queue no job of their own), or the budget is
-// spent (the sweep takes up the rest).
+// spent (the sweep takes up the rest). Options.Processors jobs of a
+// process work at a time: the others hand their slot's end to them and
+// end, so a burst of arrivals is processed in big batches and memory stays
+// that of a few batches.
 func (e *Engine) process(ctx context.Context, budget time.Duration, slotEnd time.Time) error {
+	if !slotEnd.IsZero() {
+		for {
+			u := e.until.Load()
+			if slotEnd.UnixMilli() <= u || e.until.CompareAndSwap(u, slotEnd.UnixMilli()) {
+				break
+			}
+		}
+	}
 	end := time.Now().Add(budget)
 	for time.Now().Before(end) {
-		evs, err := webhooks.Claim(ctx, e.d.DB, e.opt.Claim, claimFor)
+		select {
+		case e.working <- struct{}{}:
+		default:
+			return nil // the working jobs cover this slot
+		}
+		err := e.work(ctx, end)
+		<-e.working
+		if err != nil {
+			return err
+		}
+		// A job that found the lock taken just now moved until on.
+		if time.Now().UnixMilli() >= e.until.Load() {
+			return nil
+		}
+	}
+	return nil
+}
+
+// work processes stored bodies until none is left and until has passed.
+// Claims shrink while bodies are big (many statuses each), so one step
+// holds a few megabytes of bodies, not 200 of the largest.
+func (e *Engine) work(ctx context.Context, end time.Time) error {
+	claim := e.opt.Claim
+	for time.Now().Before(end) {
+		evs, err := webhooks.Claim(ctx, e.d.DB, claim, claimFor)
 		if err != nil {
 			return err
 		}
 		if len(evs) == 0 {
-			if wait := time.Until(slotEnd); wait > 0 {
+			if wait := time.UnixMilli(e.until.Load()).Sub(time.Now()); wait > 0 {
 				select {
 				case <-time.After(min(wait, 20*time.Millisecond)):
 					continue
@@ -109,6 +144,16 @@ func (e *Engine) process(ctx context.Context, budget time.Duration, slotEnd time
 				}
 			}
 			return nil
+		}
+		size := 0
+		for _, ev := range evs {
+			size += len(ev.Body)
+		}
+		switch {
+		case size > 2<<20 && claim > 10:
+			claim /= 2
+		case size < 1<<20 && claim < e.opt.Claim:
+			claim = min(e.opt.Claim, claim*2)
 		}
 		slices.SortFunc(evs, func(a, b webhooks.Event) int { return int(a.ID - b.ID) })
 		if err := e.processBatch(ctx, evs); err != nil {
