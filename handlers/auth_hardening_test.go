@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -172,5 +173,27 @@ func TestStrangerCannotLockOutOwner(t *testing.T) {
 	owner.ip = "192.0.2.10"
 	if p := owner.login("owner-b@example.com", testPassword); p.Status != http.StatusSeeOther {
 		t.Fatalf("owner locked out by a stranger: %d %q", p.Status, p.Text(`[data-testid="login-error"]`))
+	}
+}
+
+// TestBusyHashingRefusalsSayWhenToComeBack: while every hashing slot is
+// taken, a sign-up waits models.HashWait and is refused with 429 and a
+// Retry-After, like a busy log-in. (Not parallel: it holds the process's
+// hashing slots.)
+func TestBusyHashingRefusalsSayWhenToComeBack(t *testing.T) {
+	a := newApp(t)
+	a.ensureAdmin()
+	models.SetHashConcurrency(1)
+	defer models.SetHashConcurrency(0)
+	release, err := models.CurrentHashLimiter().Acquire(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	c := a.client()
+	c.primeCSRF("/signup")
+	p := c.post("/signup", vals("business_name", "Busy GmbH", "name", "B", "email", "busy@example.com", "password", testPassword))
+	if p.Status != http.StatusTooManyRequests || p.Header.Get("Retry-After") == "" {
+		t.Fatalf("sign-up while hashing is busy: %d, Retry-After %q", p.Status, p.Header.Get("Retry-After"))
 	}
 }

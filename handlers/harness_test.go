@@ -122,7 +122,7 @@ func newApp(t testing.TB, opts ...appOption) *app {
 	a.imports = contactimport.New(contactimport.DepsFor(db, files, a.queue, log), contactimport.Options{})
 	resets := jobs.NewResetMail(db, mailer, cfg.BaseURL, log, a.queue)
 	a.templateEvents = &recordedTemplateEvents{}
-	a.webhooks = webhook.New(webhook.Config{VerifyToken: cfg.WhatsAppVerifyToken, AppSecret: cfg.WhatsAppAppSecret},
+	a.webhooks = webhook.New(webhook.Config{VerifyToken: cfg.Channel.VerifyToken, AppSecret: cfg.Channel.AppSecret},
 		webhook.Deps{DB: db, Queue: a.queue, Templates: a.templateEvents, Log: log}, webhook.Options{})
 	a.queue.Add(a.imports, resets, a.webhooks)
 	handlers.Register(a.srv, handlers.Deps{Files: files, Imports: a.imports, ResetMails: resets, Webhooks: a.webhooks})

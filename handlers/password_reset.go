@@ -200,11 +200,17 @@ func (h *Handler) staffResetLink(c echo.Context) error {
 // adminBusiness is one business's members for an administrator, each
 // with a button that makes a reset link.
 func (h *Handler) adminBusiness(c echo.Context) error {
-	ctx := c.Request().Context()
 	id, err := pathID(c, "id")
 	if err != nil {
 		return err
 	}
+	return h.renderAdminBusiness(c, http.StatusOK, id, nil)
+}
+
+// renderAdminBusiness shows the business's page; senderForm is the
+// refused sender form, or nil for the stored sender.
+func (h *Handler) renderAdminBusiness(c echo.Context, status int, id int64, senderForm *views.Form) error {
+	ctx := c.Request().Context()
 	b, err := h.s.DB.BusinessByID(ctx, id)
 	if err != nil {
 		return err
@@ -213,8 +219,8 @@ func (h *Handler) adminBusiness(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	vm := views.AdminBusinessVM{Business: *b, Members: members, NewReset: h.takeNewReset(c, id)}
-	return web.Render(c, http.StatusOK, views.AdminBusinessPage(web.NewPage(c, "admin.businesses", "admin"), vm))
+	vm := views.AdminBusinessVM{Business: *b, Members: members, NewReset: h.takeNewReset(c, id), Sender: h.senderVM(b, senderForm)}
+	return web.Render(c, status, views.AdminBusinessPage(web.NewPage(c, "admin.businesses", "admin"), vm))
 }
 
 func (h *Handler) adminResetLink(c echo.Context) error {

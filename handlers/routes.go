@@ -135,6 +135,9 @@ func Register(s *web.Server, d Deps) *Handler {
 	admin.GET("/admin/businesses", h.adminBusinesses)
 	admin.POST("/admin/businesses/:id/suspend", h.suspendBusiness)
 	admin.POST("/admin/businesses/:id/reinstate", h.reinstateBusiness)
+	// The business's sender on the messaging platform (channel.Sender).
+	admin.POST("/admin/businesses/:id/sender", h.setSender)
+	admin.GET("/admin/businesses/:id/sender", h.senderReload)
 	admin.GET("/admin/audit", h.auditLog)
 	admin.GET("/admin/verification", ph.adminQueue)
 	admin.GET("/admin/verification/:id", ph.adminReview)

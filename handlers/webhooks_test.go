@@ -239,7 +239,7 @@ func TestWebhookSignatureAndLimits(t *testing.T) {
 
 func TestWebhookWithoutAppSecretRefusesOutsidePosts(t *testing.T) {
 	t.Parallel()
-	a := newApp(t, func(c *web.Config) { c.WhatsAppAppSecret = "" })
+	a := newApp(t, func(c *web.Config) { c.Channel.AppSecret = "" })
 	// The harness's intake was built from the config after options.
 	body := statusBody("1234567", stat{ID: "wamid.x", Status: "delivered", TS: "1700000000"})
 	for _, sig := range []string{"", webhook.SignatureHeader(nil, body), webhook.SignatureHeader([]byte(testAppSecret), body)} {

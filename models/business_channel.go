@@ -73,3 +73,42 @@ func (db *DB) BusinessOfNumber(ctx context.Context, phoneNumberID string) (*Busi
 	}
 	return &b, Wrap("DB.BusinessOfNumber", err)
 }
+
+// SandboxSenderPrefix starts the synthetic sender ids the sandbox provider
+// gives a business without an administrator-set sender: phone-number id
+// and business account id are both "sandbox-<business id>". They are not
+// the platform's numeric ids, so SetSender never accepts one (an
+// administrator replaces it with real ids or clears it).
+const SandboxSenderPrefix = "sandbox-"
+
+// SandboxSenderID is the synthetic sender id of a business.
+func SandboxSenderID(businessID int64) string {
+	return SandboxSenderPrefix + Itoa(businessID)
+}
+
+// IsSandboxSender reports whether id is a synthetic sandbox id.
+func IsSandboxSender(id string) bool { return strings.HasPrefix(id, SandboxSenderPrefix) }
+
+// ClaimSandboxSender gives the business its synthetic sandbox sender when
+// it has no sender yet (both ids empty), so that the sandbox's events,
+// routed like the platform's by phone-number id, find it; a business with
+// a sender keeps it. It answers the sender the business has afterwards. It
+// is one conditional UPDATE, so concurrent claims and an administrator's
+// SetSender cannot interleave into a half-set sender; it is not audited
+// (no one decided anything: it is the sandbox's default).
+func (db *DB) ClaimSandboxSender(ctx context.Context, businessID int64) (phoneNumberID, wabaID string, err error) {
+	id := SandboxSenderID(businessID)
+	g := db.WithContext(ctx)
+	if err := g.Model(&Business{}).Where("id = ? AND phone_number_id = '' AND waba_id = ''", businessID).
+		Updates(map[string]any{"phone_number_id": id, "waba_id": id, "updated_at": db.Now()}).Error; err != nil {
+		return "", "", Wrap("DB.ClaimSandboxSender", err)
+	}
+	var b Business
+	if err := g.First(&b, "id = ?", businessID).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return "", "", ErrNotFound
+		}
+		return "", "", Wrap("DB.ClaimSandboxSender", err)
+	}
+	return b.PhoneNumberID, b.WABAID, nil
+}

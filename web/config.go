@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -35,12 +36,39 @@ type Config struct {
 	MaxUploadBytes int64
 	Demo           bool
 	SMTP           SMTPConfig
-	// WhatsAppVerifyToken is the token the platform's webhook set-up sends
-	// (hub.verify_token); WhatsAppAppSecret keys the signature of every
-	// webhook POST. Without the secret, POSTs from outside are refused and
-	// only the sandbox's in-process events come in.
-	WhatsAppVerifyToken string
-	WhatsAppAppSecret   string
+	Channel        ChannelConfig
+}
+
+// Messaging providers (PORTAL_CHANNEL).
+const (
+	ChannelSandbox  = "sandbox"
+	ChannelCloudAPI = "cloudapi"
+)
+
+// ChannelConfig is the messaging provider of the deployment and the
+// platform-wide WhatsApp Cloud API settings. The secrets (AppSecret,
+// VerifyToken, AccessToken) are never logged; String hides them.
+type ChannelConfig struct {
+	Provider    string // sandbox | cloudapi
+	AppSecret   string // signs the platform's webhook POSTs (X-Hub-Signature-256)
+	VerifyToken string // answers the webhook set-up GET (hub.verify_token)
+	AccessToken string // Bearer token of the Cloud API calls
+	APIBaseURL  string
+	APIVersion  string
+	// The sandbox's shares of held, failed and STOP-answered sends, 0…1.
+	SandboxHeld, SandboxFailed, SandboxStop float64
+}
+
+// String shows the channel settings with the secrets left out.
+func (c ChannelConfig) String() string {
+	set := func(v string) string {
+		if v == "" {
+			return "unset"
+		}
+		return "set"
+	}
+	return fmt.Sprintf("provider=%s api=%s/%s access_token=%s app_secret=%s verify_token=%s",
+		c.Provider, c.APIBaseURL, c.APIVersion, set(c.AccessToken), set(c.AppSecret), set(c.VerifyToken))
 }
 
 // SMTPConfig is optional: without a host, invitation links are shown to
@@ -79,9 +107,19 @@ var Settings = []Setting{
 	{"SMTP_USERNAME", "smtp-username", "(none)", "mail server user"},
 	{"SMTP_PASSWORD", "smtp-password", "(none)", "mail server password"},
 	{"SMTP_FROM", "smtp-from", "(none)", "sender address of invitation and password-reset mails"},
-	{"WHATSAPP_VERIFY_TOKEN", "whatsapp-verify-token", "(none)", "the verify token of the platform's webhook set-up (GET /webhooks/whatsapp)"},
-	{"WHATSAPP_APP_SECRET", "whatsapp-app-secret", "(none)", "the app secret that signs webhook POSTs (X-Hub-Signature-256); without it only in-process sandbox events come in"},
+	{"PORTAL_CHANNEL", "channel", "sandbox", "messaging provider: sandbox (no account needed; answers and emits events like the platform) or cloudapi (the WhatsApp Cloud API)"},
+	{"WHATSAPP_ACCESS_TOKEN", "whatsapp-access-token", "(none)", "Cloud API access token (a system user's token); required with cloudapi; secret"},
+	{"WHATSAPP_APP_SECRET", "whatsapp-app-secret", "(none)", "the Meta app's secret, which signs webhook POSTs; required with cloudapi; secret"},
+	{"WHATSAPP_VERIFY_TOKEN", "whatsapp-verify-token", "(none)", "the token the webhook set-up GET must carry; required with cloudapi; secret"},
+	{"WHATSAPP_API_BASE_URL", "whatsapp-api-base-url", "https://graph.facebook.com", "base URL of the Cloud API (Graph API)"},
+	{"WHATSAPP_API_VERSION", "whatsapp-api-version", "v24.0", "Graph API version of the Cloud API calls"},
+	{"SANDBOX_FAILED_PERCENT", "sandbox-failed-percent", "5", "sandbox: percent of sends that fail (131026, 131049, 131050, 131047)"},
+	{"SANDBOX_HELD_PERCENT", "sandbox-held-percent", "2", "sandbox: percent of sends answered held_for_quality_assessment"},
+	{"SANDBOX_STOP_PERCENT", "sandbox-stop-percent", "1", "sandbox: percent of delivered sends the recipient answers with STOP"},
 }
+
+// secretSettings never show their value as a flag default in -help.
+var secretSettings = map[string]bool{"WHATSAPP_ACCESS_TOKEN": true, "WHATSAPP_APP_SECRET": true, "WHATSAPP_VERIFY_TOKEN": true}
 
 // LoadConfig reads settings from getenv, then from args (flags override).
 func LoadConfig(args []string, getenv func(string) string) (Config, error) {
@@ -98,6 +136,12 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 			fs.Func("demo", s.Help+" (env "+s.Env+")", func(v string) error { *vals["PORTAL_DEMO"] = v; return nil })
 			continue
 		}
+		if secretSettings[s.Env] {
+			// The flag's default stays empty, so -help never prints the
+			// secret; the environment fills it in after parsing.
+			vals[s.Env] = fs.String(s.Flag, "", s.Help+" (env "+s.Env+")")
+			continue
+		}
 		vals[s.Env] = fs.String(s.Flag, def, s.Help+" (env "+s.Env+")")
 	}
 	// -demo may be given without a value.
@@ -108,6 +152,11 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
+	}
+	for k := range secretSettings {
+		if *vals[k] == "" {
+			*vals[k] = getenv(k)
+		}
 	}
 	get := func(k string) string { return strings.TrimSpace(*vals[k]) }
 	var cfg Config
@@ -183,12 +232,53 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	} else {
 		errs = append(errs, fmt.Errorf("SMTP_PORT %q: want a number", get("SMTP_PORT")))
 	}
-	cfg.WhatsAppVerifyToken = get("WHATSAPP_VERIFY_TOKEN")
-	cfg.WhatsAppAppSecret = get("WHATSAPP_APP_SECRET")
 	if cfg.SMTP.Host != "" && cfg.SMTP.From == "" {
 		errs = append(errs, errors.New("SMTP_FROM is required when SMTP_HOST is set"))
 	}
+	cfg.Channel, err = loadChannel(get)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	return cfg, errors.Join(errs...)
+}
+
+var apiVersion = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
+
+func loadChannel(get func(string) string) (ChannelConfig, error) {
+	c := ChannelConfig{Provider: get("PORTAL_CHANNEL"), AccessToken: get("WHATSAPP_ACCESS_TOKEN"), AppSecret: get("WHATSAPP_APP_SECRET"),
+		VerifyToken: get("WHATSAPP_VERIFY_TOKEN"), APIBaseURL: strings.TrimRight(get("WHATSAPP_API_BASE_URL"), "/"), APIVersion: get("WHATSAPP_API_VERSION")}
+	var errs []error
+	if u, err := url.Parse(c.APIBaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("WHATSAPP_API_BASE_URL %q: want https://host", c.APIBaseURL))
+	}
+	if !apiVersion.MatchString(c.APIVersion) {
+		errs = append(errs, fmt.Errorf("WHATSAPP_API_VERSION %q: want a Graph API version like v24.0", c.APIVersion))
+	}
+	pct := func(k string) float64 {
+		f, err := strconv.ParseFloat(get(k), 64)
+		if err != nil || f < 0 || f > 100 {
+			errs = append(errs, fmt.Errorf("%s %q: want a percentage from 0 to 100", k, get(k)))
+			return 0
+		}
+		return f / 100
+	}
+	c.SandboxFailed, c.SandboxHeld, c.SandboxStop = pct("SANDBOX_FAILED_PERCENT"), pct("SANDBOX_HELD_PERCENT"), pct("SANDBOX_STOP_PERCENT")
+	switch c.Provider {
+	case ChannelSandbox:
+	case ChannelCloudAPI:
+		var missing []string
+		for _, k := range []string{"WHATSAPP_ACCESS_TOKEN", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN"} {
+			if get(k) == "" {
+				missing = append(missing, k)
+			}
+		}
+		if len(missing) > 0 {
+			errs = append(errs, fmt.Errorf("PORTAL_CHANNEL=cloudapi needs %s: the Cloud API cannot send without the access token, and the platform's webhooks cannot be verified without the app secret and verify token (or use PORTAL_CHANNEL=sandbox)", strings.Join(missing, ", ")))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("PORTAL_CHANNEL %q: want sandbox or cloudapi", c.Provider))
+	}
+	return c, errors.Join(errs...)
 }
 
 // EnsureSessionSecret loads DATA_DIR/session.key or creates it once, when

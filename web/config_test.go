@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,6 +82,48 @@ func TestREADMEDocumentsEverySetting(t *testing.T) {
 	for _, s := range Settings {
 		if !strings.Contains(string(b), "`"+s.Env+"`") {
 			t.Errorf("README lacks %s", s.Env)
+		}
+	}
+}
+
+func TestChannelConfig(t *testing.T) {
+	t.Parallel()
+	cfg, err := LoadConfig(nil, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cfg.Channel
+	if c.Provider != ChannelSandbox || c.APIBaseURL != "https://graph.facebook.com" || c.APIVersion != "v24.0" ||
+		c.SandboxFailed != 0.05 || c.SandboxHeld != 0.02 || c.SandboxStop != 0.01 {
+		t.Fatalf("defaults: %+v", c)
+	}
+	// cloudapi without its secrets refuses to start, naming each.
+	_, err = LoadConfig([]string{"-channel", "cloudapi"}, env(map[string]string{"WHATSAPP_ACCESS_TOKEN": "tok"}))
+	if err == nil || !strings.Contains(err.Error(), "WHATSAPP_APP_SECRET") || !strings.Contains(err.Error(), "WHATSAPP_VERIFY_TOKEN") || strings.Contains(err.Error(), "WHATSAPP_ACCESS_TOKEN,") {
+		t.Fatalf("cloudapi without secrets: %v", err)
+	}
+	secrets := map[string]string{"PORTAL_CHANNEL": "cloudapi", "WHATSAPP_ACCESS_TOKEN": "tok-SECRET-1", "WHATSAPP_APP_SECRET": "app-SECRET-2",
+		"WHATSAPP_VERIFY_TOKEN": "verify-SECRET-3", "WHATSAPP_API_VERSION": "v23.0", "SANDBOX_FAILED_PERCENT": "0"}
+	cfg, err = LoadConfig(nil, env(secrets))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = cfg.Channel
+	if c.Provider != ChannelCloudAPI || c.AccessToken != "tok-SECRET-1" || c.AppSecret != "app-SECRET-2" || c.VerifyToken != "verify-SECRET-3" || c.APIVersion != "v23.0" || c.SandboxFailed != 0 {
+		t.Fatalf("%+v", c)
+	}
+	if s := fmt.Sprintf("%v %+v", c, c); strings.Contains(s, "SECRET") {
+		t.Fatalf("secrets shown: %s", s)
+	}
+	// A flag overrides the environment's secret; -help never prints one.
+	cfg, err = LoadConfig([]string{"-whatsapp-access-token", "flag-tok"}, env(secrets))
+	if err != nil || cfg.Channel.AccessToken != "flag-tok" {
+		t.Fatalf("flag token: %v %v", cfg.Channel.AccessToken, err)
+	}
+	_, err = LoadConfig(nil, env(map[string]string{"PORTAL_CHANNEL": "twilio", "WHATSAPP_API_VERSION": "21", "SANDBOX_STOP_PERCENT": "200", "WHATSAPP_API_BASE_URL": "graph"}))
+	for _, want := range []string{"PORTAL_CHANNEL", "WHATSAPP_API_VERSION", "SANDBOX_STOP_PERCENT", "WHATSAPP_API_BASE_URL"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %s: %v", want, err)
 		}
 	}
 }

@@ -101,6 +101,11 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		status = http.StatusForbidden
 	case errors.Is(err, models.ErrThrottled):
 		status = http.StatusTooManyRequests
+		// Every refusal for being busy or too quick says when to come back.
+		var te *models.ThrottleError
+		if errors.As(err, &te) && te.RetryAfterSeconds > 0 {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(te.RetryAfterSeconds))
+		}
 	}
 	if status >= 500 && !errors.Is(err, errPanic) {
 		s.Log.Error("request failed", "method", c.Request().Method, "route", c.Path(), "error", err.Error())

@@ -33,8 +33,8 @@ import (
 // bodies are far smaller; a 1,000-status body is about 400 KB).
 const MaxBodyBytes = 4 << 20
 
-// Config is the app's webhook settings (web.Config's WhatsAppVerifyToken
-// and WhatsAppAppSecret).
+// Config is the app's webhook settings (web.Config.Channel's VerifyToken
+// and AppSecret: WHATSAPP_VERIFY_TOKEN, WHATSAPP_APP_SECRET).
 type Config struct {
 	// VerifyToken is what the platform sends as hub.verify_token when the
 	// webhook is set up; empty refuses every handshake.

@@ -84,12 +84,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// events to it in-process (channel.Events), the real platform by POST.
 	// Templates is nil until the templates domain implements
 	// channel.TemplateEvents: template events are kept for review.
-	intake := webhook.New(webhook.Config{VerifyToken: cfg.WhatsAppVerifyToken, AppSecret: cfg.WhatsAppAppSecret},
+	intake := webhook.New(webhook.Config{VerifyToken: cfg.Channel.VerifyToken, AppSecret: cfg.Channel.AppSecret},
 		webhook.Deps{DB: db, Queue: queue, Log: log}, webhook.Options{})
 	queue.Add(imports, resets, intake)
 	// A restarted portal takes up the imports its predecessor was working
 	// within seconds, not when River rescues their jobs.
 	queue.Resume(imports)
+	// The messaging provider; the sandbox's events go to the webhook
+	// intake in-process. Closed before the database (defers run last
+	// first).
+	provider, closeProvider, err := newProvider(cfg.Channel, db, intake, log)
+	if err != nil {
+		return err
+	}
+	defer closeProvider()
+	log.Info("messaging provider", "channel", provider.Name(), "settings", cfg.Channel.String())
 	srv := web.New(cfg, db, log, web.Options{Console: stdout, Mailer: mailer})
 	handlers.Register(srv, handlers.Deps{Files: files, Imports: imports, ResetMails: resets, Webhooks: intake})
 

@@ -152,7 +152,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		return err
 	}
 	queue := jobs.New(db, quiet, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax})
-	intake := webhook.New(webhook.Config{VerifyToken: cfg.WhatsAppVerifyToken, AppSecret: cfg.WhatsAppAppSecret},
+	intake := webhook.New(webhook.Config{VerifyToken: cfg.Channel.VerifyToken, AppSecret: cfg.Channel.AppSecret},
 		webhook.Deps{DB: db, Queue: queue, Log: quiet}, webhook.Options{})
 	queue.Add(intake)
 	srv := web.New(cfg, db, quiet, web.Options{})

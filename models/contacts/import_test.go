@@ -49,17 +49,7 @@ func ctDB(t testing.TB) (*models.DB, *dbtest.Clock) {
 
 // ctTenant creates a business and returns its scope.
 func ctTenant(t testing.TB, db *models.DB, name string) models.Tenant {
-	t.Helper()
-	now := db.Now()
-	b := &models.Business{Name: name, Status: models.BusinessActive, VerificationState: models.VerificationUnverified, CreatedAt: now, UpdatedAt: now}
-	if err := db.Gorm.Create(b).Error; err != nil {
-		t.Fatalf("create business: %v", err)
-	}
-	tn, err := db.Tenant(b.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tn
+	return dbtest.Business(t, db, name)
 }
 
 func at(s string) *time.Time {

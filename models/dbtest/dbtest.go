@@ -145,3 +145,28 @@ func randHex() string {
 	_, _ = rand.Read(b)
 	return strings.ToLower(hex.EncodeToString(b))
 }
+
+// OpenClocked is Open with the database's clock set to a Clock the test
+// moves.
+func OpenClocked(t testing.TB) (*models.DB, *Clock) {
+	t.Helper()
+	db := Open(t)
+	clock := NewClock()
+	db.Now = clock.Now
+	return db, clock
+}
+
+// Business creates an active business called name and returns its scope.
+func Business(t testing.TB, db *models.DB, name string) models.Tenant {
+	t.Helper()
+	now := db.Now()
+	b := &models.Business{Name: name, Status: models.BusinessActive, VerificationState: models.VerificationUnverified, CreatedAt: now, UpdatedAt: now}
+	if err := db.Gorm.Create(b).Error; err != nil {
+		t.Fatalf("create business: %v", err)
+	}
+	tn, err := db.Tenant(b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tn
+}
