@@ -51,6 +51,9 @@ func (h *Handler) renderContact(c echo.Context, status int, tn models.Tenant, co
 	if vm.Tags, err = contacts.Tags(ctx, tn); err != nil {
 		return err
 	}
+	if err := contactReplies(ctx, tn, contact.ID, h.s.DB.Now(), &vm); err != nil {
+		return err
+	}
 	return web.Render(c, status, views.ContactPage(p, vm))
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/channel"
+	"github.com/optline/optline/channel/webhook"
 	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/handlers"
 	"github.com/optline/optline/jobs"
@@ -36,10 +37,14 @@ type app struct {
 	db    *models.DB
 	srv   *web.Server
 	queue *jobs.Queue
-	ts    *httptest.Server
-	clock *dbtest.Clock
-	mail  *fakeMailer
-	logs  *logBuffer
+	// webhooks is the platform's webhook intake; templateEvents records
+	// the template events it hands on.
+	webhooks       *webhook.Engine
+	templateEvents *recordedTemplateEvents
+	ts             *httptest.Server
+	clock          *dbtest.Clock
+	mail           *fakeMailer
+	logs           *logBuffer
 	// console is what the portal printed for the operator's terminal.
 	console *logBuffer
 	// imports is the import job's engine (tests tune or hook it).
@@ -120,6 +125,10 @@ func newApp(t testing.TB, opts ...appOption) *app {
 			return t.TempDir()
 		case "SESSION_SECRET":
 			return "test-secret-test-secret-test-secret-0123"
+		case "WHATSAPP_VERIFY_TOKEN":
+			return testVerifyToken
+		case "WHATSAPP_APP_SECRET":
+			return testAppSecret
 		}
 		return ""
 	})
@@ -150,8 +159,11 @@ func newApp(t testing.TB, opts ...appOption) *app {
 	a.queue = jobs.New(db, dbtest.Quiet, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Poll: 100 * time.Millisecond})
 	a.imports = contactimport.New(contactimport.DepsFor(db, files, a.queue, log), contactimport.Options{})
 	resets := jobs.NewResetMail(db, mailer, cfg.BaseURL, log, a.queue)
-	a.queue.Add(a.imports, resets)
-	handlers.Register(a.srv, handlers.Deps{Files: files, Imports: a.imports, ResetMails: resets, Channel: a.channel})
+	a.templateEvents = &recordedTemplateEvents{}
+	a.webhooks = webhook.New(webhook.Config{VerifyToken: cfg.Channel.VerifyToken, AppSecret: cfg.Channel.AppSecret},
+		webhook.Deps{DB: db, Queue: a.queue, Templates: a.templateEvents, Log: log}, webhook.Options{})
+	a.queue.Add(a.imports, resets, a.webhooks)
+	handlers.Register(a.srv, handlers.Deps{Files: files, Imports: a.imports, ResetMails: resets, Channel: a.channel, Webhooks: a.webhooks})
 	ts.Config.Handler = a.srv.Echo
 	ts.Start()
 	a.ts = ts

@@ -6,6 +6,7 @@ package handlers
 import (
 	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/channel"
+	"github.com/optline/optline/channel/webhook"
 	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/jobs"
 	"github.com/optline/optline/models/profiles"
@@ -24,6 +25,8 @@ type Deps struct {
 	// Channel is the messaging platform's provider (template submissions,
 	// sends); nil when the deployment has none, and submitting says so.
 	Channel channel.Provider
+	// Webhooks is the platform's webhook intake (nil: no webhook route).
+	Webhooks *webhook.Engine
 }
 
 // Handler carries what every handler needs.
@@ -164,6 +167,17 @@ func Register(s *web.Server, d Deps) *Handler {
 	// leads back to the review page.
 	admin.GET("/admin/verification/:id/approve", reviewReload)
 	admin.GET("/admin/verification/:id/reject", reviewReload)
+
+	// The platform's webhook: server to server, outside sessions and
+	// CSRF (web.WebhookPath is no page path); POSTs are authenticated by
+	// their signature and take a raw JSON body of up to 4 MB.
+	if d.Webhooks != nil {
+		wh := &webhooksHandler{intake: d.Webhooks}
+		pub.GET(web.WebhookPath, wh.handshake)
+		pub.POST(web.WebhookPath, wh.receive)
+		s.AllowRawBody(web.WebhookPath, webhook.MaxBodyBytes)
+	}
+	admin.GET("/admin/webhooks", h.adminWebhooks)
 
 	// Only these routes take multipart bodies, each with its own limit;
 	// every other route is capped at web.SmallBodyBytes and refuses

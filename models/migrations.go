@@ -18,4 +18,5 @@ var migrations = []Migration{
 	{Version: 11, Name: "password resets: one-time links, hashed", SQL: schema0011},
 	{Version: 12, Name: "businesses: messaging sender (phone-number id, business account id)", SQL: schema0012},
 	{Version: 13, Name: "message templates", SQL: schema0013},
+	{Version: 14, Name: "messages and webhooks: messages, raw webhook events, unmatched events, inbound messages", SQL: schema0014},
 }

@@ -47,6 +47,14 @@ func (s *Server) AllowUpload(path string, maxFile int64) {
 	s.uploads[path] = maxFile + UploadOverhead
 }
 
+// AllowRawBody makes POST path take a raw (non-multipart) body of up to
+// limit bytes instead of SmallBodyBytes: the platform's webhook, whose
+// body is JSON that must reach the handler byte for byte (its signature
+// covers the raw bytes). The body is not parsed as a form.
+func (s *Server) AllowRawBody(path string, limit int64) {
+	s.rawBodies[path] = limit
+}
+
 // uploadState is an upload request's body, kept away from the handler
 // until the CSRF token in its first part (or header) was checked.
 type uploadState struct {
@@ -106,6 +114,16 @@ func (s *Server) limitMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 			st.body = http.MaxBytesReader(c.Response(), r.Body, limit)
 			r.Body = gatedBody{st.body}
 			setCtx(c, uploadKey, st)
+			return next(c)
+		}
+		if limit, ok := s.rawBodies[c.Path()]; ok && r.Method == http.MethodPost {
+			if r.ContentLength > limit {
+				return c.NoContent(http.StatusRequestEntityTooLarge)
+			}
+			if isMultipart(r) {
+				return c.NoContent(http.StatusUnsupportedMediaType)
+			}
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
 			return next(c)
 		}
 		if r.ContentLength > SmallBodyBytes {

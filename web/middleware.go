@@ -60,6 +60,10 @@ func (s *Server) logMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 			level = slog.LevelError
 		case c.Request().URL.Path == "/healthz" || c.Request().URL.Path == "/readyz" || status == http.StatusNotModified:
 			level = slog.LevelDebug
+		case c.Request().URL.Path == WebhookPath && status == http.StatusOK:
+			// The platform posts thousands a second at peak; refusals
+			// (401, 413) stay at info.
+			level = slog.LevelDebug
 		}
 		route := c.Path()
 		if route == "" {

@@ -37,6 +37,9 @@ type Server struct {
 	hasAdmin atomic.Bool
 	public   map[string]bool
 	uploads  map[string]int64 // upload route -> body limit
+	// rawBodies are the routes taking a raw body over SmallBodyBytes (the
+	// platform's webhook) -> body limit.
+	rawBodies map[string]int64
 }
 
 // Options are the parts a caller may replace (tests inject a clock).
@@ -60,7 +63,7 @@ func New(cfg Config, db *models.DB, log *slog.Logger, opt Options) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{Echo: e, DB: db, Config: cfg, Log: log, Now: opt.Now, Mailer: opt.Mailer, Console: opt.Console,
-		Sessions: NewSessionStore(db, cfg, opt.Now), public: map[string]bool{}, uploads: map[string]int64{}, SetupToken: models.NewToken()}
+		Sessions: NewSessionStore(db, cfg, opt.Now), public: map[string]bool{}, uploads: map[string]int64{}, rawBodies: map[string]int64{}, SetupToken: models.NewToken()}
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
 	e.HTTPErrorHandler = s.errorHandler
 	e.Use(s.recoverMiddleware, s.logMiddleware, s.headersMiddleware)
@@ -140,10 +143,15 @@ func (s *Server) Start(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
+// WebhookPath is the platform's webhook address.
+const WebhookPath = "/webhooks/whatsapp"
+
 // isPagePath reports whether path gets sessions, CSRF and the login gate.
 func isPagePath(p string) bool {
 	switch {
-	case strings.HasPrefix(p, "/static/"), strings.HasPrefix(p, "/webhooks/"), p == "/healthz", p == "/readyz", p == "/favicon.ico":
+	// The platform's webhook is server to server: no session cookie, no
+	// CSRF token (its POSTs are authenticated by their signature).
+	case strings.HasPrefix(p, "/static/"), p == WebhookPath, p == "/healthz", p == "/readyz", p == "/favicon.ico":
 		return false
 	}
 	return true

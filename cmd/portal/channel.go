@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 
@@ -37,13 +36,3 @@ func newProvider(c web.ChannelConfig, db *models.DB, events channel.Events, log 
 	}
 	return nil, nil, errors.New("PORTAL_CHANNEL " + c.Provider + ": want sandbox or cloudapi")
 }
-
-// noIntake stands in for the webhook intake (package channel/webhook)
-// until it is wired here: it refuses every event, so the sandbox logs each
-// one as not processed instead of anything pretending it was.
-// TODO(merge): pass the webhook intake to newProvider and drop this.
-type noIntake struct{}
-
-var errNoIntake = errors.New("no webhook intake is wired into this portal yet; sandbox event dropped")
-
-func (noIntake) Accept(context.Context, []byte) error { return errNoIntake }

@@ -14,7 +14,7 @@ import (
 
 func TestNewProvider(t *testing.T) {
 	db := dbtest.Open(t)
-	p, closeP, err := newProvider(web.ChannelConfig{Provider: web.ChannelSandbox}, db, noIntake{}, dbtest.Quiet)
+	p, closeP, err := newProvider(web.ChannelConfig{Provider: web.ChannelSandbox}, db, dropEvents{}, dbtest.Quiet)
 	if err != nil || p.Name() != "sandbox" {
 		t.Fatalf("sandbox: %v %v", p, err)
 	}
@@ -32,12 +32,12 @@ func TestNewProvider(t *testing.T) {
 		t.Fatalf("unknown business: %v", err)
 	}
 	closeP()
-	p, closeP, err = newProvider(web.ChannelConfig{Provider: web.ChannelCloudAPI, AccessToken: "tok", APIBaseURL: "https://graph.facebook.com", APIVersion: "v24.0"}, db, noIntake{}, dbtest.Quiet)
+	p, closeP, err = newProvider(web.ChannelConfig{Provider: web.ChannelCloudAPI, AccessToken: "tok", APIBaseURL: "https://graph.facebook.com", APIVersion: "v24.0"}, db, dropEvents{}, dbtest.Quiet)
 	if err != nil || p.Name() != "cloudapi" {
 		t.Fatalf("cloudapi: %v %v", p, err)
 	}
 	closeP()
-	if _, _, err := newProvider(web.ChannelConfig{Provider: web.ChannelCloudAPI}, db, noIntake{}, dbtest.Quiet); err == nil {
+	if _, _, err := newProvider(web.ChannelConfig{Provider: web.ChannelCloudAPI}, db, dropEvents{}, dbtest.Quiet); err == nil {
 		t.Fatal("cloudapi without a token built")
 	}
 }
@@ -72,3 +72,9 @@ func TestCloudAPIPortalLogsNoSecret(t *testing.T) {
 		t.Errorf("a secret was logged:\n%s", out.String())
 	}
 }
+
+// dropEvents is a channel.Events that takes and forgets every event (the
+// provider is only built here, not sending).
+type dropEvents struct{}
+
+func (dropEvents) Accept(context.Context, []byte) error { return nil }

@@ -19,11 +19,13 @@ import (
 	"time"
 
 	"github.com/optline/optline/blobstore"
+	"github.com/optline/optline/channel/webhook"
 	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/handlers"
 	"github.com/optline/optline/jobs"
 	"github.com/optline/optline/models"
 	"github.com/optline/optline/models/demo"
+	"github.com/optline/optline/models/templates"
 	"github.com/optline/optline/web"
 )
 
@@ -79,21 +81,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	queue := jobs.New(db, log, jobs.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, Files: files})
 	imports := contactimport.New(contactimport.DepsFor(db, files, queue, log), contactimport.Options{})
 	resets := jobs.NewResetMail(db, mailer, cfg.BaseURL, log, queue)
-	queue.Add(imports, resets)
+	// The platform's webhook intake; the sandbox provider delivers its
+	// events to it in-process (channel.Events), the real platform by POST.
+	// Template events go to the templates domain.
+	intake := webhook.New(webhook.Config{VerifyToken: cfg.Channel.VerifyToken, AppSecret: cfg.Channel.AppSecret},
+		webhook.Deps{DB: db, Queue: queue, Templates: templates.Events{DB: db}, Log: log}, webhook.Options{})
+	queue.Add(imports, resets, intake)
 	// A restarted portal takes up the imports its predecessor was working
 	// within seconds, not when River rescues their jobs.
 	queue.Resume(imports)
 	// The messaging provider; the sandbox's events go to the webhook
-	// intake (not wired yet: noIntake refuses them). Closed before the
-	// database (defers run last first).
-	provider, closeProvider, err := newProvider(cfg.Channel, db, noIntake{}, log)
+	// intake in-process. Closed before the database (defers run last
+	// first).
+	provider, closeProvider, err := newProvider(cfg.Channel, db, intake, log)
 	if err != nil {
 		return err
 	}
 	defer closeProvider()
 	log.Info("messaging provider", "channel", provider.Name(), "settings", cfg.Channel.String())
 	srv := web.New(cfg, db, log, web.Options{Console: stdout, Mailer: mailer})
-	handlers.Register(srv, handlers.Deps{Files: files, Imports: imports, ResetMails: resets, Channel: provider})
+	handlers.Register(srv, handlers.Deps{Files: files, Imports: imports, ResetMails: resets, Channel: provider, Webhooks: intake})
 
 	if cfg.Demo {
 		creds, err := demo.Load(ctx, db)
