@@ -17,4 +17,5 @@ var migrations = []Migration{
 	{Version: 10, Name: "contacts: FTS5 word index for search on SQLite", Func: sqliteContactsFTS},
 	{Version: 11, Name: "password resets: one-time links, hashed", SQL: schema0011},
 	{Version: 12, Name: "businesses: messaging sender (phone-number id, business account id)", SQL: schema0012},
+	{Version: 13, Name: "billing: rate cards with prices per category and country", SQL: schema0016, Func: seedExampleRateCard},
 }
