@@ -132,19 +132,22 @@ var ddlTypes = map[Dialect]map[string]string{
 		"blob":   "BLOB",
 		"bigint": "INTEGER",
 		"json":   "TEXT",
+		// Exact decimals (prices) as their text; SQLite has no decimal type.
+		"decimal": "TEXT",
 	},
 	Postgres: {
-		"id":     "BIGSERIAL PRIMARY KEY",
-		"ts":     "TIMESTAMPTZ",
-		"bool":   "BOOLEAN",
-		"blob":   "BYTEA",
-		"bigint": "BIGINT",
-		"json":   "JSONB",
+		"id":      "BIGSERIAL PRIMARY KEY",
+		"ts":      "TIMESTAMPTZ",
+		"bool":    "BOOLEAN",
+		"blob":    "BYTEA",
+		"bigint":  "BIGINT",
+		"json":    "JSONB",
+		"decimal": "NUMERIC(18,6)",
 	},
 }
 
-// expandDDL replaces {{id}}, {{ts}}, {{bool}}, {{blob}}, {{bigint}} and
-// {{json}} with each database's type, and drops lines (or keeps them)
+// expandDDL replaces {{id}}, {{ts}}, {{bool}}, {{blob}}, {{bigint}},
+// {{json}} and {{decimal}} with each database's type, and drops lines (or keeps them)
 // marked "-- pg-only" / "-- sqlite-only".
 func expandDDL(s string, d Dialect) string {
 	var b strings.Builder
