@@ -7,6 +7,10 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/optline/optline/channel/sandbox"
+	"github.com/optline/optline/models/dbtest"
+	"github.com/optline/optline/models/templates"
 )
 
 // waitExact polls sel until its text is exactly want (the live preview
@@ -29,6 +33,13 @@ func waitExact(t *testing.T, ctx context.Context, sel, want string) {
 // 390 px.
 func TestBrowserTemplateJourney(t *testing.T) {
 	a := newApp(t)
+	// The real sandbox reviews the template and answers through the
+	// webhook intake, which hands the verdict to the templates domain.
+	sb := sandbox.New(a.webhooks, sandbox.Options{Senders: a.db, MinDelay: 50 * time.Millisecond, MaxDelay: 300 * time.Millisecond, Log: dbtest.Quiet})
+	t.Cleanup(sb.Close)
+	a.channel.real = sb
+	a.templateEvents.forward = templates.Events{DB: a.db}
+	a.startJobs()
 	a.ensureAdmin()
 	a.signup("Café Rosa", "rosa@rosa.example")
 	ctx := newBrowser(t)
@@ -72,6 +83,16 @@ func TestBrowserTemplateJourney(t *testing.T) {
 	step(t, ctx, "submit", chromedp.Click(chromedp.CSS(`[data-testid="submit-template"]`)))
 	waitExact(t, ctx, `[data-testid="template-state"]`, "In review")
 	screenshot(t, ctx, "template-detail")
+	// The sandbox approves within seconds; the page shows it on a reload.
+	deadline := time.Now().Add(30 * time.Second)
+	for state := ""; state != "Approved"; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the sandbox's verdict never arrived: state %q", state)
+		}
+		step(t, ctx, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-testid="template-state"]`)))
+		state = textOf(t, ctx, `[data-testid="template-state"]`)
+	}
+	screenshot(t, ctx, "template-approved")
 	step(t, ctx, "list", chromedp.Navigate(base+"/templates"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="templates-table"]`)))
 	if got := textOf(t, ctx, `[data-testid="templates-table"] .tpl-name`); got != "summer_cake" {
 		t.Errorf("list shows %q", got)

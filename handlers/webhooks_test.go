@@ -30,12 +30,18 @@ const (
 type recordedTemplateEvents struct {
 	mu  sync.Mutex
 	evs []channel.TemplateEvent
+	// forward, when set, also applies them (the templates domain).
+	forward channel.TemplateEvents
 }
 
-func (r *recordedTemplateEvents) ApplyTemplateEvent(_ context.Context, ev channel.TemplateEvent) error {
+func (r *recordedTemplateEvents) ApplyTemplateEvent(ctx context.Context, ev channel.TemplateEvent) error {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.evs = append(r.evs, ev)
+	fwd := r.forward
+	r.mu.Unlock()
+	if fwd != nil {
+		return fwd.ApplyTemplateEvent(ctx, ev)
+	}
 	return nil
 }
 
