@@ -20,4 +20,5 @@ var migrations = []Migration{
 	{Version: 13, Name: "message templates", SQL: schema0013},
 	{Version: 14, Name: "messages and webhooks: messages, raw webhook events, unmatched events, inbound messages", SQL: schema0014},
 	{Version: 15, Name: "billing: rate cards with prices per category and country", SQL: schema0015, Func: seedExampleRateCard},
+	{Version: 16, Name: "sending: a shared budget per sender number", SQL: schema0016},
 }
