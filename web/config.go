@@ -34,9 +34,12 @@ type Config struct {
 	SessionIdle    time.Duration
 	SessionMax     time.Duration
 	MaxUploadBytes int64
-	Demo           bool
-	SMTP           SMTPConfig
-	Channel        ChannelConfig
+	// HashConcurrency bounds the password hashes (64 MiB each) computed at
+	// once; 0 is twice the CPU cores.
+	HashConcurrency int
+	Demo            bool
+	SMTP            SMTPConfig
+	Channel         ChannelConfig
 }
 
 // Messaging providers (PORTAL_CHANNEL).
@@ -99,6 +102,7 @@ var Settings = []Setting{
 	{"PORTAL_SESSION_IDLE", "session-idle", "30m", "log out after this long without a request"},
 	{"PORTAL_SESSION_MAX", "session-max", "12h", "log out this long after log-in, however active"},
 	{"PORTAL_MAX_UPLOAD_BYTES", "max-upload-bytes", "104857600", "largest accepted upload (contact files); 100 MB"},
+	{"PORTAL_HASH_CONCURRENCY", "hash-concurrency", "0", "password hashes (64 MiB each) computed at once; 0 is twice the CPU cores"},
 	{"PORTAL_LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
 	{"PORTAL_LOG_FORMAT", "log-format", "text", "text or json"},
 	{"PORTAL_DEMO", "demo", "false", "load a demo business with staff, contacts and history at start (once)"},
@@ -218,6 +222,11 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("PORTAL_MAX_UPLOAD_BYTES %q: want a number of bytes ≥ 1024", get("PORTAL_MAX_UPLOAD_BYTES")))
 	} else {
 		cfg.MaxUploadBytes = n
+	}
+	if n, err := strconv.Atoi(get("PORTAL_HASH_CONCURRENCY")); err != nil || n < 0 || n > 1024 {
+		errs = append(errs, fmt.Errorf("PORTAL_HASH_CONCURRENCY %q: want a number from 0 (twice the CPU cores) to 1024", get("PORTAL_HASH_CONCURRENCY")))
+	} else {
+		cfg.HashConcurrency = n
 	}
 	if d := get("PORTAL_DEMO"); d != "" {
 		b, err := strconv.ParseBool(d)

@@ -41,11 +41,11 @@ func TestConfigFlagsOverrideEnv(t *testing.T) {
 func TestConfigErrorsNameTheSetting(t *testing.T) {
 	t.Parallel()
 	_, err := LoadConfig(nil, env(map[string]string{"PORTAL_BASE_URL": "ftp://x", "SESSION_SECRET": "short", "PORTAL_TRUSTED_PROXIES": "nope",
-		"PORTAL_SESSION_IDLE": "forever", "PORTAL_LOG_FORMAT": "xml", "SMTP_HOST": "mail.example.com"}))
+		"PORTAL_SESSION_IDLE": "forever", "PORTAL_LOG_FORMAT": "xml", "SMTP_HOST": "mail.example.com", "PORTAL_HASH_CONCURRENCY": "-3"}))
 	if err == nil {
 		t.Fatal("bad settings accepted")
 	}
-	for _, want := range []string{"PORTAL_BASE_URL", "SESSION_SECRET", "PORTAL_TRUSTED_PROXIES", "PORTAL_SESSION_IDLE", "PORTAL_LOG_FORMAT", "SMTP_FROM"} {
+	for _, want := range []string{"PORTAL_BASE_URL", "SESSION_SECRET", "PORTAL_TRUSTED_PROXIES", "PORTAL_SESSION_IDLE", "PORTAL_LOG_FORMAT", "SMTP_FROM", "PORTAL_HASH_CONCURRENCY"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s: %v", want, err)
 		}

@@ -59,6 +59,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	log := newLogger(cfg, stdout)
 	slog.SetDefault(log)
+	models.SetHashConcurrency(cfg.HashConcurrency)
 	if err := cfg.EnsureSessionSecret(); err != nil {
 		return err
 	}
