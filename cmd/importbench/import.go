@@ -12,12 +12,12 @@ import (
 	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/optline/optline/blobstore"
+	"github.com/optline/optline/cmd/internal/benchkit"
 	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/importer"
 	"github.com/optline/optline/jobs"
@@ -191,7 +191,7 @@ func (b *bench) importFile(ctx context.Context) error {
 		}
 		defer func() { pprof.StopCPUProfile(); pf.Close() }()
 	}
-	resetPeakRSS()
+	benchkit.ResetPeakRSS()
 	runtime.GC()
 	mem := sampleMemory(10 * time.Millisecond)
 	t0 := time.Now()
@@ -256,7 +256,7 @@ func (b *bench) importFile(ctx context.Context) error {
 	}
 	end := time.Now()
 	heapPeak, totalPeak := mem.stop()
-	rss := peakRSS()
+	rss := benchkit.PeakRSS()
 	if done.Status != imports.ImportDone {
 		return fmt.Errorf("import ended %s: %s", done.Status, done.Error)
 	}
@@ -341,25 +341,4 @@ func (m *memSampler) stop() (heap, all uint64) {
 	close(m.stopc)
 	m.wg.Wait()
 	return m.heapPeak, m.allPeak
-}
-
-// resetPeakRSS starts VmHWM afresh (Linux: clear_refs 5), so the file
-// generation before the import does not count.
-func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
-
-// peakRSS reads VmHWM, the process's peak resident memory.
-func peakRSS() string {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return "unknown"
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			f := strings.Fields(line)
-			if kb, err := strconv.ParseFloat(f[1], 64); err == nil {
-				return fmt.Sprintf("%.0f MB", kb/1024)
-			}
-		}
-	}
-	return "unknown"
 }

@@ -25,8 +25,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -35,13 +33,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/optline/optline/cmd/internal/benchkit"
 	"github.com/optline/optline/models"
 )
 
@@ -111,13 +109,13 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if o.reuse != "" {
 		return reuse(ctx, o, out)
 	}
-	name := "optline_bench_" + randHex()
-	if err := adminExec(ctx, o.dbURL, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+	name := "optline_bench_" + benchkit.RandHex()
+	if err := benchkit.AdminExec(ctx, o.dbURL, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
 		return fmt.Errorf("create database: %w", err)
 	}
 	if !o.keep {
 		defer func() {
-			if err := adminExec(context.Background(), o.dbURL, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+			if err := benchkit.AdminExec(context.Background(), o.dbURL, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
 				fmt.Fprintln(os.Stderr, "drop benchmark database:", err)
 			}
 		}()
@@ -125,7 +123,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		fmt.Fprintf(out, "database %s kept\n", name)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := models.Open(ctx, withDB(o.dbURL, name), "", quiet)
+	db, err := models.Open(ctx, benchkit.WithDB(o.dbURL, name), "", quiet)
 	if err != nil {
 		return err
 	}
@@ -133,7 +131,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err := db.Migrate(ctx, quiet); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "machine: %s\n", machine())
+	fmt.Fprintf(out, "machine: %s\n", benchkit.Machine())
 	b, err := newBench(ctx, db, o, out)
 	if err != nil {
 		return err
@@ -173,7 +171,7 @@ func runSQLite(ctx context.Context, o options, out io.Writer) error {
 	if err := db.Migrate(ctx, quiet); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "machine: %s\ndatabase: SQLite %s\n", machine(), path)
+	fmt.Fprintf(out, "machine: %s\ndatabase: SQLite %s\n", benchkit.Machine(), path)
 	var b *bench
 	if o.reuse != "" {
 		b, err = openBench(ctx, db, o, out)
@@ -197,7 +195,7 @@ func runSQLite(ctx context.Context, o options, out io.Writer) error {
 // runs the page phase.
 func reuse(ctx context.Context, o options, out io.Writer) error {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := models.Open(ctx, withDB(o.dbURL, o.reuse), "", quiet)
+	db, err := models.Open(ctx, benchkit.WithDB(o.dbURL, o.reuse), "", quiet)
 	if err != nil {
 		return err
 	}
@@ -205,63 +203,13 @@ func reuse(ctx context.Context, o options, out io.Writer) error {
 	if err := db.Migrate(ctx, quiet); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "machine: %s\nreusing database %s\n", machine(), o.reuse)
+	fmt.Fprintf(out, "machine: %s\nreusing database %s\n", benchkit.Machine(), o.reuse)
 	b, err := openBench(ctx, db, o, out)
 	if err != nil {
 		return err
 	}
 	defer b.close()
 	return b.measurePages(ctx)
-}
-
-func adminExec(ctx context.Context, url, sql string) error {
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, sql)
-	return err
-}
-
-func withDB(raw, name string) string {
-	i := strings.Index(raw, "://")
-	rest := raw[i+3:]
-	slash := strings.Index(rest, "/")
-	q := ""
-	if j := strings.Index(rest, "?"); j >= 0 {
-		q = rest[j:]
-		rest = rest[:j]
-	}
-	if slash >= 0 {
-		rest = rest[:slash]
-	}
-	return raw[:i+3] + rest + "/" + name + q
-}
-
-func randHex() string {
-	b := make([]byte, 5)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// machine describes the CPU and memory this ran on.
-func machine() string {
-	cpu := "unknown CPU"
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if strings.HasPrefix(line, "model name") {
-				cpu = strings.TrimSpace(strings.SplitN(line, ":", 2)[1])
-				break
-			}
-		}
-	}
-	mem := ""
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		line := strings.SplitN(string(b), "\n", 2)[0]
-		mem = strings.Join(strings.Fields(line)[1:], " ")
-	}
-	return fmt.Sprintf("%s, %d cores, %s RAM", cpu, runtime.NumCPU(), mem)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }

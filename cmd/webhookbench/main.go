@@ -14,8 +14,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -37,6 +35,7 @@ import (
 
 	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/channel/webhook"
+	"github.com/optline/optline/cmd/internal/benchkit"
 	"github.com/optline/optline/handlers"
 	"github.com/optline/optline/jobs"
 	"github.com/optline/optline/models"
@@ -80,13 +79,13 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if o.single+o.batched*o.perPost > o.messages {
 		return fmt.Errorf("-messages %d is fewer than the statuses posted", o.messages)
 	}
-	name := "optline_whbench_" + randHex()
-	if err := adminExec(ctx, o.dbURL, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+	name := "optline_whbench_" + benchkit.RandHex()
+	if err := benchkit.AdminExec(ctx, o.dbURL, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
 		return fmt.Errorf("create database: %w", err)
 	}
 	if !o.keep {
 		defer func() {
-			if err := adminExec(context.Background(), o.dbURL, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+			if err := benchkit.AdminExec(context.Background(), o.dbURL, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
 				fmt.Fprintln(os.Stderr, "drop benchmark database:", err)
 			}
 		}()
@@ -94,7 +93,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		fmt.Fprintf(out, "database %s kept\n", name)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := models.Open(ctx, withDB(o.dbURL, name), "", quiet)
+	db, err := models.Open(ctx, benchkit.WithDB(o.dbURL, name), "", quiet)
 	if err != nil {
 		return err
 	}
@@ -102,7 +101,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err := db.Migrate(ctx, quiet); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "machine: %s\n", machine())
+	fmt.Fprintf(out, "machine: %s\n", benchkit.Machine())
 
 	// The business, its sender and its sent messages.
 	if _, err := db.CreateAdmin(ctx, models.NewUserInput{Name: "Bench Admin", Email: "admin@bench.example", Password: "correct horse battery"}); err != nil {
@@ -273,7 +272,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		return err
 	}
 	mem.stop()
-	fmt.Fprintf(out, "process peak RSS (VmHWM): %s\n", peakRSS())
+	fmt.Fprintf(out, "process peak RSS (VmHWM): %s\n", benchkit.PeakRSS())
 	return nil
 }
 
@@ -321,62 +320,5 @@ func heapNow() uint64 {
 }
 
 func mb(b uint64) float64 { return float64(b) / (1 << 20) }
-
-func peakRSS() string {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return "unknown"
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			return strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:"))
-		}
-	}
-	return "unknown"
-}
-
-func adminExec(ctx context.Context, url, sql string) error {
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, sql)
-	return err
-}
-
-func withDB(raw, name string) string {
-	i := strings.Index(raw, "://")
-	rest := raw[i+3:]
-	slash := strings.Index(rest, "/")
-	q := ""
-	if j := strings.Index(rest, "?"); j >= 0 {
-		q = rest[j:]
-		rest = rest[:j]
-	}
-	if slash >= 0 {
-		rest = rest[:slash]
-	}
-	return raw[:i+3] + rest + "/" + name + q
-}
-
-func randHex() string {
-	b := make([]byte, 5)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func machine() string {
-	cpu := "unknown CPU"
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if strings.HasPrefix(line, "model name") {
-				cpu = strings.TrimSpace(strings.SplitN(line, ":", 2)[1])
-				break
-			}
-		}
-	}
-	return fmt.Sprintf("%s, %d cores", cpu, runtime.NumCPU())
-}
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
