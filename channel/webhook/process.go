@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/riverqueue/river"
 
@@ -225,9 +226,16 @@ func isDomain(err error) bool {
 	return ok || errors.Is(err, models.ErrNotFound) || errors.Is(err, models.ErrConflict)
 }
 
+// truncate cuts s to at most n bytes without splitting a character, and
+// drops what PostgreSQL refuses (NUL, invalid UTF-8): the parts kept for
+// review come from outside.
 func truncate(s string, n int) string {
+	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }
