@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
 )
 
@@ -23,8 +24,15 @@ type Business struct {
 	// platform (schema 12), set by administrators; "" until then.
 	PhoneNumberID string
 	WABAID        string `gorm:"column:waba_id"`
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// MessagingTier is how many unique recipients the business may reach
+	// in a moving 24 hours outside a customer-service window (schema 17;
+	// Tiers lists the steps, 0 is unlimited), set by administrators.
+	MessagingTier int
+	// MonthlyLimit is the owner's spending limit per calendar month in
+	// the rate card's currency; nil is none.
+	MonthlyLimit decimal.NullDecimal
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // Business statuses and verification states.
@@ -37,6 +45,13 @@ const (
 	VerificationVerified   = "verified"
 	VerificationRejected   = "rejected"
 )
+
+// Tiers are the platform's messaging tiers in order (PRODUCT.md
+// "Sending"); TierUnlimited is the last.
+var Tiers = []int{250, 2000, 10000, 100000, TierUnlimited}
+
+// TierUnlimited is the tier without a limit.
+const TierUnlimited = 0
 
 // Verified reports whether the business carries the verified badge.
 func (b *Business) Verified() bool { return b.VerificationState == VerificationVerified }

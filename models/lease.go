@@ -35,7 +35,7 @@ var ErrLeaseLost = errors.New("models: the work lease was taken over")
 
 // leaseTables are the tables with a work lease (lease_token,
 // heartbeat_at, business_id).
-var leaseTables = map[string]bool{"imports": true}
+var leaseTables = map[string]bool{"imports": true, "campaigns": true}
 
 // Lease is one run's hold on one work item.
 type Lease struct {

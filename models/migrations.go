@@ -21,4 +21,5 @@ var migrations = []Migration{
 	{Version: 14, Name: "messages and webhooks: messages, raw webhook events, unmatched events, inbound messages", SQL: schema0014},
 	{Version: 15, Name: "billing: rate cards with prices per category and country", SQL: schema0015, Func: seedExampleRateCard},
 	{Version: 16, Name: "sending: a shared budget per sender number", SQL: schema0016},
+	{Version: 17, Name: "campaigns; campaign columns of messages; messaging tier and monthly limit of businesses", SQL: schema0017},
 }

@@ -50,10 +50,22 @@ type SegmentRule struct {
 	None TagList `gorm:"column:none_tags"`
 }
 
-// where is the rule's condition on contacts aliased c.
+// messageableCond is the condition on contacts aliased c of being
+// messageable: opted in and not suppressed.
+const messageableCond = "c.consent_state = 'opted_in' AND " +
+	"NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.business_id = c.business_id AND s.phone_hash = c.phone_hash)"
+
+// where is the rule's condition on contacts aliased c: messageable and
+// matching the tags.
 func (r SegmentRule) where() (string, []any) {
-	conds := []string{"c.consent_state = 'opted_in'",
-		"NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.business_id = c.business_id AND s.phone_hash = c.phone_hash)"}
+	conds, args := r.tagConds()
+	return strings.Join(append([]string{messageableCond}, conds...), " AND "), args
+}
+
+// tagConds are the rule's tag conditions on contacts aliased c (none for
+// a rule without tags: every contact matches).
+func (r SegmentRule) tagConds() ([]string, []any) {
+	var conds []string
 	var args []any
 	for _, tag := range r.All {
 		conds = append(conds, "EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.id AND t.tag = ?)")
@@ -67,7 +79,61 @@ func (r SegmentRule) where() (string, []any) {
 		conds = append(conds, "NOT EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.id AND t.tag IN ?)")
 		args = append(args, []string(r.None))
 	}
-	return strings.Join(conds, " AND "), args
+	return conds, args
+}
+
+// tagWhere is the rule's tag conditions as one SQL condition ("1=1" for
+// a rule without tags).
+func (r SegmentRule) tagWhere() (string, []any) {
+	conds, args := r.tagConds()
+	if len(conds) == 0 {
+		return "1=1", nil
+	}
+	return "(" + strings.Join(conds, " AND ") + ")", args
+}
+
+// Audience is who a campaign goes to: the members of any of Segments, or
+// every contact when All, minus the members of Exclude, minus landlines
+// when SkipLandlines. Only messageable contacts (opted in, not
+// suppressed) are in it.
+type Audience struct {
+	Segments      []SegmentRule
+	All           bool
+	Exclude       *SegmentRule
+	SkipLandlines bool
+}
+
+// Where is the audience's condition on contacts aliased c, without the
+// messageable part (candidates: every contact the campaign picked, so
+// that those left out can be counted by reason), and with it (members:
+// who is sent to). Neither scopes to a business: the caller adds
+// c.business_id = ?.
+func (a Audience) Where() (candidates string, members string, args []any) {
+	var pick []string
+	if !a.All {
+		for _, r := range a.Segments {
+			c, ra := r.tagWhere()
+			pick = append(pick, c)
+			args = append(args, ra...)
+		}
+	}
+	switch {
+	case a.All:
+		candidates = "1=1"
+	case len(pick) == 0:
+		candidates = "1=0"
+	default:
+		candidates = "(" + strings.Join(pick, " OR ") + ")"
+	}
+	if a.Exclude != nil {
+		c, ea := a.Exclude.tagWhere()
+		candidates += " AND NOT " + c
+		args = append(args, ea...)
+	}
+	if a.SkipLandlines {
+		candidates += " AND NOT c.landline"
+	}
+	return candidates, candidates + " AND " + messageableCond, args
 }
 
 // Segment is a saved rule with a name.
@@ -212,6 +278,7 @@ type Recipient struct {
 	FirstName string
 	LastName  string
 	Language  string
+	Email     string
 	Attrs     Attrs
 }
 
@@ -232,7 +299,7 @@ func ForEachMessageable(ctx context.Context, t models.Tenant, segmentID int64, f
 	var after int64
 	for {
 		var rows []Contact
-		err := t.DB().WithContext(ctx).Table("contacts AS c").Select("c.id, c.phone, c.name, c.first_name, c.last_name, c.language, c.attrs").
+		err := t.DB().WithContext(ctx).Table("contacts AS c").Select("c.id, c.phone, c.name, c.first_name, c.last_name, c.language, c.email, c.attrs").
 			Where(cond, args...).Where("c.id > ?", after).Order("c.id").Limit(1000).Find(&rows).Error
 		if err != nil {
 			return models.Wrap("contacts.ForEachMessageable", err)
@@ -242,7 +309,7 @@ func ForEachMessageable(ctx context.Context, t models.Tenant, segmentID int64, f
 		}
 		page := make([]Recipient, len(rows))
 		for i, c := range rows {
-			page[i] = Recipient{ContactID: c.ID, Phone: c.Phone, Name: c.Name, FirstName: c.FirstName, LastName: c.LastName, Language: c.Language, Attrs: c.Attrs}
+			page[i] = Recipient{ContactID: c.ID, Phone: c.Phone, Name: c.Name, FirstName: c.FirstName, LastName: c.LastName, Language: c.Language, Email: c.Email, Attrs: c.Attrs}
 		}
 		if err := fn(page); err != nil {
 			return models.Wrap("contacts.ForEachMessageable", err)
