@@ -22,9 +22,11 @@ import (
 	"github.com/optline/optline/channel/webhook"
 	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/handlers"
+	"github.com/optline/optline/invoicing"
 	"github.com/optline/optline/jobs"
 	"github.com/optline/optline/models"
 	"github.com/optline/optline/models/dbtest"
+	"github.com/optline/optline/sending"
 	"github.com/optline/optline/web"
 )
 
@@ -51,6 +53,9 @@ type app struct {
 	imports *contactimport.Engine
 	// channel plays the messaging platform (see testChannel).
 	channel *testChannel
+	// campaigns is the campaign sender; invoicing the month-end.
+	campaigns *sending.Engine
+	invoicing *invoicing.Engine
 }
 
 // testChannel is a test-only, deterministic stand-in for the messaging
@@ -171,8 +176,11 @@ func newApp(t testing.TB, opts ...appOption) *app {
 	a.templateEvents = &recordedTemplateEvents{}
 	a.webhooks = webhook.New(webhook.Config{VerifyToken: cfg.Channel.VerifyToken, AppSecret: cfg.Channel.AppSecret},
 		webhook.Deps{DB: db, Queue: a.queue, Templates: a.templateEvents, Log: log}, webhook.Options{})
-	a.queue.Add(a.imports, resets, a.webhooks)
-	handlers.Register(a.srv, handlers.Deps{Files: files, Imports: a.imports, ResetMails: resets, Channel: a.channel, Webhooks: a.webhooks})
+	a.campaigns = sending.New(sending.Deps{DB: db, Queue: a.queue, Provider: a.channel, Log: log, Now: clock.Now}, sending.Options{})
+	a.invoicing = invoicing.New(invoicing.Deps{DB: db, Queue: a.queue, Log: log, Now: clock.Now})
+	a.queue.Add(a.imports, resets, a.webhooks, a.campaigns, a.invoicing)
+	handlers.Register(a.srv, handlers.Deps{Files: files, Imports: a.imports, ResetMails: resets, Channel: a.channel, Webhooks: a.webhooks,
+		Campaigns: a.campaigns, Invoicing: a.invoicing})
 	ts.Config.Handler = a.srv.Echo
 	ts.Start()
 	a.ts = ts

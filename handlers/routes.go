@@ -8,8 +8,10 @@ import (
 	"github.com/optline/optline/channel"
 	"github.com/optline/optline/channel/webhook"
 	"github.com/optline/optline/contactimport"
+	"github.com/optline/optline/invoicing"
 	"github.com/optline/optline/jobs"
 	"github.com/optline/optline/models/profiles"
+	"github.com/optline/optline/sending"
 	"github.com/optline/optline/web"
 )
 
@@ -27,6 +29,10 @@ type Deps struct {
 	Channel channel.Provider
 	// Webhooks is the platform's webhook intake (nil: no webhook route).
 	Webhooks *webhook.Engine
+	// Campaigns starts, pauses, resumes and cancels campaign sends.
+	Campaigns *sending.Engine
+	// Invoicing runs the month-end and issues invoices.
+	Invoicing *invoicing.Engine
 }
 
 // Handler carries what every handler needs.

@@ -37,7 +37,10 @@ type Config struct {
 	// HashConcurrency bounds the password hashes (64 MiB each) computed at
 	// once; 0 is twice the CPU cores.
 	HashConcurrency int
-	Demo            bool
+	// SendRate is the campaign messages per second per sender number
+	// (PORTAL_SEND_RATE, 1…1000; the platform's default tier is 80).
+	SendRate int
+	Demo     bool
 	SMTP            SMTPConfig
 	Channel         ChannelConfig
 }
@@ -100,6 +103,7 @@ var Settings = []Setting{
 	{"PORTAL_TRUSTED_PROXIES", "trusted-proxies", "(none)", "comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For is believed"},
 	{"SESSION_SECRET", "session-secret", "(generated once into DATA_DIR/session.key)", "at least 32 characters; signs session cookies"},
 	{"PORTAL_SESSION_IDLE", "session-idle", "30m", "log out after this long without a request"},
+	{"PORTAL_SEND_RATE", "send-rate", "80", "campaign messages per second per sender number (1…1000; the platform allows 80 by default, up to 1,000 when it raised the number)"},
 	{"PORTAL_SESSION_MAX", "session-max", "12h", "log out this long after log-in, however active"},
 	{"PORTAL_MAX_UPLOAD_BYTES", "max-upload-bytes", "104857600", "largest accepted upload (contact files); 100 MB"},
 	{"PORTAL_HASH_CONCURRENCY", "hash-concurrency", "0", "password hashes (64 MiB each) computed at once; 0 is twice the CPU cores"},
@@ -227,6 +231,11 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("PORTAL_HASH_CONCURRENCY %q: want a number from 0 (twice the CPU cores) to 1024", get("PORTAL_HASH_CONCURRENCY")))
 	} else {
 		cfg.HashConcurrency = n
+	}
+	if n, err := strconv.Atoi(get("PORTAL_SEND_RATE")); err != nil || n < 1 || n > 1000 {
+		errs = append(errs, fmt.Errorf("PORTAL_SEND_RATE %q: want messages per second per sender number, 1 to 1000", get("PORTAL_SEND_RATE")))
+	} else {
+		cfg.SendRate = n
 	}
 	if d := get("PORTAL_DEMO"); d != "" {
 		b, err := strconv.ParseBool(d)

@@ -22,10 +22,12 @@ import (
 	"github.com/optline/optline/channel/webhook"
 	"github.com/optline/optline/contactimport"
 	"github.com/optline/optline/handlers"
+	"github.com/optline/optline/invoicing"
 	"github.com/optline/optline/jobs"
 	"github.com/optline/optline/models"
 	"github.com/optline/optline/models/demo"
 	"github.com/optline/optline/models/templates"
+	"github.com/optline/optline/sending"
 	"github.com/optline/optline/web"
 )
 
@@ -87,7 +89,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// Template events go to the templates domain.
 	intake := webhook.New(webhook.Config{VerifyToken: cfg.Channel.VerifyToken, AppSecret: cfg.Channel.AppSecret},
 		webhook.Deps{DB: db, Queue: queue, Templates: templates.Events{DB: db}, Log: log}, webhook.Options{})
-	queue.Add(imports, resets, intake)
+	invoices := invoicing.New(invoicing.Deps{DB: db, Queue: queue, Log: log})
+	queue.Add(imports, resets, intake, invoices)
 	// A restarted portal takes up the imports its predecessor was working
 	// within seconds, not when River rescues their jobs.
 	queue.Resume(imports)
@@ -101,7 +104,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	defer closeProvider()
 	log.Info("messaging provider", "channel", provider.Name(), "settings", cfg.Channel.String())
 	srv := web.New(cfg, db, log, web.Options{Console: stdout, Mailer: mailer})
-	handlers.Register(srv, handlers.Deps{Files: files, Imports: imports, ResetMails: resets, Channel: provider, Webhooks: intake})
+	// The campaign sender needs the provider, made above.
+	campaigns := sending.New(sending.Deps{DB: db, Queue: queue, Provider: provider, Log: log}, sending.Options{Rate: cfg.SendRate})
+	queue.Add(campaigns)
+	handlers.Register(srv, handlers.Deps{Files: files, Imports: imports, ResetMails: resets, Channel: provider, Webhooks: intake,
+		Campaigns: campaigns, Invoicing: invoices})
 
 	if cfg.Demo {
 		creds, err := demo.Load(ctx, db)
