@@ -159,4 +159,3 @@ func PaymentTerms(days int, lang string) string {
 	}
 	return fmt.Sprintf("Payable within %d days without deduction.", days)
 }
-

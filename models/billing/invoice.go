@@ -736,6 +736,8 @@ func MarginByBusiness(ctx context.Context, db *models.DB, period string) ([]Busi
 		m.Margin = m.Revenue.Sub(m.Cost)
 		out = append(out, *m)
 	}
-	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].BusinessName) < strings.ToLower(out[j].BusinessName) })
+	sort.Slice(out, func(i, j int) bool {
+		return strings.ToLower(out[i].BusinessName) < strings.ToLower(out[j].BusinessName)
+	})
 	return out, nil
 }
