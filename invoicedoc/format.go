@@ -25,7 +25,6 @@ type labels struct {
 	period        string
 	dueDate       string
 	buyerRef      string
-	customerVATID string
 	ourVATID      string
 	ourTaxNumber  string
 	vatID         string
@@ -66,7 +65,6 @@ var labelsEN = labels{
 	period:        "Period of supply",
 	dueDate:       "Due date",
 	buyerRef:      "Buyer reference",
-	customerVATID: "Customer VAT ID",
 	ourVATID:      "Our VAT ID",
 	ourTaxNumber:  "Our tax number",
 	vatID:         "VAT ID",
@@ -111,7 +109,6 @@ var labelsDE = labels{
 	period:        "Leistungszeitraum",
 	dueDate:       "Fällig am",
 	buyerRef:      "Käuferreferenz",
-	customerVATID: "USt-IdNr. des Kunden",
 	ourVATID:      "Unsere USt-IdNr.",
 	ourTaxNumber:  "Unsere Steuernummer",
 	vatID:         "USt-IdNr.",
