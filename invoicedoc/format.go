@@ -104,7 +104,7 @@ var labelsDE = labels{
 	invoice:       "Rechnung",
 	creditNote:    "Stornorechnung",
 	number:        "Rechnungsnummer",
-	creditNumber:  "Stornorechnungsnummer",
+	creditNumber:  "Belegnummer",
 	issueDate:     "Rechnungsdatum",
 	period:        "Leistungszeitraum",
 	dueDate:       "Fällig am",

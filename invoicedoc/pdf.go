@@ -92,6 +92,7 @@ func newRenderer(d Document) *renderer {
 	p.SetMargins(marginL, marginT, marginR)
 	p.SetAutoPageBreak(true, breakMargin)
 	p.AliasNbPages(nbAlias)
+	p.SetCatalogSort(true) // fonts in a fixed order: the same bytes every time
 	p.SetCreationDate(d.IssuedAt)
 	p.SetModificationDate(d.IssuedAt)
 	p.SetCreator("Optline", true)
@@ -258,20 +259,20 @@ func (r *renderer) addresses() float64 {
 
 	p.SetXY(marginL, 52)
 	r.setFont("B", 10)
-	p.MultiCell(82, 5, cu.Name, "", "L", false)
+	p.MultiCell(78, 5, cu.Name, "", "L", false)
 	r.setFont("", 10)
 	for _, s := range splitLines(cu.Street) {
 		p.SetX(marginL)
-		p.MultiCell(82, 5, s, "", "L", false)
+		p.MultiCell(78, 5, s, "", "L", false)
 	}
 	p.SetX(marginL)
-	p.MultiCell(82, 5, strings.TrimSpace(cu.Postcode+" "+cu.City), "", "L", false)
+	p.MultiCell(78, 5, strings.TrimSpace(cu.Postcode+" "+cu.City), "", "L", false)
 	p.SetX(marginL)
-	p.MultiCell(82, 5, l.countryName(cu.Country), "", "L", false)
+	p.MultiCell(78, 5, l.countryName(cu.Country), "", "L", false)
 	if cu.VATID != "" {
 		p.SetX(marginL)
 		r.setFont("", 9)
-		p.MultiCell(82, 5, l.vatID+": "+cu.VATID, "", "L", false)
+		p.MultiCell(78, 5, l.vatID+": "+cu.VATID, "", "L", false)
 	}
 	leftEnd := p.GetY()
 
@@ -297,7 +298,7 @@ func (r *renderer) addresses() float64 {
 	if is.TaxNumber != "" {
 		facts = append(facts, fact{l.ourTaxNumber, is.TaxNumber})
 	}
-	x, y := 108.0, 52.0
+	x, y := 100.0, 52.0
 	for _, f := range facts {
 		r.setFont("", 8.5)
 		r.textColor(grey)
