@@ -276,7 +276,8 @@ func (c *charger) batch(ctx context.Context, rows []pending) (int, error) {
 		loc := c.tz[m.BusinessID]
 		day := at.In(loc).Format("2006-01-02")
 		months[i] = day[:7]
-		category := m.Category
+		// Template categories are upper case on the platform (MARKETING).
+		category := strings.ToLower(strings.TrimSpace(m.Category))
 		if category == "" {
 			category = strings.ToLower(m.PricingCategory)
 		}
