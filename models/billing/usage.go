@@ -21,8 +21,10 @@ import (
 const chargeLock = 4242018
 
 // SettleAfter is how long after it was created a message that never got a
-// delivered or read status stops being looked at by Charge's cursor. (A
-// status that comes later still is charged by the month-end's full pass.)
+// delivered or read status stops holding back Charge's cursor: the
+// platform gives up delivering a message after 30 days, so no delivery
+// can come later. (ChargeAll reads everything, for an administrator's
+// repair.)
 const SettleAfter = 35 * 24 * time.Hour
 
 // pending is a message that became billable and has no usage record yet.
@@ -57,7 +59,7 @@ func Charge(ctx context.Context, db *models.DB, now time.Time) (n int, err error
 }
 
 // ChargeAll is Charge over every message, not only those after the
-// cursor: the month-end runs it before building invoices.
+// cursor (a repair after restoring messages; tests).
 func ChargeAll(ctx context.Context, db *models.DB, now time.Time) (n int, err error) {
 	return charge(ctx, db, now, true)
 }
@@ -348,7 +350,16 @@ func (c *charger) batch(ctx context.Context, rows []pending) (int, error) {
 		}
 		k, err := q.insert(ctx, recs)
 		n = k
-		return err
+		if err != nil {
+			return err
+		}
+		periods := map[bizPeriod]bool{}
+		for _, r := range recs {
+			if r.Billable {
+				periods[bizPeriod{r.BusinessID, r.Period}] = true
+			}
+		}
+		return q.notePeriods(ctx, periods)
 	})
 	return n, err
 }
@@ -366,7 +377,10 @@ type txQueries interface {
 	closedPeriods(ctx context.Context, businesses []int64) (map[bizPeriod]bool, error)
 	serviceCount(ctx context.Context, business int64, fromDay, toDay string) (int, error)
 	insert(ctx context.Context, recs []UsageRecord) (int, error)
+	notePeriods(ctx context.Context, periods map[bizPeriod]bool) error
 }
+
+const notePeriodSQL = `INSERT INTO usage_periods (business_id, period) VALUES (?, ?) ON CONFLICT (business_id, period) DO NOTHING`
 
 func (c *charger) inTx(ctx context.Context, fn func(q txQueries) error) error {
 	if c.db.Dialect == models.Postgres {
@@ -476,7 +490,25 @@ func (q pgCharge) insertOnConflict(ctx context.Context, recs []UsageRecord) (int
 	return int(tag.RowsAffected()), nil
 }
 
+func (q pgCharge) notePeriods(ctx context.Context, periods map[bizPeriod]bool) error {
+	for k := range periods {
+		if _, err := q.tx.Exec(ctx, `INSERT INTO usage_periods (business_id, period) VALUES ($1, $2) ON CONFLICT (business_id, period) DO NOTHING`, k.business, k.period); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 type sqliteCharge struct{ tx *gorm.DB }
+
+func (q sqliteCharge) notePeriods(ctx context.Context, periods map[bizPeriod]bool) error {
+	for k := range periods {
+		if err := q.tx.WithContext(ctx).Exec(notePeriodSQL, k.business, k.period).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 func (q sqliteCharge) closedPeriods(ctx context.Context, ids []int64) (map[bizPeriod]bool, error) {
 	type row struct {
