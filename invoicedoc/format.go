@@ -122,7 +122,7 @@ var labelsDE = labels{
 	net:           "Nettobetrag",
 	vatAt:         "Umsatzsteuer %s",
 	gross:         "Gesamtbetrag",
-	grossCredit:   "Gutschriftsbetrag",
+	grossCredit:   "Stornobetrag",
 	payBy:         "Bitte überweisen Sie %s bis zum %s auf das unten genannte Konto; Verwendungszweck: %s.",
 	payNow:        "Bitte überweisen Sie %s auf das unten genannte Konto; Verwendungszweck: %s.",
 	creditPay:     "Der Betrag von %s wird Ihnen gutgeschrieben.",

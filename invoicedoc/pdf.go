@@ -129,7 +129,7 @@ func (r *renderer) header() {
 	r.setFont("", 8)
 	r.textColor(grey)
 	p.SetXY(marginL, 10)
-	p.CellFormat(contentW, 4, r.d.Issuer.Name+" · "+r.title()+" "+r.d.Number+" ("+r.l.continued+")", "", 0, "L", false, 0, "")
+	p.CellFormat(contentW, 4, fit(p, r.d.Issuer.Name+" · "+r.title()+" "+r.d.Number+" ("+r.l.continued+")", contentW), "", 0, "L", false, 0, "")
 	p.SetTextColor(0, 0, 0)
 	p.SetXY(marginL, 20)
 }
@@ -194,10 +194,16 @@ func fit(p *fpdf.Fpdf, s string, w float64) string {
 		return s
 	}
 	rs := []rune(s)
-	for len(rs) > 1 && p.GetStringWidth(string(rs)+"…") > w-1 {
-		rs = rs[:len(rs)-1]
+	lo, hi := 0, len(rs) // the longest prefix that fits is in [lo, hi)
+	for lo+1 < hi {
+		mid := (lo + hi) / 2
+		if p.GetStringWidth(string(rs[:mid])+"…") <= w-1 {
+			lo = mid
+		} else {
+			hi = mid
+		}
 	}
-	return string(rs) + "…"
+	return string(rs[:lo]) + "…"
 }
 
 func (r *renderer) render() {

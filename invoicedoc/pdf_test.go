@@ -158,7 +158,7 @@ func TestPDFCreditNoteNamesTheInvoice(t *testing.T) {
 		"Stornorechnung CN-2026-000004", "Belegnummer CN-2026-000004",
 		"Storno der Rechnung 2026-000123 vom 01.12.2026.",
 		"Rechnungsdatum 03.12.2026", "Müller & Söhne GmbH",
-		"Gutschriftsbetrag 167,27 €", "Der Betrag von 167,27 € wird Ihnen gutgeschrieben.",
+		"Stornobetrag 167,27 €", "Der Betrag von 167,27 € wird Ihnen gutgeschrieben.",
 	})
 	if strings.Contains(text, "Bitte überweisen") {
 		t.Error("a credit note asks the customer to pay")
