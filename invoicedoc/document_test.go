@@ -283,3 +283,22 @@ func TestBuyerReferenceDefault(t *testing.T) {
 		t.Errorf("buyer reference %q", u.BuyerRef)
 	}
 }
+
+// go test ./invoicedoc -run XXX -bench . -benchmem
+func BenchmarkPDF(b *testing.B) {
+	d := germanInvoice()
+	for b.Loop() {
+		if _, err := PDF(d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkXRechnung(b *testing.B) {
+	d := germanInvoice()
+	for b.Loop() {
+		if _, err := XRechnung(d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
