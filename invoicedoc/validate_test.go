@@ -44,6 +44,7 @@ func einvoiceDir(t *testing.T) string {
 // files go to one validator call. Skipped only where the rules are absent
 // ($EINVOICE_DIR, default ../shared/einvoice beside the repository).
 func TestXRechnungPassesOfficialRules(t *testing.T) {
+	t.Parallel() // a minute of Java: let the other tests run beside it
 	dir := einvoiceDir(t)
 	validate := filepath.Join(dir, "validate")
 	if _, err := os.Stat(validate); errors.Is(err, os.ErrNotExist) {
