@@ -154,7 +154,7 @@ func (r *renderer) footer() {
 	}
 	is := d.Issuer
 	addr := append([]string{is.Name}, splitLines(is.Street)...)
-	addr = append(addr, strings.TrimSpace(is.Postcode+" "+is.City), l.countryName(is.Country))
+	addr = append(addr, cityLine(is), l.countryName(is.Country))
 	col(marginL, 58, addr)
 	var ids []string
 	if is.VATID != "" {
@@ -226,7 +226,7 @@ func (r *renderer) letterhead() {
 	r.textColor(grey)
 	var right []string
 	right = append(right, splitLines(is.Street)...)
-	right = append(right, strings.TrimSpace(is.Postcode+" "+is.City), r.l.countryName(is.Country))
+	right = append(right, cityLine(is), r.l.countryName(is.Country))
 	if is.ContactName != "" {
 		right = append(right, r.l.contact+": "+is.ContactName)
 	}
@@ -256,7 +256,7 @@ func (r *renderer) addresses() float64 {
 	if st := splitLines(is.Street); len(st) > 0 {
 		sender = append(sender, st[0])
 	}
-	sender = append(sender, strings.TrimSpace(is.Postcode+" "+is.City))
+	sender = append(sender, cityLine(is))
 	r.setFont("", 6.5)
 	r.textColor(grey)
 	p.SetXY(marginL, 47)
@@ -272,7 +272,7 @@ func (r *renderer) addresses() float64 {
 		p.MultiCell(78, 5, s, "", "L", false)
 	}
 	p.SetX(marginL)
-	p.MultiCell(78, 5, strings.TrimSpace(cu.Postcode+" "+cu.City), "", "L", false)
+	p.MultiCell(78, 5, cityLine(cu), "", "L", false)
 	p.SetX(marginL)
 	p.MultiCell(78, 5, l.countryName(cu.Country), "", "L", false)
 	if cu.VATID != "" {
@@ -461,4 +461,14 @@ func (r *renderer) notes() {
 		}
 		para("", 9.5, l.bank+": "+strings.Join(parts, " · "))
 	}
+}
+
+// cityLine is the postcode and city in the order of the party's country:
+// "80331 München", but "New York, NY 10118" and "London SW1A 1AA".
+func cityLine(p Party) string {
+	switch p.Country {
+	case "US", "CA", "GB", "AU", "NZ", "IE", "IN", "SG", "ZA":
+		return strings.TrimSpace(p.City + " " + p.Postcode)
+	}
+	return strings.TrimSpace(p.Postcode + " " + p.City)
 }

@@ -143,7 +143,7 @@ func TestPDFReverseChargeInEnglish(t *testing.T) {
 func TestPDFOutsideEU(t *testing.T) {
 	text := pdfText(t, mustPDF(t, usInvoice()))
 	wantAll(t, "us", text, []string{
-		"Acme Messaging Inc.", "350 Fifth Avenue", "Suite 4100", "10118 New York, NY", "United States",
+		"Acme Messaging Inc.", "350 Fifth Avenue", "Suite 4100", "New York, NY 10118", "United States",
 		// 999 × 0.025 = 24.975, rounded once, half up.
 		"Marketing messages to the United States (US) 999 €0.025 €24.98",
 		"Net amount (VAT 0%) €24.98", "VAT 0% €0.00", "Total amount €24.98",
