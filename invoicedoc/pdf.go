@@ -183,8 +183,11 @@ func (r *renderer) footer() {
 		}
 	}
 	col(marginL+116, contentW-116, bank)
-	p.SetXY(marginL, pageH-10)
-	p.CellFormat(contentW, 3, fmt.Sprintf(l.page, p.PageNo(), nbAlias), "", 0, "R", false, 0, "")
+	// Right-aligned by the width the text has once {nb} becomes the
+	// page count (fpdf replaces the alias after layout).
+	shown := fmt.Sprintf(l.page, p.PageNo(), strings.Repeat("9", len(fmt.Sprint(p.PageNo()))))
+	p.SetXY(pageW-marginR-p.GetStringWidth(shown)-2*p.GetCellMargin(), pageH-10)
+	p.CellFormat(contentW, 3, fmt.Sprintf(l.page, p.PageNo(), nbAlias), "", 0, "L", false, 0, "")
 	p.SetTextColor(0, 0, 0)
 }
 
