@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/optline/optline/jobs"
 	"github.com/optline/optline/models"
@@ -61,14 +62,28 @@ type ChargeArgs struct{}
 // Kind names the job.
 func (ChargeArgs) Kind() string { return "billing_charge" }
 
-// InsertOpts: a failed pass is not retried (the next comes soon).
-func (ChargeArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 1} }
+// InsertOpts: a failed pass is not retried (the next comes soon), and a
+// pass is not queued while one waits or runs (a long pass is not
+// doubled).
+func (ChargeArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 1, UniqueOpts: notWhileWaiting}
+}
+
+// notWhileWaiting makes a job unique among those waiting or running.
+var notWhileWaiting = river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+	rivertype.JobStateRetryable, rivertype.JobStateScheduled}}
 
 // MonthEndArgs is the periodic month-end job.
 type MonthEndArgs struct{}
 
 // Kind names the job.
 func (MonthEndArgs) Kind() string { return "billing_month_end" }
+
+// InsertOpts: retried a few times, never two at once from the schedule.
+func (MonthEndArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: notWhileWaiting}
+}
 
 // AddWorkers adds the engine's workers (jobs.Area).
 func (e *Engine) AddWorkers(w *river.Workers) {

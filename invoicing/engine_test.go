@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/optline/optline/invoicing"
+	"github.com/optline/optline/jobs"
 	"github.com/optline/optline/models"
 	"github.com/optline/optline/models/billing"
 	"github.com/optline/optline/models/dbtest"
@@ -176,5 +177,62 @@ func TestRunMonth(t *testing.T) {
 	}
 	if _, err := e.Issue(ctxb, draft.ID); !errors.Is(err, billing.ErrWrongState) {
 		t.Errorf("issued twice: %v", err)
+	}
+}
+
+// Through the job queue: the periodic month-end (run at start) charges
+// and invoices an ended month, and a charge job charges a new delivery.
+func TestJobsChargeAndInvoice(t *testing.T) {
+	t.Parallel()
+	db, clock, _ := setup(t)
+	clock.Advance(24 * time.Hour) // 1 November
+	b := business(t, db, 1, "UTC", 2, time.Date(2026, 10, 10, 12, 0, 0, 0, time.UTC))
+	e := invoicing.New(invoicing.Deps{DB: db, Log: dbtest.Quiet, Now: clock.Now})
+	q := jobs.New(db, dbtest.Quiet, jobs.Config{Poll: 50 * time.Millisecond})
+	q.Add(e)
+	done, stop := q.Finished()
+	defer stop()
+	if err := q.Start(ctxb); err != nil {
+		t.Fatal(err)
+	}
+	defer q.Stop(context.Background())
+	deadline := time.After(60 * time.Second)
+	for {
+		var inv billing.Invoice
+		if err := db.Gorm.Where("business_id = ? AND state = ?", b, billing.Issued).Take(&inv).Error; err == nil {
+			if inv.NumberOr() != "2026-000001" || !inv.Net.Equal(inv.Net.Round(2)) || inv.Net.IsZero() {
+				t.Fatalf("invoice %+v", inv)
+			}
+			break
+		}
+		select {
+		case <-done:
+		case <-deadline:
+			t.Fatal("the periodic month-end made no invoice")
+		}
+	}
+	// A delivery in November is charged by the charge job, to November.
+	var id int64
+	if err := db.Gorm.Raw(`INSERT INTO messages (business_id, to_phone, state, state_rank, category, country, delivered_at, created_at, updated_at)
+		VALUES (?, '+4915123456789', 'delivered', 5, 'utility', 'DE', ?, ?, ?) RETURNING id`, b, clock.Now(), clock.Now(), clock.Now()).Scan(&id).Error; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Insert(ctxb, invoicing.ChargeArgs{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		var period string
+		if db.Gorm.Raw(`SELECT period FROM usage_records WHERE message_id = ?`, id).Scan(&period); period != "" {
+			if period != "2026-11" {
+				t.Fatalf("charged to %s", period)
+			}
+			return
+		}
+		select {
+		case <-done:
+		case <-time.After(200 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("the charge job did not charge the delivery")
+		}
 	}
 }
