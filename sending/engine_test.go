@@ -9,7 +9,6 @@ import (
 	"github.com/optline/optline/sending"
 )
 
-
 // Starting freezes the audience once however often it is called, and the
 // run sends each recipient exactly once, with the variables rendered.
 func TestStartFreezesOnceAndSendsEachOnce(t *testing.T) {
