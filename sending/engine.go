@@ -67,10 +67,11 @@ type Options struct {
 type Hooks struct {
 	// Sent is called after each send's answer, before it is stored.
 	Sent func(messageID int64)
-	// Crash, when it returns true after a batch's sends, ends the run
-	// there as a dying process would: nothing of the batch is stored,
-	// nothing put back, and the lease is left to go stale.
-	Crash func(batch int) bool
+	// Crash, when it returns true, ends the run there as a dying process
+	// would: nothing more is stored or put back, and the lease is left to
+	// go stale. It is asked after each batch's sends ("sent": their
+	// answers not stored yet) and after they were stored ("stored").
+	Crash func(batch int, stage string) bool
 }
 
 // Defaults.

@@ -46,6 +46,7 @@ type platform struct {
 	srv  *httptest.Server
 	mu   sync.Mutex
 	got  map[int64]int    // our message id → sends received
+	acc  map[int64]int    // our message id → sends accepted
 	wams map[int64]string // our message id → the last wamid answered
 	// fail, when set, answers instead of success: an HTTP status and a
 	// Graph API error code, with Retry-After seconds (0: none).
@@ -57,7 +58,7 @@ type platform struct {
 }
 
 func newPlatform(t *testing.T) *platform {
-	p := &platform{t: t, got: map[int64]int{}, wams: map[int64]string{}}
+	p := &platform{t: t, got: map[int64]int{}, acc: map[int64]int{}, wams: map[int64]string{}}
 	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
 	t.Cleanup(p.srv.Close)
 	return p
@@ -109,6 +110,7 @@ func (p *platform) serve(w http.ResponseWriter, r *http.Request) {
 	wamid := fmt.Sprintf("wamid.HBgL%d.%d", id, n)
 	p.mu.Lock()
 	p.wams[id] = wamid
+	p.acc[id]++
 	p.mu.Unlock()
 	p.total.Add(1)
 	if p.onSend != nil {
@@ -118,12 +120,12 @@ func (p *platform) serve(w http.ResponseWriter, r *http.Request) {
 		body.To, body.To, wamid)
 }
 
-// sends is how often each message id reached the platform.
+// sends is how often the platform took each message id.
 func (p *platform) sends() map[int64]int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[int64]int, len(p.got))
-	for k, v := range p.got {
+	out := make(map[int64]int, len(p.acc))
+	for k, v := range p.acc {
 		out[k] = v
 	}
 	return out
@@ -322,7 +324,32 @@ func (f *fx) noDuplicates() {
 	f.t.Helper()
 	for id, n := range f.p.sends() {
 		if n > 1 {
-			f.t.Fatalf("message %d reached the platform %d times", id, n)
+			f.t.Fatalf("the platform took message %d %d times", id, n)
 		}
+	}
+}
+
+// requests is how often a message reached the platform (taken or refused).
+func (p *platform) requests(id int64) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.got[id]
+}
+
+// ids are the campaign's message ids in order.
+func (f *fx) ids(c *campaigns.Campaign) []int64 {
+	f.t.Helper()
+	var ids []int64
+	if err := f.db.Gorm.Raw(`SELECT id FROM messages WHERE campaign_id = ? ORDER BY id`, c.ID).Scan(&ids).Error; err != nil {
+		f.t.Fatal(err)
+	}
+	return ids
+}
+
+// start starts the campaign on e and fails the test on an error.
+func (f *fx) start(e *sending.Engine, c *campaigns.Campaign) {
+	f.t.Helper()
+	if err := e.Start(context.Background(), f.tn, f.owner, c.ID); err != nil {
+		f.t.Fatal(err)
 	}
 }

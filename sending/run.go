@@ -215,7 +215,8 @@ func (r *run) work() (Result, error) {
 		cursor = claimed[len(claimed)-1].ID
 		r.batches++
 		outs, stop := r.send(claimed, sender)
-		if h := e.hooks(); h.Crash != nil && h.Crash(r.batches) {
+		h := e.hooks()
+		if h.Crash != nil && h.Crash(r.batches, "sent") {
 			_ = r.flush()
 			return Result{}, errCrashed
 		}
@@ -225,6 +226,14 @@ func (r *run) work() (Result, error) {
 		ch := make(chan error, 1)
 		r.pending = ch
 		go func() { ch <- campaigns.Record(r.store, tn, outs, e.now()) }()
+		if h.Crash != nil {
+			if err := r.flush(); err != nil {
+				return Result{}, err
+			}
+			if h.Crash(r.batches, "stored") {
+				return Result{}, errCrashed
+			}
+		}
 		if stop.config != nil {
 			e.d.Log.Error("campaign paused: the platform refused the sender or the access token", "campaign", c.ID, "error", stop.config.Error())
 			if err := r.flush(); err != nil {
