@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
+	"gorm.io/gorm"
 
 	"github.com/optline/optline/models"
 	"github.com/optline/optline/models/billing"
@@ -249,4 +252,101 @@ func (e *FitError) Error() string {
 			h.Limit.Decimal.StringFixed(2), e.Estimate.Total.StringFixed(2)))
 	}
 	return fmt.Sprintf("campaigns: %d of %d recipients fit: %s", h.Fits, h.Recipients, strings.Join(parts, "; "))
+}
+
+// SetTier sets a business's messaging tier (one of models.Tiers), as an
+// administrator, audited with the previous tier.
+func SetTier(ctx context.Context, db *models.DB, actor *models.User, businessID int64, tier int, ip string) error {
+	if !slices.Contains(models.Tiers, tier) {
+		return models.Invalid("tier", "campaign.tier.invalid")
+	}
+	now := db.Now().UTC()
+	err := db.Tx(ctx, func(tx *gorm.DB) error {
+		var b models.Business
+		if err := tx.First(&b, "id = ?", businessID).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+			return models.ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		if err := tx.Model(&models.Business{}).Where("id = ?", businessID).Updates(map[string]any{"messaging_tier": tier, "updated_at": now}).Error; err != nil {
+			return err
+		}
+		e := models.AuditEntry{BusinessID: businessID, Action: "business.tier_set", TargetType: "business", TargetID: strconv.FormatInt(businessID, 10),
+			Detail: TierText(tier), Previous: TierText(b.MessagingTier), IP: ip}
+		if actor != nil {
+			e.ActorID, e.ActorEmail = actor.ID, actor.Email
+		}
+		return models.WriteAudit(tx, now, e)
+	})
+	return models.Wrap("campaigns.SetTier", err)
+}
+
+// TierText is a tier for the audit log ("250", "unlimited").
+func TierText(tier int) string {
+	if tier == models.TierUnlimited {
+		return "unlimited"
+	}
+	return strconv.Itoa(tier)
+}
+
+// maxMonthlyLimit bounds the limit to what the column holds.
+var maxMonthlyLimit = decimal.New(1, 12)
+
+// ParseLimit reads a monthly limit as typed ("250", "1250.50"; "" none):
+// positive, at most two decimals.
+func ParseLimit(s string) (decimal.NullDecimal, error) {
+	s = strings.TrimSpace(strings.ReplaceAll(s, " ", ""))
+	if s == "" {
+		return decimal.NullDecimal{}, nil
+	}
+	s = strings.ReplaceAll(s, ",", ".")
+	d, err := decimal.NewFromString(s)
+	switch {
+	case err != nil || strings.ContainsAny(s, "eE"):
+		return decimal.NullDecimal{}, models.Invalid("monthly_limit", "campaign.limit.invalid")
+	case !d.IsPositive():
+		return decimal.NullDecimal{}, models.Invalid("monthly_limit", "campaign.limit.positive")
+	case d.Exponent() < -2 && !d.Equal(d.Round(2)):
+		return decimal.NullDecimal{}, models.Invalid("monthly_limit", "campaign.limit.cents")
+	case d.GreaterThanOrEqual(maxMonthlyLimit):
+		return decimal.NullDecimal{}, models.Invalid("monthly_limit", "campaign.limit.too_large")
+	}
+	return decimal.NullDecimal{Decimal: d.Round(2), Valid: true}, nil
+}
+
+// SetMonthlyLimit sets (or, invalid, removes) the business's monthly
+// spending limit, as its owner, audited with the previous limit.
+func SetMonthlyLimit(ctx context.Context, tn models.Tenant, actor *models.User, limit decimal.NullDecimal, ip string) error {
+	if err := tn.Check(); err != nil {
+		return err
+	}
+	now := tn.DB().Now().UTC()
+	err := tn.Tx(ctx, func(tx models.Tenant) error {
+		g := tx.Gorm(ctx)
+		var b models.Business
+		if err := g.First(&b, "id = ?", tn.BusinessID()).Error; err != nil {
+			return err
+		}
+		var val any
+		if limit.Valid {
+			val = limit.Decimal
+		}
+		if err := g.Model(&models.Business{}).Where("id = ?", tn.BusinessID()).Updates(map[string]any{"monthly_limit": val, "updated_at": now}).Error; err != nil {
+			return err
+		}
+		e := models.AuditEntry{BusinessID: tn.BusinessID(), Action: "business.monthly_limit_set", TargetType: "business",
+			TargetID: strconv.FormatInt(tn.BusinessID(), 10), Detail: limitText(limit), Previous: limitText(b.MonthlyLimit), IP: ip}
+		if actor != nil {
+			e.ActorID, e.ActorEmail = actor.ID, actor.Email
+		}
+		return models.WriteAudit(g, now, e)
+	})
+	return models.Wrap("campaigns.SetMonthlyLimit", err)
+}
+
+func limitText(l decimal.NullDecimal) string {
+	if !l.Valid {
+		return "none"
+	}
+	return l.Decimal.StringFixed(2)
 }
