@@ -24,10 +24,10 @@ type Deps struct {
 	Log      *slog.Logger
 	// Now is the clock (default the database's).
 	Now func() time.Time
-	// Fit, when set, says how many of a FitPartial campaign's audience
-	// fit the tier and budget at the moment it starts (the compose
-	// side's headroom); nil or a negative answer sends to all.
-	Fit func(ctx context.Context, tn models.Tenant, c *campaigns.Campaign) (int, error)
+	// Spending is the month's spending so far, for the headroom of a
+	// campaign that sends to as many as fit (FitPartial), taken again
+	// when it starts; nil is campaigns.EstimatedSpending.
+	Spending campaigns.Spending
 }
 
 // Options tune the sender; zero values keep the defaults.
@@ -189,8 +189,8 @@ func (e *Engine) start(ctx context.Context, tn models.Tenant, actor *models.User
 		return false, err
 	}
 	fit := -1
-	if c.FitMode == campaigns.FitPartial && e.d.Fit != nil {
-		if fit, err = e.d.Fit(ctx, tn, c); err != nil {
+	if c.FitMode == campaigns.FitPartial {
+		if fit, err = e.fit(ctx, tn, c, now); err != nil {
 			return false, err
 		}
 	}
@@ -223,6 +223,27 @@ func (e *Engine) start(ctx context.Context, tn models.Tenant, actor *models.User
 		e.audit(ctx, tn, actor, id, "campaign.started", fmt.Sprintf("%d recipients, %d left out", c.Recipients, c.LeftOut))
 	}
 	return started, nil
+}
+
+// fit is how many of a FitPartial campaign's recipients fit the tier and
+// the month's budget now (-1: all).
+func (e *Engine) fit(ctx context.Context, tn models.Tenant, c *campaigns.Campaign, now time.Time) (int, error) {
+	sp := e.d.Spending
+	if sp == nil {
+		sp = campaigns.EstimatedSpending{DB: e.d.DB}
+	}
+	est, err := campaigns.EstimateCost(ctx, tn, c, now)
+	if err != nil {
+		return 0, err
+	}
+	h, err := campaigns.HeadroomFor(ctx, tn, c, est, sp, now)
+	if err != nil {
+		return 0, err
+	}
+	if h.AllFit() {
+		return -1, nil
+	}
+	return h.Fits, nil
 }
 
 func (e *Engine) audit(ctx context.Context, tn models.Tenant, actor *models.User, id int64, action, detail string) {

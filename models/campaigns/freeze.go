@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/optline/optline/models"
-	"github.com/optline/optline/models/contacts"
 )
 
 // Skip reasons of campaign messages (messages.skip_reason).
@@ -17,32 +16,10 @@ const (
 	SkipMissingVariable = "missing_variable" // a variable had no value and no fallback
 )
 
-// freezeAudience resolves the campaign's segment ids to their rules (at
-// the moment of freezing: a segment edited later changes nothing).
-func freezeAudience(ctx context.Context, tn models.Tenant, c *Campaign) (contacts.Audience, error) {
-	a := contacts.Audience{All: c.AllContacts, SkipLandlines: c.SkipLandlines}
-	if !c.AllContacts {
-		for _, id := range c.SegmentIDs {
-			seg, err := contacts.SegmentByID(ctx, tn, id)
-			if err != nil {
-				return a, models.Wrap("campaigns.Freeze", err)
-			}
-			a.Segments = append(a.Segments, seg.Rule())
-		}
-	}
-	if c.ExcludeSegmentID != nil {
-		seg, err := contacts.SegmentByID(ctx, tn, *c.ExcludeSegmentID)
-		if err != nil {
-			return a, models.Wrap("campaigns.Freeze", err)
-		}
-		r := seg.Rule()
-		a.Exclude = &r
-	}
-	return a, nil
-}
-
 // Freeze writes the campaign's audience as it is now into messages: one
-// queued row per member (opted in, not suppressed, matching the audience),
+// queued row per recipient (RecipientWhere: a member of the audience, opted
+// in, not suppressed, with a value or fallback for every variable, the
+// same who the confirmation counted),
 // with the template and the billing category (lower case). With fit >= 0
 // only the first fit members by contact id are queued; the rest
 // get a row skipped as "left_out", so who was left out can be listed. It
@@ -59,11 +36,10 @@ func Freeze(ctx context.Context, tn models.Tenant, c *Campaign, fit int) (int, e
 	if c.BusinessID != tn.BusinessID() {
 		return 0, models.Wrap("campaigns.Freeze", models.ErrNotFound)
 	}
-	aud, err := freezeAudience(ctx, tn, c)
+	members, args, err := c.RecipientWhere(ctx, tn)
 	if err != nil {
-		return 0, err
+		return 0, models.Wrap("campaigns.Freeze", err)
 	}
-	_, members, args := aud.Where()
 	now := tn.DB().Now().UTC()
 	category := strings.ToLower(c.Category)
 	insert := func(state, reason, limit string) error {
