@@ -85,9 +85,10 @@ const (
 // Engine sends campaigns: it freezes a confirmed campaign's audience into
 // messages and sends them through the provider in slices of jobs.
 type Engine struct {
-	d      Deps
-	o      Options
-	budget *Budget
+	d         Deps
+	o         Options
+	budget    *Budget
+	countries countries
 }
 
 // New is the sender.

@@ -13,7 +13,6 @@ import (
 	"github.com/optline/optline/channel"
 	"github.com/optline/optline/channel/sandbox"
 	"github.com/optline/optline/models"
-	"github.com/optline/optline/models/billing"
 	"github.com/optline/optline/models/campaigns"
 	"github.com/optline/optline/models/messages"
 )
@@ -326,7 +325,7 @@ func (r *run) orphans() error {
 		}
 		outs := make([]campaigns.Outcome, len(os))
 		for i, o := range os {
-			outs[i] = campaigns.Outcome{ID: o.ID, Kind: campaigns.OutUnconfirmed, Country: billing.CountryOf(o.ToPhone)}
+			outs[i] = campaigns.Outcome{ID: o.ID, Kind: campaigns.OutUnconfirmed, Country: r.e.countries.of(o.ToPhone)}
 		}
 		if err := campaigns.Record(r.store, r.tn, outs, r.e.now()); err != nil {
 			return err
@@ -423,7 +422,7 @@ func (r *run) one(m campaigns.Claimed, sender channel.Sender) (campaigns.Outcome
 		return o, nil
 	}
 	o.Header, o.Body, o.URLs = jsonList(header), jsonList(body), jsonMap(urls)
-	o.Country = billing.CountryOf(m.ToPhone)
+	o.Country = e.countries.of(m.ToPhone)
 	wo := m.WindowOpen
 	o.WindowOpen = &wo
 	o.Attempted = true
