@@ -44,6 +44,8 @@ type Options struct {
 	BatchSize int
 	// Workers is the number of sends in flight at once (default 64).
 	Workers int
+	// Pipeline is the number of batches in flight at once (default 4).
+	Pipeline int
 	// MaxAttempts is how often a send refused for now (rate limit, 5xx,
 	// time-out) is tried before the message fails (default 6).
 	MaxAttempts int
@@ -109,6 +111,9 @@ func New(d Deps, o Options) *Engine {
 	if o.Workers <= 0 {
 		o.Workers = defaultWorkers
 	}
+	if o.Pipeline <= 0 {
+		o.Pipeline = 4
+	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = defaultAttempts
 	}
@@ -132,15 +137,15 @@ func New(d Deps, o Options) *Engine {
 // burst is the budget's bucket size in time: with sends taken every few
 // milliseconds the bucket is nearly empty at every instant, so no
 // calendar second sees more than the rate.
-const burst = 20 * time.Millisecond
+const burst = 10 * time.Millisecond
 
-// effectiveRate is the rate the sender aims at: 1% under the configured
-// one (from 100/s), so that network jitter moving a send into the next
-// second never makes a second exceed it.
+// effectiveRate is the rate the sender aims at: 1.5% under the
+// configured one (from 100/s), so that network jitter moving sends into
+// the next second never makes a second exceed it.
 func (e *Engine) effectiveRate() int {
 	r := e.o.Rate
 	if r >= 100 {
-		r -= r / 100
+		r -= r * 15 / 1000
 	}
 	return r
 }
