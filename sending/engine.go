@@ -44,8 +44,14 @@ type Options struct {
 	BatchSize int
 	// Workers is the number of sends in flight at once (default 64).
 	Workers int
-	// Pipeline is the number of batches in flight at once (default 4).
+	// Pipeline is the number of batches in flight at once (default 4 on
+	// PostgreSQL, 2 on SQLite).
 	Pipeline int
+	// GateEvery is how often at most a run reads, before a batch, whether
+	// the campaign may go on (its state, the business suspended, the
+	// template paused or disabled); default 100 ms, negative: before
+	// every batch.
+	GateEvery time.Duration
 	// MaxAttempts is how often a send refused for now (rate limit, 5xx,
 	// time-out) is tried before the message fails (default 6).
 	MaxAttempts int
@@ -113,6 +119,12 @@ func New(d Deps, o Options) *Engine {
 	}
 	if o.Pipeline <= 0 {
 		o.Pipeline = 4
+		if d.DB != nil && d.DB.Dialect != models.Postgres {
+			o.Pipeline = 2 // one writer: more batches only wait for it
+		}
+	}
+	if o.GateEvery == 0 {
+		o.GateEvery = 100 * time.Millisecond
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = defaultAttempts

@@ -82,6 +82,12 @@ type run struct {
 	// this number send again (Unix ns).
 	halt      atomic.Bool
 	holdUntil atomic.Int64
+	// cursor is the highest message id claimed; a batch that claimed
+	// nothing sets empty (and emptyFrom, the cursor it claimed from).
+	cursor    atomic.Int64
+	empty     atomic.Bool
+	emptyFrom atomic.Int64
+	sentSome  atomic.Bool
 }
 
 func (e *Engine) runSlice(ctx context.Context, args SendArgs, holder string) (res Result, err error) {
@@ -160,12 +166,69 @@ func (r *run) failed() bool {
 	return r.crashed.Load() || r.err != nil || r.config != nil
 }
 
-// batch sends one claimed batch and stores its outcomes (a goroutine).
-func (r *run) batch(k int, claimed []campaigns.Claimed, sender channel.Sender) {
+// fail records a batch's error (not the run's own stop).
+func (r *run) fail(err error) {
+	if r.ctx.Err() != nil {
+		return
+	}
+	r.mu.Lock()
+	if r.err == nil {
+		r.err = err
+	}
+	r.mu.Unlock()
+}
+
+// batch is one batch, a goroutine: it takes its share of the number's
+// budget, claims that many messages, sends them and stores their
+// outcomes. Batches in flight do this at once, so the database round
+// trips of one overlap the sends of the others.
+func (r *run) batch(k int, sender channel.Sender) {
 	defer func() {
 		<-r.slots
 		r.wg.Done()
 	}()
+	e := r.e
+	n := e.o.BatchSize
+	if !e.o.Unthrottled {
+		rate := e.effectiveRate()
+		ask := min(n, max(1, rate*int(burst/time.Millisecond)/1000))
+		for {
+			granted, wait, err := e.budget.Take(r.ctx, sender.PhoneNumberID, ask, rate)
+			if err != nil {
+				r.fail(err)
+				return
+			}
+			if granted > 0 {
+				n = granted
+				break
+			}
+			if sleep(r.ctx, min(wait, 250*time.Millisecond)) != nil || r.halt.Load() {
+				return
+			}
+		}
+	}
+	if r.halt.Load() || r.crashed.Load() || r.ctx.Err() != nil {
+		return
+	}
+	from := r.cursor.Load()
+	claimed, err := campaigns.Claim(r.ctx, r.tn, r.c.ID, from, n, e.now())
+	if err != nil {
+		r.fail(err)
+		return
+	}
+	if len(claimed) == 0 {
+		r.emptyFrom.Store(from)
+		r.empty.Store(true)
+		return
+	}
+	last := claimed[len(claimed)-1].ID
+	for {
+		old := r.cursor.Load()
+		if old >= last || r.cursor.CompareAndSwap(old, last) {
+			break
+		}
+	}
+	r.sentSome.Store(true)
 	outs, stop := r.send(claimed, sender)
 	h := r.e.hooks()
 	if stop.config != nil {
@@ -182,7 +245,7 @@ func (r *run) batch(k int, claimed []campaigns.Claimed, sender channel.Sender) {
 	if err := campaigns.Record(r.store, r.tn, outs, r.e.now()); err != nil {
 		r.mu.Lock()
 		if r.err == nil {
-			r.err = err
+			r.err = err // storing never stops with the run: a real failure
 		}
 		r.mu.Unlock()
 		return
@@ -201,7 +264,9 @@ func (r *run) work() (Result, error) {
 	if err := r.orphans(); err != nil {
 		return Result{}, err
 	}
-	var cursor int64
+	var g campaigns.Gate
+	var gateAt time.Time
+	var err error
 	for {
 		if err := r.ctx.Err(); err != nil {
 			return Result{}, err
@@ -243,10 +308,14 @@ func (r *run) work() (Result, error) {
 			free() // a batch ended badly, or was rate limited, meanwhile
 			continue
 		}
-		g, err := campaigns.CheckGate(r.ctx, tn, c.ID)
-		if err != nil {
-			free()
-			return Result{}, err
+		// The gate is read before each batch, at most every GateEvery
+		// (at 1,000/s the batches are a few milliseconds apart).
+		if time.Since(gateAt) >= e.o.GateEvery {
+			if g, err = campaigns.CheckGate(r.ctx, tn, c.ID); err != nil {
+				free()
+				return Result{}, err
+			}
+			gateAt = time.Now()
 		}
 		if g.State != campaigns.Sending || g.Suspended || campaigns.TemplateReason(g.TemplateStatus) != "" {
 			// Stop at once: the batches in flight start no more sends.
@@ -278,34 +347,16 @@ func (r *run) work() (Result, error) {
 			}
 			return Result{More: true, Wait: max(opens.Sub(now), time.Second)}, nil
 		}
-		sender := sandbox.SenderFor(&models.Business{ID: tn.BusinessID(), PhoneNumberID: g.PhoneNumberID, WABAID: g.WABAID})
-		n := e.o.BatchSize
-		if !e.o.Unthrottled {
-			rate := e.effectiveRate()
-			ask := min(n, max(1, rate*int(burst/time.Millisecond)/1000))
-			granted, wait, err := e.budget.Take(r.ctx, sender.PhoneNumberID, ask, rate)
-			if err != nil {
-				free()
+		if r.empty.Load() {
+			// A batch found nothing due: once the others are in, look
+			// behind the cursor (retries queued again), then idle.
+			free()
+			if err := r.flush(); err != nil {
 				return Result{}, err
 			}
-			if granted == 0 {
-				free()
-				if err := sleep(r.ctx, min(wait, time.Until(deadline)+time.Millisecond)); err != nil {
-					return Result{}, err
-				}
-				continue
-			}
-			n = granted
-		}
-		claimed, err := campaigns.Claim(r.ctx, tn, c.ID, cursor, n, now)
-		if err != nil {
-			free()
-			return Result{}, err
-		}
-		if len(claimed) == 0 {
-			free()
-			if cursor > 0 { // retries queued again behind the cursor
-				cursor = 0
+			r.empty.Store(false)
+			if from := r.emptyFrom.Load(); from > 0 {
+				r.cursor.Store(0)
 				continue
 			}
 			res, done, err := r.idle(g, deadline)
@@ -314,16 +365,17 @@ func (r *run) work() (Result, error) {
 			}
 			continue
 		}
-		if g.StateReason != "" {
+		if g.StateReason != "" && r.sentSome.Load() {
 			if err := campaigns.SetReason(r.ctx, tn, c.ID, ""); err != nil {
 				free()
 				return Result{}, err
 			}
+			g.StateReason = ""
 		}
-		cursor = claimed[len(claimed)-1].ID
+		sender := sandbox.SenderFor(&models.Business{ID: tn.BusinessID(), PhoneNumberID: g.PhoneNumberID, WABAID: g.WABAID})
 		r.batches++
 		r.wg.Add(1)
-		go r.batch(r.batches, claimed, sender)
+		go r.batch(r.batches, sender)
 	}
 }
 
