@@ -146,10 +146,12 @@ func New(d Deps, o Options) *Engine {
 	return e
 }
 
-// burst is the budget's bucket size in time: with sends taken every few
-// milliseconds the bucket is nearly empty at every instant, so no
-// calendar second sees more than the rate.
-const burst = 10 * time.Millisecond
+// burst is the budget's bucket size in time: a batch takes up to a tenth
+// of a second's sends at once (one database round trip per batch, not per
+// message). Within a run the sends are then spaced evenly at the rate
+// (pacer), so no second sees more than the rate; several processes
+// sending for one number share the bucket, which bounds them together.
+const burst = 100 * time.Millisecond
 
 // effectiveRate is the rate the sender aims at: 1.5% under the
 // configured one (from 100/s), so that network jitter moving sends into

@@ -88,6 +88,31 @@ type run struct {
 	empty     atomic.Bool
 	emptyFrom atomic.Int64
 	sentSome  atomic.Bool
+	pace      pacer
+}
+
+// pacer spaces a run's sends evenly at a rate: each send waits for the
+// next free moment, 1/rate after the previous one's. A run that fell
+// behind (a slow database, a pause of the process) may catch up by at
+// most paceSlack's worth, which the 1.5% margin under the rate absorbs.
+type pacer struct {
+	mu   sync.Mutex
+	next time.Time
+}
+
+const paceSlack = 10 * time.Millisecond
+
+// wait blocks until the send may go (false when ctx ended first).
+func (p *pacer) wait(ctx context.Context, rate int) bool {
+	p.mu.Lock()
+	now := time.Now()
+	at := p.next
+	if floor := now.Add(-paceSlack); at.Before(floor) {
+		at = floor
+	}
+	p.next = at.Add(time.Second / time.Duration(rate))
+	p.mu.Unlock()
+	return sleep(ctx, time.Until(at)) == nil
 }
 
 func (e *Engine) runSlice(ctx context.Context, args SendArgs, holder string) (res Result, err error) {
@@ -501,6 +526,10 @@ func (r *run) send(claimed []campaigns.Claimed, sender channel.Sender) ([]campai
 				}
 				m := claimed[i]
 				if halt.Load() || r.crashed.Load() || r.ctx.Err() != nil {
+					outs[i] = campaigns.Outcome{ID: m.ID, Kind: campaigns.OutPutBack}
+					continue
+				}
+				if !e.o.Unthrottled && !r.pace.wait(r.ctx, e.effectiveRate()) {
 					outs[i] = campaigns.Outcome{ID: m.ID, Kind: campaigns.OutPutBack}
 					continue
 				}

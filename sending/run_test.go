@@ -426,3 +426,34 @@ func TestSendWindowWaits(t *testing.T) {
 		t.Fatalf("state %s (%s)", got.State, got.StateReason)
 	}
 }
+
+// With the budget on, no second sees more sends than the rate.
+func TestThrottleNeverExceedsTheRate(t *testing.T) {
+	f := newFx(t)
+	const m, rate = 300, 100
+	f.contacts(m, "")
+	c := f.campaign(nil)
+	var mu sync.Mutex
+	perSecond := map[int64]int{}
+	f.p.onSend = func(int64) {
+		mu.Lock()
+		perSecond[time.Now().Unix()]++
+		mu.Unlock()
+	}
+	e := f.engine(sending.Options{Rate: rate, BatchSize: 50, Workers: 8})
+	f.start(e, c)
+	t0 := time.Now()
+	f.drive(e, c, "job 1", 30*time.Second)
+	if d := time.Since(t0); d < 2500*time.Millisecond {
+		t.Fatalf("%d messages at %d/s took only %s", m, rate, d)
+	}
+	for sec, n := range perSecond {
+		if n > rate {
+			t.Fatalf("second %d saw %d sends, above %d: %v", sec, n, rate, perSecond)
+		}
+	}
+	if st := f.states(c.ID); st["accepted"] != m {
+		t.Fatalf("states %v", st)
+	}
+	f.noDuplicates()
+}
