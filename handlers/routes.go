@@ -156,6 +156,8 @@ func Register(s *web.Server, d Deps) *Handler {
 	member.POST("/templates/:id/submit", th.submit)
 	admin.GET("/admin/templates", th.adminList)
 
+	registerCampaignCompose(h, member, owner, admin, d)
+
 	// Platform administration.
 	admin.GET("/admin", h.adminHome)
 	admin.GET("/admin/businesses", h.adminBusinesses)
