@@ -354,3 +354,38 @@ func TestCampaignSettingsAndTier(t *testing.T) {
 		t.Errorf("owner sets own tier: %d", p.Status)
 	}
 }
+
+// seedCampaignDraft gives business biz (the demo business of the
+// cross-tenant scan) a draft campaign of its first approved template to
+// its first segment, so the campaign routes are scanned with its id.
+func seedCampaignDraft(t *testing.T, a *app, biz int64) {
+	t.Helper()
+	ctx := context.Background()
+	tn, err := a.db.Tenant(biz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpls, err := templates.List(ctx, tn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	segs, err := contacts.Segments(ctx, tn)
+	if err != nil || len(segs) == 0 {
+		t.Fatalf("demo segments: %v", err)
+	}
+	for _, tp := range tpls {
+		if tp.Status != templates.StateApproved {
+			continue
+		}
+		var m campaigns.Mapping
+		for _, v := range campaigns.TemplateVars(&tp) {
+			m = append(m, campaigns.Var{Part: v.Part, N: v.N, Source: campaigns.SourceField, Key: "first_name", Fallback: "Sonnenschein"})
+		}
+		if _, err := campaigns.Create(ctx, tn, nil, campaigns.Input{Name: "Sonnenschein Herbst", TemplateID: tp.ID, Mapping: m,
+			SegmentIDs: []int64{segs[0].ID}, SendNow: true, FitMode: campaigns.FitRefuse}); err != nil {
+			t.Fatalf("demo campaign: %v", err)
+		}
+		return
+	}
+	t.Fatal("the demo business has no approved template")
+}
