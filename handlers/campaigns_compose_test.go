@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/optline/optline/models"
 	"github.com/optline/optline/models/campaigns"
@@ -278,8 +279,9 @@ func TestComposeReviewFiguresAndConfirm(t *testing.T) {
 	if p.Status != http.StatusSeeOther || p.Location != base {
 		t.Fatalf("confirm: %d %q", p.Status, p.Location)
 	}
+	// The sender started it at once: the 4 recipients are frozen.
 	c, _ := campaigns.Get(context.Background(), b.tn, id)
-	if c.State == campaigns.Draft || c.ScheduledAt == nil || !c.Estimate.Valid || c.Estimate.Decimal.StringFixed(4) != "0.4524" {
+	if c.State != campaigns.Sending || c.Recipients != 4 || c.ScheduledAt == nil || !c.Estimate.Valid || c.Estimate.Decimal.StringFixed(4) != "0.4524" {
 		t.Fatalf("after confirm: %+v", c)
 	}
 	// A second click, the review and the edit lead to the report.
@@ -388,4 +390,45 @@ func seedCampaignDraft(t *testing.T, a *app, biz int64) {
 		return
 	}
 	t.Fatal("the demo business has no approved template")
+}
+
+func TestComposeScheduledPartialFit(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	owner := a.signup("Bäckerei Kraus", "anna@kraus.example")
+	b := a.composeBiz("anna@kraus.example")
+	// 248 of the 250 tier reached in the last hour: 2 of the 4 fit.
+	now := a.db.Now()
+	for i := 0; i < 248; i++ {
+		if err := a.db.Gorm.Exec(`INSERT INTO messages (business_id, to_phone, state, created_at, updated_at, delivered_at, category, country)
+			VALUES (?, ?, 'delivered', ?, ?, ?, 'marketing', 'DE')`, b.tn.BusinessID(), "+49170"+strconv.Itoa(1000000+i), now, now, now.Add(-time.Hour)).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := composeVals(b)
+	v.Set("fit_mode", "partial")
+	v.Set("send_mode", "later")
+	v.Set("send_at", "2026-03-03T08:00")
+	owner.primeCSRF("/campaigns/new")
+	p := owner.post("/campaigns", v)
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", p.Status, p.Doc.Find(".error").Text())
+	}
+	base := strings.TrimSuffix(p.Location, "/review")
+	r := owner.get(p.Location)
+	if got := r.Text(`[data-testid="fits-partial"]`); !strings.Contains(got, "Only 2 of 4") || !strings.Contains(got, "2 will be left out") {
+		t.Errorf("partial %q", got)
+	}
+	if got := r.Text(`[data-testid="confirm-restate"]`); !strings.Contains(got, "Send to 2 recipients") || !strings.Contains(got, "€0.23") ||
+		!strings.Contains(got, "08:00") || !strings.Contains(got, "Europe/Berlin") || r.Text(`[data-testid="confirm-button"]`) != "Schedule" {
+		t.Errorf("restated %q / %q", got, r.Text(`[data-testid="confirm-button"]`))
+	}
+	if p := owner.postFollow(base+"/confirm", nil); !strings.Contains(p.Doc.Text(), "Scheduled.") && p.Status != http.StatusNotFound {
+		t.Errorf("no scheduled notice (status %d)", p.Status)
+	}
+	id := campaignIDFrom(t, base)
+	c, _ := campaigns.Get(context.Background(), b.tn, id)
+	if c.State != campaigns.Scheduled || c.ScheduledAt.UTC().Format(time.RFC3339) != "2026-03-03T07:00:00Z" || c.Estimate.Decimal.StringFixed(4) != "0.2262" {
+		t.Fatalf("scheduled %+v", c)
+	}
 }
