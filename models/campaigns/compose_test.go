@@ -19,7 +19,7 @@ import (
 )
 
 type fx struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	db    *models.DB
 	clock *dbtest.Clock
@@ -29,7 +29,7 @@ type fx struct {
 	staff *contacts.Segment
 }
 
-func newFx(t *testing.T) *fx {
+func newFx(t testing.TB) *fx {
 	t.Helper()
 	db, clock := dbtest.OpenClocked(t)
 	f := &fx{t: t, ctx: context.Background(), db: db, clock: clock}

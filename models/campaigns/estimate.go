@@ -155,25 +155,19 @@ func recipientCountries(ctx context.Context, tn models.Tenant, cond string, args
 	if len(shared) == 0 {
 		return out, nil
 	}
-	// Number by number, in pages by id.
-	var after int64
-	for {
-		var rows []struct {
-			ID    int64
-			Phone string
-		}
-		err := tn.Gorm(ctx).Raw("SELECT c.id, c.phone FROM contacts c WHERE c.business_id = ? AND "+cond+
-			" AND SUBSTR(c.phone, 1, 4) IN ? AND c.id > ? ORDER BY c.id LIMIT 5000",
-			append(append([]any{tn.BusinessID()}, args...), shared, after)...).Scan(&rows).Error
-		if err != nil {
+	// Number by number, in one streamed pass.
+	rows, err := tn.Gorm(ctx).Raw("SELECT c.phone FROM contacts c WHERE c.business_id = ? AND "+cond+" AND SUBSTR(c.phone, 1, 4) IN ?",
+		append(append([]any{tn.BusinessID()}, args...), shared)...).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var phone string
+	for rows.Next() {
+		if err := rows.Scan(&phone); err != nil {
 			return nil, err
 		}
-		for _, r := range rows {
-			out[billing.CountryOf(r.Phone)]++
-		}
-		if len(rows) < 5000 {
-			return out, nil
-		}
-		after = rows[len(rows)-1].ID
+		out[billing.CountryOf(phone)]++
 	}
+	return out, rows.Err()
 }
