@@ -660,3 +660,24 @@ func trim(s string) string {
 	}
 	return s
 }
+
+func TestEstimatedSpendingMonthInBusinessZone(t *testing.T) {
+	t.Parallel()
+	f := newFx(t)
+	// 23:30 UTC on 28 February is 00:30 on 1 March in Berlin: March's.
+	f.delivered(f.tn, "+4915100000001", time.Date(2026, 2, 28, 23, 30, 0, 0, time.UTC), false)
+	f.delivered(f.tn, "+4915100000002", time.Date(2026, 2, 28, 22, 30, 0, 0, time.UTC), false) // 23:30 Berlin: February's
+	// A message the platform priced as free (an entry point) costs nothing:
+	// its word wins over the dated rule.
+	f.exec(`INSERT INTO messages (business_id, to_phone, state, created_at, updated_at, delivered_at, window_open, category, country, pricing_type)
+		VALUES (?, '+4915100000003', 'delivered', ?, ?, ?, FALSE, 'marketing', 'DE', 'free_entry_point')`, f.tn.BusinessID(), f.db.Now(), f.db.Now(), f.db.Now())
+	sp := campaigns.EstimatedSpending{DB: f.db}
+	got, err := sp.SpentInMonth(f.ctx, f.tn.BusinessID(), f.db.Now())
+	if err != nil || !got.Equal(decimal.RequireFromString("0.1131")) {
+		t.Fatalf("March: %s %v", got, err)
+	}
+	feb, _ := sp.SpentInMonth(f.ctx, f.tn.BusinessID(), time.Date(2026, 2, 15, 12, 0, 0, 0, time.UTC))
+	if !feb.Equal(decimal.RequireFromString("0.1131")) {
+		t.Fatalf("February: %s", feb)
+	}
+}
