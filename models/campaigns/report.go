@@ -234,7 +234,8 @@ type ListRow struct {
 	ScheduledAt     *time.Time
 	StartedAt       *time.Time
 	FinishedAt      *time.Time
-	EstimateDefined bool
+	// Loc is the campaign's time zone (its times are shown in it).
+	Loc *time.Location
 }
 
 // Rate is part of total in tenths of a percent (0 when total is 0).
@@ -275,7 +276,7 @@ func List(ctx context.Context, tn models.Tenant) ([]ListRow, error) {
 		r := ListRow{ID: c.ID, Name: c.Name, State: c.State, StateReason: c.StateReason, AllContacts: c.AllContacts,
 			SkipLandlines: c.SkipLandlines, TemplateName: c.TemplateName, Recipients: sc.Recipients(), Sent: sc.SentOnce,
 			Delivered: sc.Delivered(), Read: sc.ByState[messages.Read], Failed: sc.ByState[messages.Failed],
-			CreatedAt: c.CreatedAt, ScheduledAt: c.ScheduledAt, StartedAt: c.StartedAt, FinishedAt: c.FinishedAt}
+			CreatedAt: c.CreatedAt, ScheduledAt: c.ScheduledAt, StartedAt: c.StartedAt, FinishedAt: c.FinishedAt, Loc: c.Location()}
 		if r.Recipients == 0 && c.FrozenAt == nil {
 			r.Recipients = c.Recipients
 		}
@@ -293,6 +294,26 @@ func List(ctx context.Context, tn models.Tenant) ([]ListRow, error) {
 		out[i] = r
 	}
 	return out, nil
+}
+
+// AudienceNames names campaign c's segments and its exclusion segment
+// (a deleted segment by "#id").
+func AudienceNames(ctx context.Context, tn models.Tenant, c *Campaign) (segments []string, exclude string, err error) {
+	ids := append([]int64(nil), c.SegmentIDs...)
+	if c.ExcludeSegmentID != nil {
+		ids = append(ids, *c.ExcludeSegmentID)
+	}
+	names, err := segmentNames(ctx, tn, ids)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, s := range c.SegmentIDs {
+		segments = append(segments, segName(names, s))
+	}
+	if c.ExcludeSegmentID != nil {
+		exclude = segName(names, *c.ExcludeSegmentID)
+	}
+	return segments, exclude, nil
 }
 
 func segName(names map[int64]string, id int64) string {
