@@ -219,21 +219,21 @@ type ListRow struct {
 	StateReason string
 	// The audience: segment names (a deleted segment is "#id"), or every
 	// messageable contact, minus an exclusion segment.
-	AllContacts     bool
-	Segments        []string
-	Exclude         string
-	SkipLandlines   bool
-	TemplateName    string
-	Recipients      int
-	Sent            int
-	Delivered       int
-	Read            int
-	Failed          int
-	Cost            Cost
-	CreatedAt       time.Time
-	ScheduledAt     *time.Time
-	StartedAt       *time.Time
-	FinishedAt      *time.Time
+	AllContacts   bool
+	Segments      []string
+	Exclude       string
+	SkipLandlines bool
+	TemplateName  string
+	Recipients    int
+	Sent          int
+	Delivered     int
+	Read          int
+	Failed        int
+	Cost          Cost
+	CreatedAt     time.Time
+	ScheduledAt   *time.Time
+	StartedAt     *time.Time
+	FinishedAt    *time.Time
 	// Loc is the campaign's time zone (its times are shown in it).
 	Loc *time.Location
 }
