@@ -127,7 +127,9 @@ func (s *reportSeed) done(name string) (*campaigns.Campaign, map[string]int64) {
 	return c, ids
 }
 
-func path(c *campaigns.Campaign, suffix string) string { return fmt.Sprintf("/campaigns/%d%s", c.ID, suffix) }
+func path(c *campaigns.Campaign, suffix string) string {
+	return fmt.Sprintf("/campaigns/%d%s", c.ID, suffix)
+}
 
 func TestCampaignListAndReport(t *testing.T) {
 	t.Parallel()
@@ -151,6 +153,7 @@ func TestCampaignListAndReport(t *testing.T) {
 	if p.Status != http.StatusOK {
 		t.Fatalf("list: %d", p.Status)
 	}
+	checkA11y(t, "campaigns list", p)
 	if p.Text(`nav a[aria-current="page"]`) != "Campaigns" {
 		t.Errorf("nav: %q", p.Text(`nav a[aria-current="page"]`))
 	}
@@ -184,6 +187,7 @@ func TestCampaignListAndReport(t *testing.T) {
 	if r.Status != http.StatusOK || r.Text(`[data-testid="campaign-name"]`) != "Spring offer" {
 		t.Fatalf("report: %d", r.Status)
 	}
+	checkA11y(t, "report", r)
 	if r.Has("[data-campaign-progress]") {
 		t.Error("a finished campaign shows live progress")
 	}
@@ -221,6 +225,7 @@ func TestCampaignListAndReport(t *testing.T) {
 	// While sending: live progress with its script, live region, no-JS
 	// refresh link and the pause and cancel buttons.
 	l := owner.get(path(sending, ""))
+	checkA11y(t, "progress", l)
 	if !l.Has(`[data-campaign-progress][data-progress-url="`+path(sending, "/progress")+`"]`) || !l.Has(`script[src="/static/js/campaigns_report.js"]`) ||
 		!l.Has(`[aria-live="polite"]`) || !strings.Contains(l.Doc.Find("noscript").Text(), "Refresh") {
 		t.Error("progress page lacks its script, live region or refresh link")
@@ -275,6 +280,7 @@ func TestCampaignMessagesFilterAndExports(t *testing.T) {
 	done, _ := s.done("Spring offer")
 
 	p := owner.get(path(done, "/messages"))
+	checkA11y(t, "messages", p)
 	if n := p.Doc.Find(`[data-testid="messages-table"] tbody tr`).Length(); n != 12 {
 		t.Errorf("all: %d rows", n)
 	}
