@@ -91,7 +91,7 @@ func (cr *campaignReport) show(c echo.Context) error {
 	vm.CanResume = cp.State == campaigns.Paused
 	vm.CanCancel = cp.Active()
 	vm.CanRetry = retryable > 0 && cp.State != campaigns.Cancelled
-	vm.RetryN = l.Int(int64(retryable))
+	vm.RetryText = l.N("report.action.retry", int64(retryable))
 
 	cost, err := campaigns.CostSoFar(ctx, tn, cp)
 	if err != nil {
@@ -169,8 +169,11 @@ func reportProgress(c echo.Context, cp *campaigns.Campaign, p campaigns.LiveProg
 		}
 		out.Text[st] = l.Int(int64(n))
 	}
-	if p.PerSecond > 0 {
+	switch {
+	case p.PerSecond >= 1:
 		out.Text["rate"] = t(c, "report.progress.rate", l.Int(int64(math.Round(p.PerSecond))))
+	case p.PerSecond > 0:
+		out.Text["rate"] = t(c, "report.progress.rate_minute", l.Int(int64(math.Ceil(p.PerSecond*60))))
 	}
 	if p.ETA > 0 {
 		out.Text["eta"] = etaText(c, p.ETA)

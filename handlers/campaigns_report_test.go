@@ -91,10 +91,17 @@ func (s *reportSeed) msg(c *campaigns.Campaign, contact int64, phone string, set
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	if set == nil {
+		set = map[string]any{}
+	}
 	if st, ok := set["state"].(string); ok {
 		set["state_rank"] = messages.Rank(st)
 	}
-	if len(set) > 0 {
+	// Made when the campaign started, as the freeze would have.
+	if _, ok := set["created_at"]; !ok {
+		set["created_at"] = s.t0
+	}
+	{
 		if err := s.tn.Scoped(s.ctx).Table("messages").Where("id = ?", ms[0].ID).Updates(set).Error; err != nil {
 			s.t.Fatal(err)
 		}
@@ -215,7 +222,7 @@ func TestCampaignListAndReport(t *testing.T) {
 		t.Errorf("rate-limit group: %q", r.Text(`[data-testid="failure-130429"]`))
 	}
 	// Retry failed offers the one retryable failure.
-	if got := r.Text(`[data-testid="retry"]`); got != "Retry 1 failed messages" {
+	if got := r.Text(`[data-testid="retry"]`); got != "Retry 1 failed message" {
 		t.Errorf("retry button %q", got)
 	}
 	if r.Has(`[data-testid="pause"]`) || r.Has(`[data-testid="cancel"]`) {

@@ -85,7 +85,7 @@ type CampaignReportVM struct {
 	CanResume     bool
 	CanCancel     bool
 	CanRetry      bool
-	RetryN        string
+	RetryText     string
 	Report        bool // messages exist and it is not sending: the funnel and charts
 	Funnel        []FunnelRow
 	FunnelChart   CampaignChart
@@ -228,9 +228,9 @@ func campaignActions(p Page, vm CampaignReportVM) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var7 string
-				templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(p.T("report.action.retry", vm.RetryN))
+				templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(vm.RetryText)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/campaigns_report.templ`, Line: 111, Col: 104}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/campaigns_report.templ`, Line: 111, Col: 79}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
 				if templ_7745c5c3_Err != nil {
