@@ -179,6 +179,7 @@ func newApp(t testing.TB, opts ...appOption) *app {
 	a.campaigns = sending.New(sending.Deps{DB: db, Queue: a.queue, Provider: a.channel, Log: log, Now: clock.Now}, sending.Options{})
 	a.invoicing = invoicing.New(invoicing.Deps{DB: db, Queue: a.queue, Log: log, Now: clock.Now})
 	a.queue.Add(a.imports, resets, a.webhooks, a.campaigns, a.invoicing)
+	a.queue.Resume(a.campaigns)
 	handlers.Register(a.srv, handlers.Deps{Files: files, Imports: a.imports, ResetMails: resets, Channel: a.channel, Webhooks: a.webhooks,
 		Campaigns: a.campaigns, Invoicing: a.invoicing})
 	ts.Config.Handler = a.srv.Echo

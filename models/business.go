@@ -84,7 +84,7 @@ func (db *DB) SignUp(ctx context.Context, in SignUpInput) (*User, *Business, err
 			return err
 		}
 		now := db.Now()
-		b = &Business{Name: strings.TrimSpace(in.BusinessName), Status: BusinessActive, VerificationState: VerificationUnverified, CreatedAt: now, UpdatedAt: now}
+		b = &Business{Name: strings.TrimSpace(in.BusinessName), Status: BusinessActive, VerificationState: VerificationUnverified, MessagingTier: Tiers[0], CreatedAt: now, UpdatedAt: now}
 		if err := tx.Create(b).Error; err != nil {
 			return err
 		}

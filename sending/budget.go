@@ -28,6 +28,10 @@ type Budget struct {
 	DB *models.DB
 	// Now is the clock (default the database's).
 	Now func() time.Time
+	// Burst is how much time's worth of sends the bucket holds (default
+	// one second). The sender keeps it short (BurstFor), so that no
+	// second ever sees more than the rate, even right after a pause.
+	Burst time.Duration
 }
 
 type budgetRow struct {
@@ -54,6 +58,9 @@ func (b *Budget) now() time.Time {
 func (b *Budget) Take(ctx context.Context, number string, n, rate int) (granted int, wait time.Duration, err error) {
 	rate = min(max(rate, 1), MaxRate)
 	capacity := int64(rate) * 1000
+	if b.Burst > 0 && b.Burst < time.Second {
+		capacity = max(1000, int64(rate)*int64(b.Burst/time.Millisecond))
+	}
 	now := b.now()
 	err = b.DB.Tx(ctx, func(tx *gorm.DB) error {
 		var row budgetRow

@@ -107,6 +107,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// The campaign sender needs the provider, made above.
 	campaigns := sending.New(sending.Deps{DB: db, Queue: queue, Provider: provider, Log: log}, sending.Options{Rate: cfg.SendRate})
 	queue.Add(campaigns)
+	// A restarted portal also takes up the campaigns it was sending.
+	queue.Resume(campaigns)
 	handlers.Register(srv, handlers.Deps{Files: files, Imports: imports, ResetMails: resets, Channel: provider, Webhooks: intake,
 		Campaigns: campaigns, Invoicing: invoices})
 

@@ -1,0 +1,487 @@
+package sending
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/optline/optline/channel"
+	"github.com/optline/optline/channel/sandbox"
+	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/billing"
+	"github.com/optline/optline/models/campaigns"
+	"github.com/optline/optline/models/messages"
+)
+
+// Result is how one slice of a campaign's run ended.
+type Result struct {
+	// More: another slice follows, after Wait (0: at once).
+	More bool
+	Wait time.Duration
+}
+
+// errCrashed ends a run at the Crash hook.
+var errCrashed = errors.New("sending: the run was stopped as by a crash (test hook)")
+
+// ErrCrashed reports whether err is a run stopped by Hooks.Crash.
+func ErrCrashed(err error) bool { return errors.Is(err, errCrashed) }
+
+// RunSlice works on the campaign's run for up to one slice, as holder
+// (the job; "" is a one-off run). The job queue's worker calls it; tests
+// and the benchmark call it directly.
+func (e *Engine) RunSlice(ctx context.Context, args SendArgs, holder string) (Result, error) {
+	return e.runSlice(ctx, args, holder)
+}
+
+func (e *Engine) hooks() *Hooks {
+	if e.o.Hooks == nil {
+		return &Hooks{}
+	}
+	return e.o.Hooks
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// run is one slice's state.
+type run struct {
+	e       *Engine
+	tn      models.Tenant
+	c       *campaigns.Campaign
+	ctx     context.Context // ends when the job stops or the lease is lost
+	store   context.Context // never ends early: what was sent is always stored
+	pending chan error      // the previous batch's Record, when one runs
+	batches int
+}
+
+func (e *Engine) runSlice(ctx context.Context, args SendArgs, holder string) (res Result, err error) {
+	tn, err := e.d.DB.Tenant(args.BusinessID)
+	if err != nil {
+		return Result{}, models.ErrNotFound
+	}
+	c, err := campaigns.Load(ctx, tn, args.CampaignID)
+	if err != nil {
+		return Result{}, err
+	}
+	if c.State != campaigns.Sending {
+		return Result{}, nil // paused, cancelled, done: nothing to do
+	}
+	lease, err := tn.ClaimLease(ctx, "campaigns", c.ID, holder, "state = ?", campaigns.Sending)
+	if errors.Is(err, models.ErrLeaseTaken) {
+		e.d.Log.Info("campaign is being sent by another run; this one ends", "campaign", c.ID)
+		return Result{}, nil
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	outer := ctx
+	lctx, release := lease.Hold(ctx)
+	store := context.WithoutCancel(ctx)
+	crashed := false
+	defer func() {
+		switch {
+		case crashed, err != nil:
+			release(true) // this job's retry (or nobody, as after a crash) goes on
+		case res.More && res.Wait > 0:
+			release(false)
+			if werr := campaigns.Wake(store, tn, c.ID, e.now().Add(res.Wait)); werr != nil {
+				e.d.Log.Warn("recording a campaign's wake-up failed", "campaign", c.ID, "error", werr.Error())
+			}
+		case res.More:
+			release(true)
+		default:
+			release(false)
+		}
+	}()
+	r := &run{e: e, tn: tn, c: c, ctx: lctx, store: store}
+	res, err = r.work()
+	if errors.Is(err, errCrashed) {
+		crashed = true
+		return Result{}, err
+	}
+	if err != nil && outer.Err() == nil && errors.Is(context.Cause(lctx), models.ErrLeaseLost) {
+		e.d.Log.Warn("campaign lease taken over by another run; this one stops", "campaign", c.ID)
+		return Result{}, nil
+	}
+	if err != nil && outer.Err() != nil {
+		return Result{}, outer.Err()
+	}
+	return res, err
+}
+
+// flush waits for the previous batch's Record.
+func (r *run) flush() error {
+	if r.pending == nil {
+		return nil
+	}
+	err := <-r.pending
+	r.pending = nil
+	return err
+}
+
+// work is the slice's loop: a batch at a time until the slice is used up,
+// the campaign cannot go on, or nothing is left.
+func (r *run) work() (Result, error) {
+	e, tn, c := r.e, r.tn, r.c
+	defer func() { _ = r.flush() }()
+	deadline := time.Now().Add(e.o.SliceTime)
+	if err := r.orphans(); err != nil {
+		return Result{}, err
+	}
+	var cursor int64
+	for {
+		if err := r.ctx.Err(); err != nil {
+			return Result{}, err
+		}
+		if time.Now().After(deadline) {
+			return Result{More: true}, r.flush()
+		}
+		g, err := campaigns.CheckGate(r.ctx, tn, c.ID)
+		if err != nil {
+			return Result{}, err
+		}
+		if g.State != campaigns.Sending {
+			return Result{}, r.flush()
+		}
+		if g.Suspended {
+			return Result{}, r.pause(campaigns.ReasonSuspended)
+		}
+		if reason := campaigns.TemplateReason(g.TemplateStatus); reason != "" {
+			return Result{}, r.pause(reason)
+		}
+		now := e.now()
+		if in, opens := c.InWindow(now); !in {
+			if err := r.flush(); err != nil {
+				return Result{}, err
+			}
+			if err := campaigns.SetReason(r.ctx, tn, c.ID, campaigns.ReasonWindow); err != nil {
+				return Result{}, err
+			}
+			return Result{More: true, Wait: max(opens.Sub(now), time.Second)}, nil
+		}
+		sender := sandbox.SenderFor(&models.Business{ID: tn.BusinessID(), PhoneNumberID: g.PhoneNumberID, WABAID: g.WABAID})
+		n := e.o.BatchSize
+		if !e.o.Unthrottled {
+			rate := e.effectiveRate()
+			ask := min(n, max(1, rate*int(burst/time.Millisecond)/1000))
+			granted, wait, err := e.budget.Take(r.ctx, sender.PhoneNumberID, ask, rate)
+			if err != nil {
+				return Result{}, err
+			}
+			if granted == 0 {
+				if err := sleep(r.ctx, min(wait, time.Until(deadline)+time.Millisecond)); err != nil {
+					return Result{}, err
+				}
+				continue
+			}
+			n = granted
+		}
+		claimed, err := campaigns.Claim(r.ctx, tn, c.ID, cursor, n, now)
+		if err != nil {
+			return Result{}, err
+		}
+		if len(claimed) == 0 {
+			if cursor > 0 { // retries queued again behind the cursor
+				cursor = 0
+				continue
+			}
+			res, done, err := r.idle(g, deadline)
+			if err != nil || done {
+				return res, err
+			}
+			continue
+		}
+		if g.StateReason != "" {
+			if err := campaigns.SetReason(r.ctx, tn, c.ID, ""); err != nil {
+				return Result{}, err
+			}
+		}
+		cursor = claimed[len(claimed)-1].ID
+		r.batches++
+		outs, stop := r.send(claimed, sender)
+		h := e.hooks()
+		if h.Crash != nil && h.Crash(r.batches, "sent") {
+			_ = r.flush()
+			return Result{}, errCrashed
+		}
+		if err := r.flush(); err != nil {
+			return Result{}, err
+		}
+		ch := make(chan error, 1)
+		r.pending = ch
+		go func() { ch <- campaigns.Record(r.store, tn, outs, e.now()) }()
+		if h.Crash != nil {
+			if err := r.flush(); err != nil {
+				return Result{}, err
+			}
+			if h.Crash(r.batches, "stored") {
+				return Result{}, errCrashed
+			}
+		}
+		if stop.config != nil {
+			e.d.Log.Error("campaign paused: the platform refused the sender or the access token", "campaign", c.ID, "error", stop.config.Error())
+			if err := r.flush(); err != nil {
+				return Result{}, err
+			}
+			return Result{}, r.pause(campaigns.ReasonSender)
+		}
+	}
+}
+
+// idle handles a claim that found nothing due: the run is done, or waits
+// for messages to retry or for a dead run's claims to age.
+func (r *run) idle(g campaigns.Gate, deadline time.Time) (Result, bool, error) {
+	e, tn, c := r.e, r.tn, r.c
+	if err := r.flush(); err != nil {
+		return Result{}, true, err
+	}
+	if err := r.orphans(); err != nil {
+		return Result{}, true, err
+	}
+	now := e.now()
+	left, err := campaigns.Left(r.ctx, tn, c.ID, now)
+	if err != nil {
+		return Result{}, true, err
+	}
+	if left.Queued == 0 && left.Sending == 0 {
+		done, err := campaigns.Finish(r.ctx, tn, c.ID)
+		if err != nil {
+			return Result{}, true, err
+		}
+		if done {
+			e.d.Log.Info("campaign done", "campaign", c.ID, "business", tn.BusinessID())
+			return Result{}, true, nil
+		}
+		return Result{}, false, nil // queued again meanwhile, or no longer sending: look again
+	}
+	var wait time.Duration
+	switch {
+	case left.Queued > 0 && left.NextAttempt == nil:
+		return Result{}, false, nil // due now (claimed by nobody): look again
+	case left.NextAttempt != nil:
+		wait = max(left.NextAttempt.Sub(now), 20*time.Millisecond)
+	}
+	if left.Sending > 0 {
+		// A dead run's claims, not yet old enough to be unconfirmed.
+		w := min(e.o.ClaimStale/4, 5*time.Second)
+		if wait == 0 || w < wait {
+			wait = w
+		}
+	}
+	if wait > time.Second && g.StateReason != campaigns.ReasonRetry && left.Sending == 0 {
+		if err := campaigns.SetReason(r.ctx, tn, c.ID, campaigns.ReasonRetry); err != nil {
+			return Result{}, true, err
+		}
+	}
+	if wait <= 2*time.Second && time.Now().Add(wait).Before(deadline) {
+		return Result{}, false, sleep(r.ctx, wait)
+	}
+	return Result{More: true, Wait: wait}, true, nil
+}
+
+func (r *run) pause(reason string) error {
+	if err := r.flush(); err != nil {
+		return err
+	}
+	_, err := campaigns.Pause(r.store, r.tn, r.c.ID, reason)
+	if errors.Is(err, campaigns.ErrState) {
+		return nil // cancelled or paused meanwhile
+	}
+	if err == nil {
+		r.e.d.Log.Info("campaign paused", "campaign", r.c.ID, "reason", reason)
+	}
+	return err
+}
+
+// orphans marks unconfirmed the messages a dead run claimed long enough
+// ago that it cannot still be sending them (the caller holds the lease):
+// whether the platform got them is unknown, so they are never sent again;
+// their status webhooks (biz_opaque_callback_data is our id) reconcile them.
+func (r *run) orphans() error {
+	before := r.e.now().Add(-r.e.o.ClaimStale)
+	total := 0
+	for {
+		os, err := campaigns.Orphans(r.ctx, r.tn, r.c.ID, before, 1000)
+		if err != nil || len(os) == 0 {
+			if total > 0 {
+				r.e.d.Log.Warn("messages of a dead run marked unconfirmed", "campaign", r.c.ID, "messages", total)
+			}
+			return err
+		}
+		outs := make([]campaigns.Outcome, len(os))
+		for i, o := range os {
+			outs[i] = campaigns.Outcome{ID: o.ID, Kind: campaigns.OutUnconfirmed, Country: billing.CountryOf(o.ToPhone)}
+		}
+		if err := campaigns.Record(r.store, r.tn, outs, r.e.now()); err != nil {
+			return err
+		}
+		total += len(os)
+	}
+}
+
+// stopped is why a batch stopped sending early.
+type stopped struct {
+	config error // the sender or the access is wrong: pause the campaign
+}
+
+// send sends a batch with up to Workers sends in flight and returns each
+// message's outcome. Once the run's context ends, the platform asks to
+// slow down, or the sender is misconfigured, no further send starts: the
+// rest are put back as they were. Sends in flight finish (on a context of
+// their own) and their answers are kept.
+func (r *run) send(claimed []campaigns.Claimed, sender channel.Sender) ([]campaigns.Outcome, stopped) {
+	e, c := r.e, r.c
+	outs := make([]campaigns.Outcome, len(claimed))
+	var halt atomic.Bool
+	var mu sync.Mutex
+	var st stopped
+	var next atomic.Int64
+	workers := min(e.o.Workers, len(claimed))
+	var wg sync.WaitGroup
+	hooks := e.hooks()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(claimed) {
+					return
+				}
+				m := claimed[i]
+				if halt.Load() || r.ctx.Err() != nil {
+					outs[i] = campaigns.Outcome{ID: m.ID, Kind: campaigns.OutPutBack}
+					continue
+				}
+				o, err := r.one(m, sender)
+				outs[i] = o
+				if hooks.Sent != nil && o.Attempted {
+					hooks.Sent(m.ID)
+				}
+				if err == nil {
+					continue
+				}
+				if ce, ok := channel.AsError(err); ok {
+					switch {
+					case ce.Config:
+						mu.Lock()
+						st.config = err
+						mu.Unlock()
+						halt.Store(true)
+					case ce.Retry && (ce.Code == 130429 || ce.Code == 131056 || ce.Code == 4 || ce.Code == 80007 || (ce.Code == 0 && ce.RetryAfter > 0 && strings.Contains(ce.Title, "HTTP 429"))):
+						// The number is over its throughput: every process
+						// holds off until the platform's time.
+						after := ce.RetryAfter
+						if after <= 0 {
+							after = time.Second
+						}
+						if perr := e.budget.Pause(r.store, sender.PhoneNumberID, e.now().Add(after)); perr != nil {
+							e.d.Log.Warn("pausing the send budget failed", "number", sender.PhoneNumberID, "error", perr.Error())
+						}
+						halt.Store(true)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	_ = c
+	return outs, st
+}
+
+// one sends one message, or skips it, and says what became of it.
+func (r *run) one(m campaigns.Claimed, sender channel.Sender) (campaigns.Outcome, error) {
+	e, c := r.e, r.c
+	o := campaigns.Outcome{ID: m.ID}
+	switch {
+	case m.Contact == nil || !m.OptedIn:
+		o.Kind, o.Reason = campaigns.OutSkipped, campaigns.SkipOptedOut
+		return o, nil
+	case m.Suppressed:
+		o.Kind, o.Reason = campaigns.OutSkipped, campaigns.SkipSuppressed
+		return o, nil
+	}
+	header, body, urls, missing := c.Mapping.Render(*m.Contact)
+	if len(missing) > 0 {
+		o.Kind, o.Reason = campaigns.OutSkipped, campaigns.SkipMissingVariable
+		return o, nil
+	}
+	o.Header, o.Body, o.URLs = jsonList(header), jsonList(body), jsonMap(urls)
+	o.Country = billing.CountryOf(m.ToPhone)
+	wo := m.WindowOpen
+	o.WindowOpen = &wo
+	o.Attempted = true
+	sctx, cancel := context.WithTimeout(r.store, e.o.SendTimeout)
+	defer cancel()
+	sent, err := e.d.Provider.Send(sctx, sender, channel.Message{ID: m.ID, To: m.ToPhone, Template: c.TemplateName,
+		Language: c.TemplateLanguage, Header: header, Body: body, URLParams: urls})
+	if err == nil {
+		o.Kind, o.WAMID = campaigns.OutAccepted, sent.WAMID
+		return o, nil
+	}
+	ce, ok := channel.AsError(err)
+	if !ok {
+		ce = &channel.Error{Title: err.Error(), Retry: true}
+	}
+	o.Code, o.Title = ce.Code, ce.Title
+	switch {
+	case ce.Config:
+		// Not this message's fault: it goes back, unattempted.
+		return campaigns.Outcome{ID: m.ID, Kind: campaigns.OutPutBack}, err
+	case ce.Retry && m.Attempts+1 < e.o.MaxAttempts:
+		o.Kind = campaigns.OutRetry
+		o.NextAttempt = e.now().Add(e.o.Backoff(m.Attempts+1, ce.RetryAfter))
+		o.Explanation = messages.Explanation(ce.Code)
+	case ce.Retry:
+		o.Kind = campaigns.OutFailed
+		o.Explanation = messages.Explanation(ce.Code)
+		if ce.Code == 0 {
+			o.Explanation = "sending.failure.gave_up"
+		}
+		o.Title = ce.Title + " (after " + strconv.Itoa(m.Attempts+1) + " attempts)"
+	case ce.Code == 0 && strings.Contains(ce.Title, "answer"):
+		// A 2xx answer we cannot read: the message may have gone out, so
+		// it is not sent again; its status webhooks reconcile it.
+		o.Kind = campaigns.OutUnconfirmed
+	default:
+		o.Kind = campaigns.OutFailed
+		o.Explanation = messages.Explanation(ce.Code)
+		if ce.Code == 0 {
+			o.Explanation = "sending.failure.refused"
+		}
+	}
+	return o, err
+}
+
+func jsonList(v []string) string {
+	if v == nil {
+		v = []string{}
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func jsonMap(m map[int]string) string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[strconv.Itoa(k)] = v
+	}
+	b, _ := json.Marshal(out)
+	return string(b)
+}
