@@ -30,7 +30,7 @@ func (h *Handler) listCampaigns(c echo.Context) error {
 		vr := views.CampaignListRow{ID: r.ID, Href: reportHref(r.ID, r.State), Name: r.Name, State: r.State,
 			StateText: t(c, "report.state."+r.State), Audience: reportAudience(c, r.AllContacts, r.Segments, r.Exclude),
 			Recipients: l.Int(int64(r.Recipients)), SentRate: "–", Delivered: "–", ReadRate: "–", Cost: reportCost(l, r.Cost)}
-		if r.State == campaigns.Paused && r.StateReason != "" {
+		if (r.State == campaigns.Paused || r.State == campaigns.Sending) && r.StateReason != "" {
 			vr.Reason = reportReason(c, r.StateReason)
 		}
 		if r.Recipients > 0 && r.State != campaigns.Draft && r.State != campaigns.Scheduled {
@@ -92,8 +92,8 @@ func reportReason(c echo.Context, reason string) string {
 	if l.Has(reason) {
 		return l.T(reason)
 	}
-	if l.Has("report.reason." + reason) {
-		return l.T("report.reason." + reason)
+	if k := campaigns.ReasonKey(reason); l.Has(k) {
+		return l.T(k)
 	}
 	return reason
 }

@@ -72,7 +72,7 @@ func (cr *campaignReport) show(c echo.Context) error {
 	vm := views.CampaignReportVM{ID: cp.ID, Name: cp.Name, State: cp.State, StateText: t(c, "report.state."+cp.State),
 		Template: t(c, "report.template", cp.TemplateName, cp.TemplateLanguage), Audience: reportAudience(c, cp.AllContacts, segs, exclude),
 		Live: cp.Active(), Progress: reportProgress(c, cp, prog)}
-	if cp.StateReason != "" {
+	if cp.StateReason != "" && !vm.Live {
 		vm.Reason = reportReason(c, cp.StateReason)
 	}
 	vm.ProgressFacts = reportProgressFacts(c, vm.Progress)
@@ -82,9 +82,7 @@ func (cr *campaignReport) show(c echo.Context) error {
 	}
 	retryable := 0
 	for _, f := range failures {
-		if f.Retryable {
-			retryable += f.N
-		}
+		retryable += f.RetryN
 		vm.Failures = append(vm.Failures, reportFailureRow(c, cp.ID, f))
 	}
 	vm.CanPause = cp.State == campaigns.Sending || cp.State == campaigns.Scheduled
@@ -188,6 +186,8 @@ func reportProgress(c echo.Context, cp *campaigns.Campaign, p campaigns.LiveProg
 		if cp.StateReason != "" {
 			out.Text["note"] = t(c, "report.progress.paused_because", reportReason(c, cp.StateReason))
 		}
+	case p.State == campaigns.Sending && cp.StateReason != "" && (cp.StateReason != campaigns.ReasonWindow || !p.Waiting):
+		out.Text["note"] = reportReason(c, cp.StateReason)
 	case p.Waiting:
 		out.Text["note"] = t(c, "report.progress.window", l.DateTime(p.WindowOpens, loc))
 	case p.State == campaigns.Sending && p.Handled == 0:
@@ -334,7 +334,7 @@ func (cr *campaignReport) act(c echo.Context, what string, do func(context.Conte
 	case errors.Is(err, models.ErrNotFound):
 		return err
 	case errors.Is(err, models.ErrConflict):
-		web.Flash(c, "error", t(c, "report.action.conflict", t(c, "report.action.verb."+what), t(c, "report.state."+cp.State)))
+		web.Flash(c, "error", t(c, "report.action.conflict", t(c, "report.action.verb."+what), strings.ToLower(t(c, "report.state."+cp.State))))
 	default:
 		msg := err.Error()
 		if v, isV := models.AsValidation(err); isV {

@@ -253,19 +253,51 @@ func TestCampaignListAndReport(t *testing.T) {
 		t.Errorf("progress JSON %s (%v)", pj.Body, err)
 	}
 
-	// The buttons call the sender; its refusal is a clear error flash and
-	// the campaign is unchanged.
+	// The buttons call the sender (sending.Engine) and say what happened.
 	owner.primeCSRF(path(sending, ""))
 	pp := owner.post(path(sending, "/pause"), nil)
 	if pp.Status != http.StatusSeeOther || pp.Location != path(sending, "") {
 		t.Fatalf("pause: %d %q", pp.Status, pp.Location)
 	}
 	back := owner.get(pp.Location)
-	if flash := back.Text(".flash-error"); flash == "" || !strings.Contains(flash, "could not be paused") {
-		t.Errorf("pause flash %q; flashes %q", flash, back.Text(".flash"))
+	if flash := back.Text(".flash-success"); flash != "The campaign is paused." {
+		t.Errorf("pause flash %q", flash)
 	}
-	if got, _ := campaigns.ForReport(context.Background(), s.tn, sending.ID); got.State != campaigns.Sending {
-		t.Errorf("state after a refused pause: %s", got.State)
+	if got, _ := campaigns.ForReport(context.Background(), s.tn, sending.ID); got.State != campaigns.Paused {
+		t.Errorf("state after pause: %s", got.State)
+	}
+	if !back.Has(`[data-testid="resume"]`) || back.Has(`[data-testid="pause"]`) || !strings.Contains(back.Text(`[data-testid="progress-note"]`), "Paused by a member of the business.") {
+		t.Errorf("paused page: buttons or note %q", back.Text(`[data-testid="progress-note"]`))
+	}
+	// Resume is refused (the campaign's template is not approved): a
+	// clear error flash, the campaign stays paused.
+	back = owner.postFollow(path(sending, "/resume"), nil)
+	if flash := back.Text(".flash-error"); !strings.Contains(flash, "could not be resumed") {
+		t.Errorf("resume flash %q (all: %q)", flash, back.Text(".flash"))
+	}
+	if got, _ := campaigns.ForReport(context.Background(), s.tn, sending.ID); got.State != campaigns.Paused {
+		t.Errorf("state after a refused resume: %s", got.State)
+	}
+	// Retry failed on the finished campaign queues the retryable one again.
+	back = owner.postFollow(path(done, "/retry"), nil)
+	if flash := back.Text(".flash-success"); flash != "1 failed message is queued again." {
+		t.Errorf("retry flash %q (all: %q)", flash, back.Text(".flash"))
+	}
+	if got, _ := campaigns.ForReport(context.Background(), s.tn, done.ID); got.State != campaigns.Sending {
+		t.Errorf("after retry: %s", got.State)
+	}
+	// Cancel: the queued messages are skipped as cancelled.
+	back = owner.postFollow(path(sending, "/cancel"), nil)
+	if flash := back.Text(".flash-success"); !strings.Contains(flash, "cancelled") {
+		t.Errorf("cancel flash %q (all: %q)", flash, back.Text(".flash"))
+	}
+	if sc, _ := campaigns.Counts(context.Background(), s.tn, sending.ID); sc.SkippedBy[campaigns.SkipCancelled] != 3 {
+		t.Errorf("after cancel: %+v", sc)
+	}
+	// Cancelling again, or pausing a cancelled campaign: refused, said.
+	back = owner.postFollow(path(sending, "/pause"), nil)
+	if flash := back.Text(".flash-error"); !strings.Contains(flash, "cannot be paused now: it is cancelled") {
+		t.Errorf("pause cancelled flash %q (all %q)", flash, back.Text(".flash"))
 	}
 
 	// The contact page lists the messages sent to the contact.

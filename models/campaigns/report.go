@@ -82,10 +82,6 @@ func (s StateCounts) Delivered() int { return s.ByState[messages.Delivered] + s.
 // Pending counts messages not yet handled (queued or being sent).
 func (s StateCounts) Pending() int { return s.ByState[messages.Queued] + s.ByState[messages.Sending] }
 
-// SkipLeftOut is the skip reason of recipients left out to fit the tier or
-// budget (set when the audience is frozen).
-const SkipLeftOut = "left_out"
-
 type stateRow struct {
 	CampaignID int64
 	State      string

@@ -2,6 +2,7 @@ package campaigns
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -206,6 +207,9 @@ type FailureGroup struct {
 	Explanation string
 	N           int
 	Retryable   bool
+	// RetryN counts the group's messages "Retry failed" queues again: a
+	// retryable code and never accepted by the platform (RequeueFailed).
+	RetryN int
 }
 
 // Failures is campaign id's failed messages grouped by error code, the
@@ -215,11 +219,13 @@ func Failures(ctx context.Context, tn models.Tenant, id int64) ([]FailureGroup, 
 		return nil, err
 	}
 	var rows []struct {
-		Code  *int
-		Title string
-		N     int
+		Code   *int
+		Title  string
+		N      int
+		Unsent int
 	}
-	err := tn.Scoped(ctx).Table("messages").Select("error_code AS code, MAX(error_title) AS title, COUNT(*) AS n").
+	err := tn.Scoped(ctx).Table("messages").
+		Select("error_code AS code, MAX(error_title) AS title, COUNT(*) AS n, SUM(CASE WHEN wamid IS NULL THEN 1 ELSE 0 END) AS unsent").
 		Where("campaign_id = ? AND state = ?", id, messages.Failed).Group("error_code").Scan(&rows).Error
 	if err != nil {
 		return nil, models.Wrap("campaigns.Failures", err)
@@ -230,7 +236,11 @@ func Failures(ctx context.Context, tn models.Tenant, id int64) ([]FailureGroup, 
 		if r.Code != nil {
 			code = *r.Code
 		}
-		out = append(out, FailureGroup{Code: code, Title: r.Title, Explanation: ExplanationKey(code), N: r.N, Retryable: RetryableCode(code)})
+		g := FailureGroup{Code: code, Title: r.Title, Explanation: ExplanationKey(code), N: r.N, Retryable: RetryableCode(code)}
+		if g.Retryable {
+			g.RetryN = r.Unsent
+		}
+		out = append(out, g)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].N != out[j].N {
@@ -268,18 +278,10 @@ func ExplanationKey(code int) string {
 }
 
 // RetryableCode reports whether a message that failed with code may be
-// sent again by "Retry failed": transport errors and time-outs (0), the
-// platform's temporary errors (1, 2, 131000, 131016, 133004), rate limits
-// (4, 80007, 130429, 131048, 131056), a message held back for the
-// customer's experience (131049, better retried later) and template or
-// parameter errors (132000 series, once the template is fixed). Not:
-// undeliverable numbers (131026), a closed window (131047), a customer
-// who stopped marketing (131050), unsupported or bad messages, and
-// account problems (100, 190, 368, 131031, 131042), which fail again.
-func RetryableCode(code int) bool {
-	switch code {
-	case 0, 1, 2, 4, 80007, 130429, 131000, 131016, 131048, 131049, 131056, 133004:
-		return true
-	}
-	return code >= 132000 && code < 133000
-}
+// sent again by "Retry failed" (the sender's RetryableCodes: transport
+// errors and time-outs, the platform's temporary errors, rate limits, and
+// 131049, held back for the customer's experience). Not: undeliverable
+// numbers (131026), a closed window (131047), a customer who stopped
+// marketing (131050), template and parameter errors, account problems —
+// they would fail again.
+func RetryableCode(code int) bool { return slices.Contains(RetryableCodes, code) }

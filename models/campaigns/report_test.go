@@ -20,8 +20,6 @@ import (
 	"github.com/optline/optline/models/messages"
 )
 
-func TestMain(m *testing.M) { dbtest.Main(m) }
-
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 type seed struct {
