@@ -156,6 +156,7 @@ func Register(s *web.Server, d Deps) *Handler {
 	member.POST("/templates/:id/submit", th.submit)
 	admin.GET("/admin/templates", th.adminList)
 
+	registerCampaignCompose(h, member, owner, admin, d)
 	// Campaigns: the list, each campaign's report and its buttons.
 	registerCampaignReport(h, member, d)
 

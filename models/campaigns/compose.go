@@ -230,9 +230,11 @@ func check(ctx context.Context, tn models.Tenant, in Input, now time.Time, c *Ca
 		c.SegmentIDs = ids
 	}
 	c.ExcludeSegmentID = nil
-	if in.ExcludeSegmentID != nil && *in.ExcludeSegmentID > 0 {
+	if in.ExcludeSegmentID != nil {
 		id := *in.ExcludeSegmentID
-		if _, err := contacts.SegmentByID(ctx, tn, id); errors.Is(err, models.ErrNotFound) {
+		if id <= 0 {
+			v.Add("exclude_segment_id", "campaign.exclude.unknown")
+		} else if _, err := contacts.SegmentByID(ctx, tn, id); errors.Is(err, models.ErrNotFound) {
 			v.Add("exclude_segment_id", "campaign.exclude.unknown")
 		} else if err != nil {
 			return err
