@@ -29,6 +29,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/billing"
 	"github.com/optline/optline/models/messages"
 )
 
@@ -265,6 +266,7 @@ func List(ctx context.Context, tn models.Tenant) ([]ListRow, error) {
 	if err != nil {
 		return nil, err
 	}
+	var cards []billing.Card
 	out := make([]ListRow, len(cs))
 	for i := range cs {
 		c := &cs[i]
@@ -283,7 +285,12 @@ func List(ctx context.Context, tn models.Tenant) ([]ListRow, error) {
 			r.Exclude = segName(names, *c.ExcludeSegmentID)
 		}
 		if sc.Delivered() > 0 {
-			if r.Cost, err = CostSoFar(ctx, tn, c); err != nil {
+			if cards == nil {
+				if cards, err = rateCards(ctx, tn); err != nil {
+					return nil, err
+				}
+			}
+			if r.Cost, err = costWith(ctx, tn, c, cards); err != nil {
 				return nil, err
 			}
 		}

@@ -40,10 +40,21 @@ func (c Cost) Known() bool { return c.Currency != "" }
 // rule's change date), grouped by category, country, window and pricing
 // type — a handful of groups, whatever the campaign's size.
 func CostSoFar(ctx context.Context, tn models.Tenant, c *Campaign) (Cost, error) {
-	var cards []billing.Card
-	if err := tn.DB().Gorm.WithContext(ctx).Preload("Prices").Order("effective_from, id").Find(&cards).Error; err != nil {
-		return Cost{}, models.Wrap("campaigns.CostSoFar", err)
+	cards, err := rateCards(ctx, tn)
+	if err != nil {
+		return Cost{}, err
 	}
+	return costWith(ctx, tn, c, cards)
+}
+
+// rateCards are every rate card with its prices, oldest first (a handful).
+func rateCards(ctx context.Context, tn models.Tenant) ([]billing.Card, error) {
+	var cards []billing.Card
+	err := tn.DB().Gorm.WithContext(ctx).Preload("Prices").Order("effective_from, id").Find(&cards).Error
+	return cards, models.Wrap("campaigns.rateCards", err)
+}
+
+func costWith(ctx context.Context, tn models.Tenant, c *Campaign, cards []billing.Card) (Cost, error) {
 	// Boundaries: each card's date (a later card with the same date
 	// wins, as billing.CardAt picks it) and the rule's change.
 	type span struct {

@@ -127,7 +127,7 @@ type Buckets struct {
 
 // bucketSteps are the bucket sizes, smallest first; a span gets the
 // smallest that keeps it within maxBuckets.
-var bucketSteps = []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour}
+var bucketSteps = []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour, 7 * 24 * time.Hour}
 
 const maxBuckets = 72
 
@@ -143,7 +143,8 @@ func StepFor(span time.Duration) time.Duration {
 
 // DeliveryOverTime is campaign id's messages sent, delivered and read per
 // bucket, from its first to its last event (by minute for a short
-// campaign, by hour or day for a long one; at most maxBuckets+1 buckets).
+// campaign, by hour, day or week for a long one; at most maxBuckets+1
+// buckets, and never more than 4×maxBuckets).
 func DeliveryOverTime(ctx context.Context, tn models.Tenant, id int64) (Buckets, error) {
 	if _, err := reportCampaign(ctx, tn, id); err != nil {
 		return Buckets{}, err
@@ -173,6 +174,11 @@ func DeliveryOverTime(ctx context.Context, tn models.Tenant, id int64) (Buckets,
 	secs := int64(step / time.Second)
 	base := *first - *first%secs
 	n := int((*last-base)/secs) + 1
+	if n > 4*maxBuckets {
+		// Events years apart (a clock gone wrong): only the first
+		// 4×maxBuckets weeks are drawn and listed.
+		n = 4 * maxBuckets
+	}
 	b := Buckets{Step: step, Starts: make([]time.Time, n), Sent: make([]int, n), Delivered: make([]int, n), Read: make([]int, n)}
 	for i := range b.Starts {
 		b.Starts[i] = time.Unix(base+int64(i)*secs, 0).UTC()

@@ -249,7 +249,7 @@ func TestDeliveryOverTimeBuckets(t *testing.T) {
 	if b, err := campaigns.DeliveryOverTime(s.ctx, s.tn, empty.ID); err != nil || len(b.Starts) != 0 {
 		t.Errorf("empty: %v %v", b, err)
 	}
-	if campaigns.StepFor(72*time.Minute) != time.Minute || campaigns.StepFor(73*time.Minute) != 5*time.Minute || campaigns.StepFor(400*24*time.Hour) != 24*time.Hour {
+	if campaigns.StepFor(72*time.Minute) != time.Minute || campaigns.StepFor(73*time.Minute) != 5*time.Minute || campaigns.StepFor(60*24*time.Hour) != 24*time.Hour || campaigns.StepFor(400*24*time.Hour) != 7*24*time.Hour {
 		t.Error("StepFor")
 	}
 }
