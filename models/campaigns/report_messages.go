@@ -3,6 +3,7 @@ package campaigns
 import (
 	"context"
 	"strings"
+	"unicode/utf8"
 	"time"
 
 	"github.com/optline/optline/models"
@@ -158,7 +159,7 @@ func messagePage(ctx context.Context, tn models.Tenant, id int64, f MessageFilte
 			q = q.Where("m.error_code = ?", *f.Code)
 		}
 	}
-	if s := strings.TrimSpace(f.Query); s != "" {
+	if s := CleanQuery(f.Query); s != "" {
 		digits := strings.Map(func(r rune) rune {
 			if r >= '0' && r <= '9' {
 				return r
@@ -182,6 +183,18 @@ func messagePage(ctx context.Context, tn models.Tenant, id int64, f MessageFilte
 		next = rows[limit-1].ID
 	}
 	return rows, next, nil
+}
+
+// CleanQuery is a typed search as it is matched: without control
+// characters and invalid UTF-8 (which the databases refuse or cut at), and
+// trimmed.
+func CleanQuery(s string) string {
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, s))
 }
 
 // ContactMessages is the newest messages sent to a contact, newest first,

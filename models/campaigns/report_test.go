@@ -23,13 +23,13 @@ import (
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 type seed struct {
-	t   *testing.T
+	t   testing.TB
 	db  *models.DB
 	tn  models.Tenant
 	ctx context.Context
 }
 
-func newSeed(t *testing.T, name string) (*seed, *dbtest.Clock) {
+func newSeed(t testing.TB, name string) (*seed, *dbtest.Clock) {
 	t.Helper()
 	db, clock := dbtest.OpenClocked(t)
 	return &seed{t: t, db: db, tn: dbtest.Business(t, db, name), ctx: context.Background()}, clock
