@@ -38,8 +38,8 @@ func reportMessageFilter(c echo.Context) (campaigns.MessageFilter, string) {
 			problem = t(c, "report.filter.bad_code")
 		}
 	}
-	if len(f.Query) > 100 {
-		f.Query = f.Query[:100]
+	if r := []rune(f.Query); len(r) > 100 {
+		f.Query = string(r[:100])
 	}
 	if s := c.QueryParam("after"); s != "" {
 		f.Cursor, _ = strconv.ParseInt(s, 10, 64)
