@@ -27,7 +27,7 @@ func TestBrowserCampaignReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := newReportSeed(t, a, "berta@blumen.example")
-	done, _ := s.done("Spring offer")
+	done, people := s.done("Spring offer")
 	s.campaign("Autumn draft", campaigns.Draft)
 	live := s.campaign("Weekend sale", campaigns.Sending)
 	var ids []int64
@@ -38,7 +38,6 @@ func TestBrowserCampaignReport(t *testing.T) {
 		}
 		ids = append(ids, s.msg(live, 0, fmt.Sprintf("+4915199%06d", k), set))
 	}
-	_ = done
 
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/campaigns"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="campaigns-table"]`))); err != nil {
 		t.Fatal(err)
@@ -89,4 +88,11 @@ func TestBrowserCampaignReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	screenshot(t, ctx, "campaigns-messages")
+
+	// The contact page lists what was sent to the contact.
+	if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/contacts/%d", base, people["Failing Fiona"])),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="contact-message"]`))); err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, ctx, "campaigns-contact-messages")
 }
