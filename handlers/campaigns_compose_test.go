@@ -423,7 +423,7 @@ func TestComposeScheduledPartialFit(t *testing.T) {
 		!strings.Contains(got, "08:00") || !strings.Contains(got, "Europe/Berlin") || r.Text(`[data-testid="confirm-button"]`) != "Schedule" {
 		t.Errorf("restated %q / %q", got, r.Text(`[data-testid="confirm-button"]`))
 	}
-	if p := owner.postFollow(base+"/confirm", nil); !strings.Contains(p.Doc.Text(), "Scheduled.") && p.Status != http.StatusNotFound {
+	if p := owner.postFollow(base+"/confirm", nil); p.Status != http.StatusOK || !strings.Contains(p.Doc.Text(), "Scheduled.") {
 		t.Errorf("no scheduled notice (status %d)", p.Status)
 	}
 	id := campaignIDFrom(t, base)

@@ -157,6 +157,8 @@ func Register(s *web.Server, d Deps) *Handler {
 	admin.GET("/admin/templates", th.adminList)
 
 	registerCampaignCompose(h, member, owner, admin, d)
+	// Campaigns: the list, each campaign's report and its buttons.
+	registerCampaignReport(h, member, d)
 
 	// Platform administration.
 	admin.GET("/admin", h.adminHome)
