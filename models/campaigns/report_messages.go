@@ -3,8 +3,8 @@ package campaigns
 import (
 	"context"
 	"strings"
-	"unicode/utf8"
 	"time"
+	"unicode/utf8"
 
 	"github.com/optline/optline/models"
 	"github.com/optline/optline/models/messages"
