@@ -22,4 +22,5 @@ var migrations = []Migration{
 	{Version: 15, Name: "billing: rate cards with prices per category and country", SQL: schema0015, Func: seedExampleRateCard},
 	{Version: 16, Name: "sending: a shared budget per sender number", SQL: schema0016},
 	{Version: 17, Name: "campaigns; campaign columns of messages; messaging tier and monthly limit of businesses", SQL: schema0017},
+	{Version: 18, Name: "billing: usage records, invoices and credit notes with gapless numbers, documents, issuer settings; issued invoices immutable", SQL: schema0018, Func: billingTriggers},
 }
