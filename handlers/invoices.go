@@ -99,7 +99,7 @@ func invoiceDetail(c echo.Context, inv *billing.Invoice, related []billing.Invoi
 	vm := views.InvoiceVM{Row: invoiceRowVM(c, inv, base), Customer: inv.CustomerName, CustomerAddress: inv.CustomerAddress,
 		CustomerCountry: countryName(c, inv.CustomerCountry), CustomerVATID: inv.CustomerVATID,
 		Supply: l.Date(inv.PeriodStart, nil) + " – " + l.Date(inv.PeriodEnd, nil),
-		Net: money(l, inv.Net, inv.Currency), Tax: money(l, inv.Tax, inv.Currency), Gross: money(l, inv.Gross, inv.Currency),
+		Net:    money(l, inv.Net, inv.Currency), Tax: money(l, inv.Tax, inv.Currency), Gross: money(l, inv.Gross, inv.Currency),
 		VATRate: vatRate(l, inv), VATNote: vatNote(c, inv), Note: inv.Note, Reason: inv.Reason}
 	if inv.CancelledAt != nil {
 		vm.Cancelled = l.Date(*inv.CancelledAt, nil)

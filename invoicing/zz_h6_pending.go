@@ -1,5 +1,11 @@
 package invoicing
 
-import ("context";"errors";"time")
+import (
+	"context"
+	"errors"
+	"time"
+)
 
-func (e *Engine) RunMonth(ctx context.Context, month time.Time) (int, error) { return 0, errors.New("pending") }
+func (e *Engine) RunMonth(ctx context.Context, month time.Time) (int, error) {
+	return 0, errors.New("pending")
+}
