@@ -33,6 +33,10 @@ type Party struct {
 	Country   string // ISO 3166-1 alpha-2
 	VATID     string
 	TaxNumber string // the issuer's tax number, when it has no VAT ID
+	// Registration is the issuer's commercial register entry, e.g.
+	// "HRB 123456 B, Amtsgericht Charlottenburg" (BT-30; German companies
+	// print it on business letters, § 35a GmbHG). Optional.
+	Registration string
 	// Contact (the issuer's: BG-6 seller contact).
 	ContactName  string
 	ContactPhone string

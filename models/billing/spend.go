@@ -154,7 +154,10 @@ func UsageLines(ctx context.Context, tn models.Tenant, q UsageQuery) ([]UsageLin
 
 // EachUsageLine streams UsageLines to fn in pages (for large exports).
 func EachUsageLine(ctx context.Context, tn models.Tenant, q UsageQuery, fn func(UsageLine) error) error {
-	base := tn.Scoped(ctx).Table("usage_records u")
+	if err := tn.Check(); err != nil {
+		return err
+	}
+	base := tn.Gorm(ctx).Table("usage_records u").Where("u.business_id = ?", tn.BusinessID())
 	switch {
 	case q.InvoiceID > 0:
 		inv, err := InvoiceByID(ctx, tn, q.InvoiceID)
