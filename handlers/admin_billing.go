@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -205,8 +206,15 @@ func (bh *billingHandler) runMonth(c echo.Context) error {
 			web.Flash(c, "success", l.N("billing_ui.run.done", int64(built), built, monthLabel(l, month)))
 			return redirect(c, "/admin/billing?month="+month)
 		}
-		if err := web.FormErrors(c, f, err); err != nil {
-			return err
+		switch {
+		case errors.Is(err, billing.ErrIssuerIncomplete):
+			f.SetError("month", t(c, "billing_ui.run.error.issuer", built))
+		case errors.Is(err, billing.ErrMixedCurrency):
+			f.SetError("month", t(c, "billing_ui.run.error.currency"))
+		default:
+			if err := web.FormErrors(c, f, err); err != nil {
+				return err
+			}
 		}
 	}
 	vm, err := bh.adminBillingVM(c, f)
