@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -41,7 +42,7 @@ func (bh *billingHandler) adminInvoiceVM(c echo.Context, id int64) (views.Invoic
 	vm.Row.Business, vm.Row.BusinessID = row.BusinessName, row.BusinessID
 	vm.Admin = true
 	vm.CanPay = row.Kind == billing.KindInvoice && row.State == billing.Issued
-	vm.CanCancel = row.Kind == billing.KindInvoice && (row.State == billing.Issued || row.State == billing.Paid)
+	vm.CanCancel = row.Kind == billing.KindInvoice && row.State == billing.Issued
 	vm.PaidAction = "/admin/billing/invoices/" + strconv.FormatInt(id, 10) + "/paid"
 	vm.CancelURL = "/admin/billing/invoices/" + strconv.FormatInt(id, 10) + "/cancel"
 	return vm, nil
@@ -72,6 +73,10 @@ func (bh *billingHandler) markPaid(c echo.Context) error {
 		return err
 	}
 	if err := billing.MarkPaid(ctx, bh.s.DB, actor(c).User, id, c.RealIP()); err != nil {
+		if errors.Is(err, billing.ErrWrongState) {
+			web.Flash(c, "error", t(c, "billing_ui.paid.not_possible"))
+			return redirect(c, "/admin/billing/invoices/"+strconv.FormatInt(id, 10))
+		}
 		if v, ok := asValidationText(c, err); ok {
 			web.Flash(c, "error", v)
 			return redirect(c, "/admin/billing/invoices/"+strconv.FormatInt(id, 10))
@@ -117,7 +122,7 @@ func (bh *billingHandler) cancelPage(c echo.Context, status int, id int64, f *vi
 	return web.Render(c, status, views.CancelInvoicePage(web.NewPage(c, "billing_ui.cancel.title", "admin-billing"), views.CancelInvoiceVM{Invoice: vm, Form: f}))
 }
 
-// cancel cancels an issued (or paid) invoice with a credit note of its
+// cancel cancels an issued invoice with a credit note of its
 // own number series; the reason is required and printed on the note.
 func (bh *billingHandler) cancel(c echo.Context) error {
 	id, err := pathID(c, "id")
@@ -137,6 +142,10 @@ func (bh *billingHandler) cancel(c echo.Context) error {
 		cn, err := billing.CancelWithCreditNote(c.Request().Context(), bh.s.DB, actor(c).User, id, reason, c.RealIP())
 		if err == nil {
 			web.Flash(c, "success", t(c, "billing_ui.cancel.done", cn.NumberOr()))
+			return redirect(c, "/admin/billing/invoices/"+strconv.FormatInt(id, 10))
+		}
+		if errors.Is(err, billing.ErrWrongState) {
+			web.Flash(c, "error", t(c, "billing_ui.cancel.not_possible"))
 			return redirect(c, "/admin/billing/invoices/"+strconv.FormatInt(id, 10))
 		}
 		if err := web.FormErrors(c, f, err); err != nil {
