@@ -273,3 +273,17 @@ func TestBillingIsolation(t *testing.T) {
 		}
 	}
 }
+
+func TestBillingPagesAccessible(t *testing.T) {
+	t.Parallel()
+	s := newBillingScene(t)
+	admin := s.a.admin()
+	id := strconv.FormatInt(s.inv.ID, 10)
+	for _, path := range []string{"/billing", "/billing/invoices", "/billing/invoices/" + id} {
+		checkA11y(t, path, s.biz.owner.get(path))
+	}
+	for _, path := range []string{"/admin/billing", "/admin/billing/invoices/" + id, "/admin/billing/invoices/" + id + "/cancel",
+		"/admin/rate-cards", "/admin/billing/settings"} {
+		checkA11y(t, path, admin.get(path))
+	}
+}
