@@ -126,7 +126,7 @@ func TestInvoiceListDetailAndDownloads(t *testing.T) {
 	if lines.Length() != 2 {
 		t.Fatalf("%d lines", lines.Length())
 	}
-	want := map[string][3]string{"3": {"€0.1131", "€0.34", "Germany"}, "2": {"€0.0456", "€0.09", "Other countries"}}
+	want := map[string][3]string{"3": {"€0.1131", "€0.34", "Germany"}, "2": {"€0.0456", "€0.09", "other countries"}}
 	for i := range lines.Length() {
 		ln := lines.Eq(i)
 		q := strings.TrimSpace(ln.Find(`[data-testid="quantity"]`).Text())

@@ -105,7 +105,7 @@ func invoiceDetail(c echo.Context, inv *billing.Invoice, related []billing.Invoi
 		vm.Cancelled = l.Date(*inv.CancelledAt, nil)
 	}
 	for _, ln := range inv.Lines {
-		vm.Lines = append(vm.Lines, views.InvoiceLineVM{Description: lineDescription(c, ln), Country: countryName(c, ln.Country),
+		vm.Lines = append(vm.Lines, views.InvoiceLineVM{Description: lineDescription(c, ln), Country: ln.Country,
 			Category: t(c, "billing_ui.category."+ln.Category), Quantity: l.Int(ln.Quantity),
 			Unit: unitMoney(l, ln.UnitPrice, inv.Currency), Amount: money(l, ln.Amount, inv.Currency)})
 	}
@@ -121,15 +121,21 @@ func invoiceDetail(c echo.Context, inv *billing.Invoice, related []billing.Invoi
 	return vm
 }
 
+// lineDescription is the line's text in the reader's language (the
+// document itself is in the customer's).
 func lineDescription(c echo.Context, ln billing.InvoiceLine) string {
-	if ln.Description != "" {
-		return ln.Description
+	lang := "en"
+	if strings.HasPrefix(web.LocaleFrom(c.Request().Context()).Tag, "de") {
+		lang = "de"
 	}
-	return t(c, "billing_ui.category."+ln.Category)
+	return billing.LineDescription(ln.Category, ln.Country, lang)
 }
 
-// vatRate is "19 %" (or "0 %").
+// vatRate is "19 %" (or "0 %", "7.7 %").
 func vatRate(l *i18n.Locale, inv *billing.Invoice) string {
+	if inv.VATRate.Equal(inv.VATRate.Round(0)) {
+		return l.Decimal(inv.VATRate.IntPart(), 0) + "\u00a0%"
+	}
 	return l.Decimal(inv.VATRate.Shift(1).Round(0).IntPart(), 1) + "\u00a0%"
 }
 
