@@ -120,22 +120,44 @@ func (e *Engine) MonthEnd(ctx context.Context) (built int, err error) {
 	return built, e.issueDrafts(ctx, now)
 }
 
-// issueDrafts issues every draft; incomplete issuer settings stop it
+// issueDrafts issues every draft, IssueChunk at a time in one
+// transaction each (Issue one by one for a chunk that fails, so one bad
+// draft does not hold up the others); incomplete issuer settings stop it
 // with one warning (the drafts wait for them).
 func (e *Engine) issueDrafts(ctx context.Context, now time.Time) error {
 	ids, err := billing.Drafts(ctx, e.d.DB)
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		_, err := billing.Issue(ctx, e.d.DB, id, now)
-		switch {
-		case err == nil, errors.Is(err, billing.ErrWrongState):
-		case errors.Is(err, billing.ErrIssuerIncomplete), errors.Is(err, billing.ErrNoRenderer):
+	return e.issue(ctx, ids, now, false)
+}
+
+// IssueChunk is how many drafts one issuing transaction takes.
+const IssueChunk = 50
+
+func (e *Engine) issue(ctx context.Context, ids []int64, now time.Time, strict bool) error {
+	for start := 0; start < len(ids); start += IssueChunk {
+		chunk := ids[start:min(start+IssueChunk, len(ids))]
+		_, err := billing.IssueMany(ctx, e.d.DB, chunk, now)
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, billing.ErrIssuerIncomplete) || errors.Is(err, billing.ErrNoRenderer) {
+			if strict {
+				return err
+			}
 			e.d.Log.Warn("invoices wait as drafts", "drafts", len(ids), "reason", err.Error())
 			return nil
-		default:
-			e.d.Log.Error("invoice not issued", "invoice", id, "error", err)
+		}
+		for _, id := range chunk {
+			_, err := billing.Issue(ctx, e.d.DB, id, now)
+			switch {
+			case err == nil, errors.Is(err, billing.ErrWrongState):
+			case strict:
+				return err
+			default:
+				e.d.Log.Error("invoice not issued", "invoice", id, "error", err)
+			}
 		}
 	}
 	return nil
@@ -174,12 +196,7 @@ func (e *Engine) RunMonth(ctx context.Context, month time.Time) (built int, err 
 	if err != nil {
 		return built, err
 	}
-	for _, id := range drafts {
-		if _, err := billing.Issue(ctx, e.d.DB, id, now); err != nil && !errors.Is(err, billing.ErrWrongState) {
-			return built, err
-		}
-	}
-	return built, nil
+	return built, e.issue(ctx, drafts, now, true)
 }
 
 func (e *Engine) draftsOf(ctx context.Context, period string) ([]int64, error) {

@@ -9,8 +9,8 @@ import (
 
 // Schema 18: billing.
 //
-// usage_records is one row per judged message (UNIQUE message_id: never
-// twice), billable or not, with the price snapshot of the card in force
+// usage_records is one row per judged message (message_id is the primary
+// key: never twice; no id of its own, one index less to write), billable or not, with the price snapshot of the card in force
 // at delivery, the rule that decided, the platform's pricing.type and
 // whether it disagreed; day is the delivery day in the business's time
 // zone, period the invoice month the record belongs to (the delivery
@@ -31,9 +31,8 @@ import (
 // cancelled_at) may happen, and nothing else.
 const schema0018 = `
 CREATE TABLE usage_records (
-	id {{id}},
+	message_id {{bigint}} NOT NULL PRIMARY KEY,
 	business_id {{bigint}} NOT NULL REFERENCES businesses(id),
-	message_id {{bigint}} NOT NULL,
 	category VARCHAR(20) NOT NULL,
 	price_category VARCHAR(20) NOT NULL,
 	country VARCHAR(2) NOT NULL DEFAULT '',
@@ -51,7 +50,6 @@ CREATE TABLE usage_records (
 	period VARCHAR(7) NOT NULL,
 	created_at {{ts}} NOT NULL
 );
-CREATE UNIQUE INDEX usage_records_message_key ON usage_records (message_id);
 CREATE INDEX usage_records_period_idx ON usage_records (business_id, period, billable);
 CREATE INDEX usage_records_day_idx ON usage_records (business_id, day);
 CREATE INDEX usage_records_disagree_idx ON usage_records (billed_at) WHERE disagrees;

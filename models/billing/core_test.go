@@ -163,7 +163,7 @@ func TestChargeRulesOnBothSidesOfTheChange(t *testing.T) {
 		billable bool
 		price    string
 	}{
-		{"marketing before", msgOpt{category: "marketing", delivered: at(sep)}, true, "0.1131"},
+		{"marketing before (upper case, as templates)", msgOpt{category: "MARKETING", delivered: at(sep)}, true, "0.1131"},
 		{"marketing after", msgOpt{category: "marketing", delivered: at(oct)}, true, "0.1131"},
 		{"authentication in the window", msgOpt{category: "authentication", window: yes(), delivered: at(sep)}, true, "0.0456"},
 		{"utility outside, before", msgOpt{category: "utility", delivered: at(sep)}, true, "0.0456"},

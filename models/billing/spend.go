@@ -181,18 +181,15 @@ func EachUsageLine(ctx context.Context, tn models.Tenant, q UsageQuery, fn func(
 	default:
 		return models.Invalid("month", "billing.month.invalid")
 	}
-	type row struct {
-		ID int64
-		UsageLine
-	}
+	type row struct{ UsageLine }
 	var after int64
 	for {
 		var rows []row
 		err := base.Session(&gormSession).
-			Select(`u.id, u.message_id, u.billed_at, u.day, u.category, u.country, u.unit_price, u.currency, u.billable,
+			Select(`u.message_id, u.billed_at, u.day, u.category, u.country, u.unit_price, u.currency, u.billable,
 				u.rule, u.platform_type, u.period, m.to_phone AS "to", m.template_name AS template`).
 			Joins("LEFT JOIN messages m ON m.id = u.message_id AND m.business_id = u.business_id").
-			Where("u.id > ?", after).Order("u.id").Limit(5000).Scan(&rows).Error
+			Where("u.message_id > ?", after).Order("u.message_id").Limit(5000).Scan(&rows).Error
 		if err != nil {
 			return models.Wrap("billing.UsageLines", err)
 		}
@@ -204,7 +201,7 @@ func EachUsageLine(ctx context.Context, tn models.Tenant, q UsageQuery, fn func(
 		if len(rows) < 5000 {
 			return nil
 		}
-		after = rows[len(rows)-1].ID
+		after = rows[len(rows)-1].MessageID
 	}
 }
 

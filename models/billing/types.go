@@ -27,9 +27,8 @@ const (
 // UsageRecord is one judged message: billable or not, with the price of
 // the card in force when it was delivered. One per message, ever.
 type UsageRecord struct {
-	ID         int64
+	MessageID  int64 `gorm:"primaryKey"`
 	BusinessID int64
-	MessageID  int64
 	// Category is the message's category; PriceCategory the card
 	// category it was priced by (service beyond the free ones: utility).
 	Category      string

@@ -2,11 +2,13 @@ package billing
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
 
@@ -274,7 +276,8 @@ func (c *charger) batch(ctx context.Context, rows []pending) (int, error) {
 		loc := c.tz[m.BusinessID]
 		day := at.In(loc).Format("2006-01-02")
 		months[i] = day[:7]
-		category := m.Category
+		// Template categories are upper case on the platform (MARKETING).
+		category := strings.ToLower(strings.TrimSpace(m.Category))
 		if category == "" {
 			category = strings.ToLower(m.PricingCategory)
 		}
@@ -405,7 +408,40 @@ func (q pgCharge) serviceCount(ctx context.Context, b int64, from, to string) (i
 	return n, err
 }
 
+// insert copies the records in (COPY, the fastest way into PostgreSQL);
+// when another process charged one of them a moment ago the copy fails
+// on the key and the batch goes again as INSERT … ON CONFLICT DO NOTHING.
 func (q pgCharge) insert(ctx context.Context, recs []UsageRecord) (int, error) {
+	sp, err := q.tx.Begin(ctx) // a savepoint: a failed COPY does not end the transaction
+	if err != nil {
+		return 0, err
+	}
+	n, err := sp.CopyFrom(ctx, pgx.Identifier{"usage_records"}, []string{"business_id", "message_id", "category", "price_category",
+		"country", "price_country", "unit_price", "cost", "currency", "card_id", "rule", "platform_type", "disagrees", "billable",
+		"billed_at", "day", "period", "created_at"}, pgx.CopyFromSlice(len(recs), func(i int) ([]any, error) {
+		r := &recs[i]
+		var cost any
+		if r.Cost.Valid {
+			cost = r.Cost.Decimal
+		}
+		return []any{r.BusinessID, r.MessageID, r.Category, r.PriceCategory, r.Country, r.PriceCountry, r.UnitPrice, cost,
+			r.Currency, r.CardID, r.Rule, r.PlatformType, r.Disagrees, r.Billable, r.BilledAt, r.Day, r.Period, r.CreatedAt}, nil
+	}))
+	if err == nil {
+		return int(n), sp.Commit(ctx)
+	}
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "23505" {
+		_ = sp.Rollback(ctx)
+		return 0, err
+	}
+	if err := sp.Rollback(ctx); err != nil {
+		return 0, err
+	}
+	return q.insertOnConflict(ctx, recs)
+}
+
+func (q pgCharge) insertOnConflict(ctx context.Context, recs []UsageRecord) (int, error) {
 	n := len(recs)
 	var (
 		business, message             = make([]int64, n), make([]int64, n)
@@ -505,7 +541,7 @@ func Disagreements(ctx context.Context, db *models.DB, limit int) ([]Disagreemen
 	err := db.WithContext(ctx).Raw(`SELECT u.message_id, u.business_id, b.name AS business_name, u.category, u.platform_type,
 			u.rule, u.billable, u.billed_at
 		FROM usage_records u JOIN businesses b ON b.id = u.business_id
-		WHERE u.disagrees ORDER BY u.billed_at DESC, u.id DESC LIMIT ?`, limit).Scan(&out).Error
+		WHERE u.disagrees ORDER BY u.billed_at DESC, u.message_id DESC LIMIT ?`, limit).Scan(&out).Error
 	return out, models.Wrap("billing.Disagreements", err)
 }
 
