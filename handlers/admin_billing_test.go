@@ -65,7 +65,7 @@ func TestAdminInvoicesMarkPaidAndCancelWithCreditNote(t *testing.T) {
 	}
 
 	// Cancel: a confirmation page; the reason is required.
-	if !admin.get("/admin/billing/invoices/"+id).Has(`[data-testid="cancel-link"]`) {
+	if !admin.get("/admin/billing/invoices/" + id).Has(`[data-testid="cancel-link"]`) {
 		t.Fatal("no cancel link on an issued invoice")
 	}
 	c := admin.get("/admin/billing/invoices/" + id + "/cancel")
