@@ -64,6 +64,13 @@ func TestAdminInvoicesMarkPaidAndCancelWithCreditNote(t *testing.T) {
 		t.Errorf("the business sees %q", got)
 	}
 
+	// Administrators download any business's documents, as stored.
+	for _, kind := range []string{billing.DocPDF, billing.DocXML} {
+		got := admin.getRaw("/admin/billing/invoices/" + id + "/invoice." + kind)
+		if got.Status != http.StatusOK || sum([]byte(got.Body)) != sum(storedDocument(t, s.a, s.inv.ID, kind)) {
+			t.Errorf("admin %s: status %d, not the stored document", kind, got.Status)
+		}
+	}
 	// Cancel: a confirmation page; the reason is required.
 	if !admin.get("/admin/billing/invoices/" + id).Has(`[data-testid="cancel-link"]`) {
 		t.Fatal("no cancel link on an issued invoice")

@@ -68,6 +68,17 @@ func TestBrowserBillingJourney(t *testing.T) {
 	browserLogin(t, ctx, base, "admin@example.com", `a[href="/admin/billing"]`)
 	step(t, ctx, "rate cards", chromedp.Navigate(base+"/admin/rate-cards"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="card-form"]`)))
 	shoot(t, ctx, "billing-admin-rate-cards")
+	// A card dated today is refused at its field, with the prices kept.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector("#f-effective_from").value = "2026-03-12", document.querySelector("#f-r0_utility_price").value = "0,04.5", true`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := submitAndWait(ctx, `[data-testid="save-card"]`, `[data-testid="error-effective_from"]`); err != nil {
+		t.Fatalf("refused card: %v", err)
+	}
+	if got := textOf(t, ctx, `[data-testid="error-effective_from"]`); !strings.Contains(got, "2026-03-13") {
+		t.Errorf("backwards card message %q", got)
+	}
+	screenshot(t, ctx, "billing-admin-rate-card-errors")
 	step(t, ctx, "settings", chromedp.Navigate(base+"/admin/billing/settings"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="settings-form"]`)))
 	screenshot(t, ctx, "billing-admin-settings")
 	step(t, ctx, "billing admin", chromedp.Navigate(base+"/admin/billing"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="run-form"]`)))
