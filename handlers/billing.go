@@ -95,7 +95,17 @@ func (bh *billingHandler) overview(c echo.Context) error {
 		return err
 	}
 	now := bh.s.DB.Now()
-	mu, err := billing.MonthToDate(ctx, tn, now)
+	loc := businessZone(prof)
+	at, past := now, false
+	if m := c.QueryParam("month"); m != "" && m != now.In(loc).Format("2006-01") {
+		first, err := time.Parse("2006-01", m)
+		if err != nil || first.After(now) {
+			return echo.NewHTTPError(http.StatusBadRequest, t(c, "billing_ui.export_bad_month"))
+		}
+		// Any instant inside the month names it, whatever the zone.
+		at, past = first.AddDate(0, 0, 14).Add(12*time.Hour), true
+	}
+	mu, err := billing.MonthToDate(ctx, tn, at)
 	if err != nil {
 		return err
 	}
@@ -111,13 +121,12 @@ func (bh *billingHandler) overview(c echo.Context) error {
 	if cur == "" {
 		cur = "EUR"
 	}
-	loc := businessZone(prof)
-	vm := views.BillingVM{Month: monthLabel(l, mu.Month), Total: money(l, mu.Total, cur), Messages: l.Int(mu.Messages)}
+	vm := views.BillingVM{Month: monthLabel(l, mu.Month), MonthValue: mu.Month, Past: past, Total: money(l, mu.Total, cur), Messages: l.Int(mu.Messages)}
 	for _, cu := range mu.ByCategory {
 		vm.Categories = append(vm.Categories, views.BillingCategoryVM{Category: cu.Category, Label: t(c, "billing_ui.category."+cu.Category),
 			Messages: l.Int(cu.Messages), Free: l.Int(cu.Free), Amount: money(l, cu.Amount, cur)})
 	}
-	if biz.MonthlyLimit.Valid {
+	if biz.MonthlyLimit.Valid && !past {
 		left := biz.MonthlyLimit.Decimal.Sub(mu.Total)
 		vm.HasBudget, vm.Budget, vm.Left, vm.Over = true, money(l, biz.MonthlyLimit.Decimal, cur), money(l, left.Abs(), cur), left.IsNegative()
 		if biz.MonthlyLimit.Decimal.IsPositive() {

@@ -85,6 +85,20 @@ func TestBillingOverviewShowsMonthToDateBudgetAndChart(t *testing.T) {
 	if strings.Contains(p.Body, `style="`) && svg.Find(`[style]`).Length() > 0 {
 		t.Errorf("the chart keeps style attributes, which the CSP blocks")
 	}
+	// February, ended: its whole month, every day in the table.
+	f := staff.get("/billing?month=2026-02")
+	if got := f.Text(`[data-testid="mtd-total"]`); got != "€0.43" || !strings.Contains(f.Text("#bl-total"), "February 2026") {
+		t.Errorf("february: %q %q", got, f.Text("#bl-total"))
+	}
+	if n := f.Doc.Find(`[data-testid="daily-table"] tbody tr`).Length(); n != 28 {
+		t.Errorf("february has %d day rows", n)
+	}
+	if f.Has(`[data-testid="budget-left"]`) {
+		t.Errorf("a past month shows the budget left")
+	}
+	if bad := staff.getRaw("/billing?month=2027-01"); bad.Status != http.StatusBadRequest {
+		t.Errorf("future month: status %d", bad.Status)
+	}
 	// The table beside the chart: one row per day so far (1 and 2 March).
 	rows := p.Doc.Find(`[data-testid="daily-table"] tbody tr`)
 	if rows.Length() != 2 {
