@@ -4,7 +4,7 @@
 // gapless number and stores its documents (package invoicedoc).
 //
 // Schedule: charging every ChargeEvery (10 s); the month-end every
-// MonthEndEvery (10 min): a full charging pass, then every business
+// MonthEndEvery (10 min): a charging pass, then every business
 // month that has ended in the business's zone and has billable usage but
 // no invoice is built and issued, and drafts left by an earlier failure
 // (incomplete issuer settings) are issued. Running it twice, or on two
@@ -95,12 +95,12 @@ func (e *Engine) PeriodicJobs() []*river.PeriodicJob {
 	}
 }
 
-// MonthEnd charges everything, then builds and issues the invoice of
+// MonthEnd charges what is waiting, then builds and issues the invoice of
 // every business month that has ended without one, and issues drafts
 // left from before. built counts the invoices made.
 func (e *Engine) MonthEnd(ctx context.Context) (built int, err error) {
 	now := e.d.Now()
-	if _, err := billing.ChargeAll(ctx, e.d.DB, now); err != nil {
+	if _, err := billing.Charge(ctx, e.d.DB, now); err != nil {
 		return 0, err
 	}
 	months, err := billing.PendingMonths(ctx, e.d.DB, now)
@@ -164,7 +164,7 @@ func (e *Engine) issue(ctx context.Context, ids []int64, now time.Time, strict b
 }
 
 // RunMonth is the month-end for one month on an administrator's demand:
-// a full charging pass, then every business whose month (the calendar
+// a charging pass, then every business whose month (the calendar
 // month of month, YYYY-MM) has ended in its time zone and has billable
 // usage gets its invoice built and issued. Businesses whose month has not
 // ended yet are left (their month is still open). built counts the
@@ -173,7 +173,7 @@ func (e *Engine) issue(ctx context.Context, ids []int64, now time.Time, strict b
 func (e *Engine) RunMonth(ctx context.Context, month time.Time) (built int, err error) {
 	now := e.d.Now()
 	period := month.Format("2006-01")
-	if _, err := billing.ChargeAll(ctx, e.d.DB, now); err != nil {
+	if _, err := billing.Charge(ctx, e.d.DB, now); err != nil {
 		return 0, err
 	}
 	months, err := billing.PendingMonths(ctx, e.d.DB, now)

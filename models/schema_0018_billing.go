@@ -16,6 +16,9 @@ import (
 // zone, period the invoice month the record belongs to (the delivery
 // month, or the next month without an invoice when that one was already
 // invoiced). A record belongs to the invoice of its business and period.
+// usage_periods lists each business and period with billable usage
+// (written with the records), so the month-end finds what to invoice
+// without reading the records.
 //
 // invoices are invoices and credit notes: number NULL until issued, taken
 // from invoice_series (one row per kind and year; the row lock makes the
@@ -53,6 +56,11 @@ CREATE TABLE usage_records (
 CREATE INDEX usage_records_period_idx ON usage_records (business_id, period, billable);
 CREATE INDEX usage_records_day_idx ON usage_records (business_id, day);
 CREATE INDEX usage_records_disagree_idx ON usage_records (billed_at) WHERE disagrees;
+CREATE TABLE usage_periods (
+	business_id {{bigint}} NOT NULL REFERENCES businesses(id),
+	period VARCHAR(7) NOT NULL,
+	PRIMARY KEY (business_id, period)
+);
 
 CREATE TABLE invoices (
 	id {{id}},

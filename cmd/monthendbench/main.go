@@ -123,7 +123,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	runtime.GC()
 	benchkit.ResetPeakRSS()
 	start := time.Now()
-	n, err := billing.ChargeAll(ctx, db, now)
+	n, err := billing.Charge(ctx, db, now)
 	if err != nil {
 		return err
 	}

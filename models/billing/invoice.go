@@ -199,9 +199,9 @@ func PendingMonths(ctx context.Context, db *models.DB, now time.Time) ([]Busines
 		BusinessID int64
 		Period     string
 	}
-	err := db.WithContext(ctx).Raw(`SELECT DISTINCT u.business_id, u.period FROM usage_records u
-		WHERE u.billable AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.business_id = u.business_id AND i.period = u.period AND i.kind = 'invoice')
-		ORDER BY u.business_id, u.period`).Scan(&rows).Error
+	err := db.WithContext(ctx).Raw(`SELECT p.business_id, p.period FROM usage_periods p
+		WHERE NOT EXISTS (SELECT 1 FROM invoices i WHERE i.business_id = p.business_id AND i.period = p.period AND i.kind = 'invoice')
+		ORDER BY p.business_id, p.period`).Scan(&rows).Error
 	if err != nil {
 		return nil, models.Wrap("billing.PendingMonths", err)
 	}

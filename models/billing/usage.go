@@ -3,8 +3,10 @@ package billing
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,12 +19,16 @@ import (
 
 // chargeLock is the advisory lock (PostgreSQL) that charging and building
 // an invoice take, so a record never lands in a period while its invoice
-// is being built. On SQLite every write transaction is serialised anyway.
+// is being built: charge batches share it (several run at once), a batch
+// with service replies (it counts the month's replies) and BuildMonth take
+// it alone. On SQLite every write transaction is serialised anyway.
 const chargeLock = 4242018
 
 // SettleAfter is how long after it was created a message that never got a
-// delivered or read status stops being looked at by Charge's cursor. (A
-// status that comes later still is charged by the month-end's full pass.)
+// delivered or read status stops holding back Charge's cursor: the
+// platform gives up delivering a message after 30 days, so no delivery
+// can come later. (ChargeAll reads everything, for an administrator's
+// repair.)
 const SettleAfter = 35 * 24 * time.Hour
 
 // pending is a message that became billable and has no usage record yet.
@@ -57,7 +63,7 @@ func Charge(ctx context.Context, db *models.DB, now time.Time) (n int, err error
 }
 
 // ChargeAll is Charge over every message, not only those after the
-// cursor: the month-end runs it before building invoices.
+// cursor (a repair after restoring messages; tests).
 func ChargeAll(ctx context.Context, db *models.DB, now time.Time) (n int, err error) {
 	return charge(ctx, db, now, true)
 }
@@ -77,30 +83,9 @@ func charge(ctx context.Context, db *models.DB, now time.Time, all bool) (int, e
 	if db.Dialect == models.Postgres {
 		batch = 20000
 	}
-	total := 0
-	for cursor := low; ; {
-		var rows []pending
-		err := db.WithContext(ctx).Raw(`SELECT m.id, m.business_id, m.category, m.pricing_category, m.country, m.to_phone,
-				m.pricing_type, m.window_open, m.delivered_at, m.read_at
-			FROM messages m
-			WHERE m.id > ? AND (m.delivered_at IS NOT NULL OR m.read_at IS NOT NULL)
-				AND NOT EXISTS (SELECT 1 FROM usage_records u WHERE u.message_id = m.id)
-			ORDER BY m.id LIMIT ?`, cursor, batch).Scan(&rows).Error
-		if err != nil {
-			return total, models.Wrap("billing.Charge", err)
-		}
-		if len(rows) == 0 {
-			break
-		}
-		cursor = rows[len(rows)-1].ID
-		k, err := c.batch(ctx, rows)
-		total += k
-		if err != nil {
-			return total, models.Wrap("billing.Charge", err)
-		}
-		if len(rows) < batch {
-			break
-		}
+	total, err := c.run(ctx, low, batch)
+	if err != nil {
+		return total, models.Wrap("billing.Charge", err)
 	}
 	if err := advanceCursor(ctx, db, low, now); err != nil {
 		return total, models.Wrap("billing.Charge", err)
@@ -135,7 +120,77 @@ type charger struct {
 	db    *models.DB
 	now   time.Time
 	cards []Card // oldest first
+	mu    sync.Mutex
 	tz    map[int64]*time.Location
+}
+
+const pendingSQL = `SELECT m.id, m.business_id, m.category, m.pricing_category, m.country, m.to_phone,
+		m.pricing_type, m.window_open, m.delivered_at, m.read_at
+	FROM messages m
+	WHERE m.id > ? AND (m.delivered_at IS NOT NULL OR m.read_at IS NOT NULL)
+		AND NOT EXISTS (SELECT 1 FROM usage_records u WHERE u.message_id = m.id)
+	ORDER BY m.id LIMIT ?`
+
+// run reads pending messages in batches from the cursor and charges
+// them: on PostgreSQL by several workers at once (each batch its own
+// transaction; batches without service replies share the charge lock, a
+// batch with them takes it alone, as it counts the month's replies), on
+// SQLite one batch after the other (one writer).
+func (c *charger) run(ctx context.Context, low int64, batch int) (int, error) {
+	workers := 1
+	if c.db.Dialect == models.Postgres {
+		workers = max(2, min(runtime.GOMAXPROCS(0), 4))
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		total    int
+		firstErr error
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+			cancel()
+		}
+		mu.Unlock()
+	}
+	work := make(chan []pending, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for rows := range work {
+				k, err := c.batch(ctx, rows)
+				mu.Lock()
+				total += k
+				mu.Unlock()
+				if err != nil {
+					fail(err)
+				}
+			}
+		}()
+	}
+	for cursor := low; ctx.Err() == nil; {
+		var rows []pending
+		if err := c.db.WithContext(ctx).Raw(pendingSQL, cursor, batch).Scan(&rows).Error; err != nil {
+			fail(err)
+			break
+		}
+		if len(rows) == 0 {
+			break
+		}
+		cursor = rows[len(rows)-1].ID
+		work <- rows
+		if len(rows) < batch {
+			break
+		}
+	}
+	close(work)
+	wg.Wait()
+	return total, firstErr
 }
 
 func (c *charger) loadCards(ctx context.Context) error {
@@ -180,6 +235,8 @@ func (card *Card) priceIn(category, country string) (Price, bool) {
 
 // zones loads the time zones of businesses not yet known.
 func (c *charger) zones(ctx context.Context, tx *gorm.DB, ids []int64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var need []int64
 	for _, id := range ids {
 		if _, ok := c.tz[id]; !ok {
@@ -268,12 +325,19 @@ func (c *charger) batch(ctx context.Context, rows []pending) (int, error) {
 	// need the lock and are settled inside.
 	recs := make([]UsageRecord, len(rows))
 	months := make([]string, len(rows))
+	c.mu.Lock()
+	zones := make(map[int64]*time.Location, len(ids))
+	for _, id := range ids {
+		zones[id] = c.tz[id]
+	}
+	c.mu.Unlock()
+	service := false
 	for i, m := range rows {
 		at := m.DeliveredAt
 		if at == nil {
 			at = m.ReadAt
 		}
-		loc := c.tz[m.BusinessID]
+		loc := zones[m.BusinessID]
 		day := at.In(loc).Format("2006-01-02")
 		months[i] = day[:7]
 		// Template categories are upper case on the platform (MARKETING).
@@ -285,11 +349,12 @@ func (c *charger) batch(ctx context.Context, rows []pending) (int, error) {
 		if country == "" {
 			country = CountryOf(m.ToPhone)
 		}
+		service = service || category == Service
 		recs[i] = UsageRecord{BusinessID: m.BusinessID, MessageID: m.ID, Category: category, Country: country,
 			PlatformType: m.PricingType, BilledAt: at.UTC(), Day: day, CreatedAt: c.now}
 	}
 	n := 0
-	err := c.inTx(ctx, func(q txQueries) error {
+	err := c.inTx(ctx, service, func(q txQueries) error {
 		closed, err := q.closedPeriods(ctx, ids)
 		if err != nil {
 			return err
@@ -348,7 +413,16 @@ func (c *charger) batch(ctx context.Context, rows []pending) (int, error) {
 		}
 		k, err := q.insert(ctx, recs)
 		n = k
-		return err
+		if err != nil {
+			return err
+		}
+		periods := map[bizPeriod]bool{}
+		for _, r := range recs {
+			if r.Billable {
+				periods[bizPeriod{r.BusinessID, r.Period}] = true
+			}
+		}
+		return q.notePeriods(ctx, periods)
 	})
 	return n, err
 }
@@ -366,12 +440,19 @@ type txQueries interface {
 	closedPeriods(ctx context.Context, businesses []int64) (map[bizPeriod]bool, error)
 	serviceCount(ctx context.Context, business int64, fromDay, toDay string) (int, error)
 	insert(ctx context.Context, recs []UsageRecord) (int, error)
+	notePeriods(ctx context.Context, periods map[bizPeriod]bool) error
 }
 
-func (c *charger) inTx(ctx context.Context, fn func(q txQueries) error) error {
+const notePeriodSQL = `INSERT INTO usage_periods (business_id, period) VALUES (?, ?) ON CONFLICT (business_id, period) DO NOTHING`
+
+func (c *charger) inTx(ctx context.Context, exclusive bool, fn func(q txQueries) error) error {
 	if c.db.Dialect == models.Postgres {
+		lock := `SELECT pg_advisory_xact_lock_shared($1)`
+		if exclusive {
+			lock = `SELECT pg_advisory_xact_lock($1)`
+		}
 		return pgx.BeginFunc(ctx, c.db.Pool, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, chargeLock); err != nil {
+			if _, err := tx.Exec(ctx, lock, chargeLock); err != nil {
 				return err
 			}
 			return fn(pgCharge{tx})
@@ -476,7 +557,25 @@ func (q pgCharge) insertOnConflict(ctx context.Context, recs []UsageRecord) (int
 	return int(tag.RowsAffected()), nil
 }
 
+func (q pgCharge) notePeriods(ctx context.Context, periods map[bizPeriod]bool) error {
+	for k := range periods {
+		if _, err := q.tx.Exec(ctx, `INSERT INTO usage_periods (business_id, period) VALUES ($1, $2) ON CONFLICT (business_id, period) DO NOTHING`, k.business, k.period); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 type sqliteCharge struct{ tx *gorm.DB }
+
+func (q sqliteCharge) notePeriods(ctx context.Context, periods map[bizPeriod]bool) error {
+	for k := range periods {
+		if err := q.tx.WithContext(ctx).Exec(notePeriodSQL, k.business, k.period).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 func (q sqliteCharge) closedPeriods(ctx context.Context, ids []int64) (map[bizPeriod]bool, error) {
 	type row struct {
