@@ -222,3 +222,32 @@ func TestIssuerSettingsForm(t *testing.T) {
 		t.Errorf("saved: flash %v, terms %q, iban %q", p.Has(".flash-success"), p.Value("#f-payment_terms_days"), p.Value("#f-iban"))
 	}
 }
+
+// TestAdminSeesPricingDisagreements: the platform called a marketing
+// message free; the platform's word is billed and the disagreement is
+// listed for administrators.
+func TestAdminSeesPricingDisagreements(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	biz := billingBusiness(t, a, "Sonnenbrillen Kurz", "owner@kurz.example", "DE", "")
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	delivered(t, a, biz.id, 1, billing.Marketing, deMobile, "promo", at)
+	if err := a.db.Gorm.Table("messages").Where("business_id = ?", biz.id).Update("pricing_type", "free_customer_service").Error; err != nil {
+		t.Fatal(err)
+	}
+	charge(t, a)
+	p := a.admin().get("/admin/billing")
+	row := p.Doc.Find(`[data-testid="disagreement"]`)
+	if row.Length() != 1 {
+		t.Fatalf("%d disagreements listed", row.Length())
+	}
+	txt := strings.Join(strings.Fields(row.Text()), " ")
+	for _, w := range []string{"Sonnenbrillen Kurz", "Marketing", "free_customer_service", "free"} {
+		if !strings.Contains(txt, w) {
+			t.Errorf("disagreement row %q lacks %q", txt, w)
+		}
+	}
+	if got := biz.owner.get("/billing").Text(`[data-testid="cat-marketing"] [data-testid="free"]`); got != "1" {
+		t.Errorf("the business sees %q free marketing messages", got)
+	}
+}
