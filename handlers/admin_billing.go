@@ -208,7 +208,7 @@ func (bh *billingHandler) runMonth(c echo.Context) error {
 		}
 		switch {
 		case errors.Is(err, billing.ErrIssuerIncomplete):
-			f.SetError("month", t(c, "billing_ui.run.error.issuer", built))
+			f.SetError("month", web.LocaleFrom(c.Request().Context()).N("billing_ui.run.error.issuer", int64(built), built))
 		case errors.Is(err, billing.ErrMixedCurrency):
 			f.SetError("month", t(c, "billing_ui.run.error.currency"))
 		default:

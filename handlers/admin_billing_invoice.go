@@ -43,6 +43,8 @@ func (bh *billingHandler) adminInvoiceVM(c echo.Context, id int64) (views.Invoic
 	vm.Admin = true
 	vm.CanPay = row.Kind == billing.KindInvoice && row.State == billing.Issued
 	vm.CanCancel = row.Kind == billing.KindInvoice && row.State == billing.Issued
+	vm.CanIssue = row.State == billing.Draft
+	vm.IssueAction = "/admin/billing/invoices/" + strconv.FormatInt(id, 10) + "/issue"
 	vm.PaidAction = "/admin/billing/invoices/" + strconv.FormatInt(id, 10) + "/paid"
 	vm.CancelURL = "/admin/billing/invoices/" + strconv.FormatInt(id, 10) + "/cancel"
 	return vm, nil
@@ -85,6 +87,32 @@ func (bh *billingHandler) markPaid(c echo.Context) error {
 	}
 	web.Flash(c, "success", t(c, "billing_ui.paid.done", row.NumberOr()))
 	return redirect(c, "/admin/billing/invoices/"+strconv.FormatInt(id, 10))
+}
+
+// issueDraft issues a draft that the month-end could not issue (the
+// issuer details were incomplete): it takes the next number and its
+// documents are made.
+func (bh *billingHandler) issueDraft(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	back := "/admin/billing/invoices/" + strconv.FormatInt(id, 10)
+	if _, err := billing.AdminInvoice(c.Request().Context(), bh.s.DB, id); err != nil {
+		return err
+	}
+	inv, err := bh.invoicing.Issue(c.Request().Context(), id)
+	switch {
+	case errors.Is(err, billing.ErrIssuerIncomplete):
+		web.Flash(c, "error", t(c, "billing_ui.issue.issuer"))
+	case errors.Is(err, billing.ErrWrongState):
+		web.Flash(c, "error", t(c, "billing_ui.issue.not_draft"))
+	case err != nil:
+		return err
+	default:
+		web.Flash(c, "success", t(c, "billing_ui.issue.done", inv.NumberOr()))
+	}
+	return redirect(c, back)
 }
 
 // asValidationText is a model's refusal as one line for a flash.

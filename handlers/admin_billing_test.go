@@ -251,3 +251,41 @@ func TestAdminSeesPricingDisagreements(t *testing.T) {
 		t.Errorf("the business sees %q free marketing messages", got)
 	}
 }
+
+// TestRunMonthWithoutIssuerThenIssueDraft: without issuer details the
+// month-end builds drafts and says why they are not issued; once the
+// details are saved, the administrator issues the draft from its page.
+func TestRunMonthWithoutIssuerThenIssueDraft(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	documentsReady()
+	biz := billingBusiness(t, a, "Fahrrad Fix", "owner@fahrrad.example", "DE", "")
+	delivered(t, a, biz.id, 2, billing.Utility, deMobile, "repair_done", time.Date(2026, 2, 5, 9, 0, 0, 0, time.UTC))
+	admin := a.admin()
+	admin.primeCSRF("/admin/billing")
+	r := admin.post("/admin/billing/run", vals("month", "2026-02"))
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Text(`[data-testid="error-month"]`), "1 invoice was built as a draft") {
+		t.Fatalf("run without issuer: status %d, %q", r.Status, r.Text(`[data-testid="error-month"]`))
+	}
+	var id int64
+	if err := a.db.Gorm.Table("invoices").Where("business_id = ? AND state = ?", biz.id, billing.Draft).Select("id").Row().Scan(&id); err != nil {
+		t.Fatalf("no draft: %v", err)
+	}
+	path := "/admin/billing/invoices/" + strconv.FormatInt(id, 10)
+	if !admin.get(path).Has(`[data-testid="issue"]`) {
+		t.Fatal("no issue button on a draft")
+	}
+	res := admin.post(path+"/issue", nil)
+	if f := admin.get(res.Location).Text(".flash-error"); !strings.Contains(f, "issuer details are incomplete") {
+		t.Errorf("issue without issuer: %q", f)
+	}
+	issuerReady(t, a)
+	res = admin.post(path+"/issue", nil)
+	d := admin.get(res.Location)
+	if !strings.Contains(d.Text(".flash-success"), "2026-") || d.Text(`[data-testid="state"]`) != "Issued" {
+		t.Errorf("issued: flash %q, state %q", d.Text(".flash-success"), d.Text(`[data-testid="state"]`))
+	}
+	if d.Has(`[data-testid="issue"]`) {
+		t.Errorf("an issued invoice offers issuing again")
+	}
+}

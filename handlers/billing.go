@@ -41,6 +41,7 @@ func registerBilling(h *Handler, d Deps, member, admin web.Routes) {
 	admin.GET("/admin/billing/run", bh.adminReload)
 	admin.GET("/admin/billing/invoices/:id", bh.adminInvoice)
 	admin.POST("/admin/billing/invoices/:id/paid", bh.markPaid)
+	admin.POST("/admin/billing/invoices/:id/issue", bh.issueDraft)
 	admin.GET("/admin/billing/invoices/:id/cancel", bh.confirmCancel)
 	admin.POST("/admin/billing/invoices/:id/cancel", bh.cancel)
 	admin.GET("/admin/billing/invoices/:id/invoice.pdf", bh.adminPDF)
