@@ -23,7 +23,7 @@ var hundred = decimal.NewFromInt(100)
 // a credit note given with negative amounts turned positive) and checks
 // what both documents need: the kind, the number, the parties, the lines,
 // and that the sums agree (line amount = quantity × unit price rounded
-// once to the minor unit, net = Σ lines, tax = net × rate rounded, gross
+// once, half up, to the minor unit, net = Σ lines, tax = net × rate rounded, gross
 // = net + tax).
 func prepare(d Document) (Document, error) {
 	d.Kind = strings.TrimSpace(d.Kind)
@@ -103,7 +103,6 @@ func prepare(d Document) (Document, error) {
 		return d, invalid("unknown VAT treatment %q", d.VAT)
 	}
 	digits := minorDigits(d.Currency)
-	half := decimal.New(5, int32(-digits-1))
 	lines := make([]Line, len(d.Lines))
 	sum := decimal.Zero
 	for i, l := range d.Lines {
@@ -121,8 +120,8 @@ func prepare(d Document) (Document, error) {
 			return d, invalid("line %d: amount %s has more decimals than %s has", i+1, l.Amount, d.Currency)
 		}
 		exact := l.UnitPrice.Mul(decimal.NewFromInt(l.Quantity))
-		if exact.Sub(l.Amount).Abs().GreaterThan(half) {
-			return d, invalid("line %d: amount %s is not %d × %s rounded", i+1, l.Amount, l.Quantity, l.UnitPrice)
+		if want := exact.Round(int32(digits)); !want.Equal(l.Amount) {
+			return d, invalid("line %d: amount %s is not %d × %s rounded half up (%s)", i+1, l.Amount, l.Quantity, l.UnitPrice, want)
 		}
 		sum = sum.Add(l.Amount)
 		lines[i] = l

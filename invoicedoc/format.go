@@ -8,6 +8,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
+
 	"github.com/optline/optline/i18n"
 	"github.com/shopspring/decimal"
 )
@@ -122,7 +125,7 @@ var labelsDE = labels{
 	net:           "Nettobetrag",
 	vatAt:         "Umsatzsteuer %s",
 	gross:         "Gesamtbetrag",
-	grossCredit:   "Gutschriftsbetrag",
+	grossCredit:   "Stornobetrag",
 	payBy:         "Bitte überweisen Sie %s bis zum %s auf das unten genannte Konto; Verwendungszweck: %s.",
 	payNow:        "Bitte überweisen Sie %s auf das unten genannte Konto; Verwendungszweck: %s.",
 	creditPay:     "Der Betrag von %s wird Ihnen gutgeschrieben.",
@@ -319,39 +322,22 @@ func splitLines(s string) []string {
 	return strings.Split(s, "\n")
 }
 
-// countryName is the country's name in the document language, or its
-// code when not in the list.
+// countryName is the country's name in the document language (CLDR
+// names from golang.org/x/text), or its code when unknown.
 func (l *labels) countryName(code string) string {
 	code = strings.ToUpper(strings.TrimSpace(code))
-	if n, ok := countries[code]; ok {
-		if l.lang == "de" {
-			return n[1]
-		}
-		return n[0]
+	r, err := language.ParseRegion(code)
+	if err != nil || code == "" || code == "ZZ" {
+		return code
+	}
+	tag := language.English
+	if l.lang == "de" {
+		tag = language.German
+	}
+	if n := display.Regions(tag).Name(r); n != "" {
+		return n
 	}
 	return code
-}
-
-// countries: EU member states and frequent others, English and German.
-var countries = map[string][2]string{
-	"AT": {"Austria", "Österreich"}, "BE": {"Belgium", "Belgien"}, "BG": {"Bulgaria", "Bulgarien"},
-	"HR": {"Croatia", "Kroatien"}, "CY": {"Cyprus", "Zypern"}, "CZ": {"Czechia", "Tschechien"},
-	"DK": {"Denmark", "Dänemark"}, "EE": {"Estonia", "Estland"}, "FI": {"Finland", "Finnland"},
-	"FR": {"France", "Frankreich"}, "DE": {"Germany", "Deutschland"}, "GR": {"Greece", "Griechenland"},
-	"HU": {"Hungary", "Ungarn"}, "IE": {"Ireland", "Irland"}, "IT": {"Italy", "Italien"},
-	"LV": {"Latvia", "Lettland"}, "LT": {"Lithuania", "Litauen"}, "LU": {"Luxembourg", "Luxemburg"},
-	"MT": {"Malta", "Malta"}, "NL": {"Netherlands", "Niederlande"}, "PL": {"Poland", "Polen"},
-	"PT": {"Portugal", "Portugal"}, "RO": {"Romania", "Rumänien"}, "SK": {"Slovakia", "Slowakei"},
-	"SI": {"Slovenia", "Slowenien"}, "ES": {"Spain", "Spanien"}, "SE": {"Sweden", "Schweden"},
-	"CH": {"Switzerland", "Schweiz"}, "GB": {"United Kingdom", "Vereinigtes Königreich"},
-	"NO": {"Norway", "Norwegen"}, "IS": {"Iceland", "Island"}, "LI": {"Liechtenstein", "Liechtenstein"},
-	"US": {"United States", "Vereinigte Staaten"}, "CA": {"Canada", "Kanada"},
-	"AU": {"Australia", "Australien"}, "IN": {"India", "Indien"}, "BR": {"Brazil", "Brasilien"},
-	"MX": {"Mexico", "Mexiko"}, "TR": {"Türkiye", "Türkei"}, "AE": {"United Arab Emirates", "Vereinigte Arabische Emirate"},
-	"SG": {"Singapore", "Singapur"}, "JP": {"Japan", "Japan"}, "CN": {"China", "China"},
-	"ZA": {"South Africa", "Südafrika"}, "IL": {"Israel", "Israel"}, "UA": {"Ukraine", "Ukraine"},
-	"ID": {"Indonesia", "Indonesien"}, "NG": {"Nigeria", "Nigeria"}, "EG": {"Egypt", "Ägypten"},
-	"SA": {"Saudi Arabia", "Saudi-Arabien"}, "AR": {"Argentina", "Argentinien"}, "CO": {"Colombia", "Kolumbien"},
 }
 
 // formatIBAN groups an IBAN in fours, as printed on paper.

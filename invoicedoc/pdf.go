@@ -129,7 +129,7 @@ func (r *renderer) header() {
 	r.setFont("", 8)
 	r.textColor(grey)
 	p.SetXY(marginL, 10)
-	p.CellFormat(contentW, 4, r.d.Issuer.Name+" · "+r.title()+" "+r.d.Number+" ("+r.l.continued+")", "", 0, "L", false, 0, "")
+	p.CellFormat(contentW, 4, fit(p, r.d.Issuer.Name+" · "+r.title()+" "+r.d.Number+" ("+r.l.continued+")", contentW), "", 0, "L", false, 0, "")
 	p.SetTextColor(0, 0, 0)
 	p.SetXY(marginL, 20)
 }
@@ -154,7 +154,7 @@ func (r *renderer) footer() {
 	}
 	is := d.Issuer
 	addr := append([]string{is.Name}, splitLines(is.Street)...)
-	addr = append(addr, strings.TrimSpace(is.Postcode+" "+is.City), l.countryName(is.Country))
+	addr = append(addr, cityLine(is), l.countryName(is.Country))
 	col(marginL, 58, addr)
 	var ids []string
 	if is.VATID != "" {
@@ -183,8 +183,11 @@ func (r *renderer) footer() {
 		}
 	}
 	col(marginL+116, contentW-116, bank)
-	p.SetXY(marginL, pageH-10)
-	p.CellFormat(contentW, 3, fmt.Sprintf(l.page, p.PageNo(), nbAlias), "", 0, "R", false, 0, "")
+	// Right-aligned by the width the text has once {nb} becomes the
+	// page count (fpdf replaces the alias after layout).
+	shown := fmt.Sprintf(l.page, p.PageNo(), strings.Repeat("9", len(fmt.Sprint(p.PageNo()))))
+	p.SetXY(pageW-marginR-p.GetStringWidth(shown)-2*p.GetCellMargin(), pageH-10)
+	p.CellFormat(contentW, 3, fmt.Sprintf(l.page, p.PageNo(), nbAlias), "", 0, "L", false, 0, "")
 	p.SetTextColor(0, 0, 0)
 }
 
@@ -194,10 +197,16 @@ func fit(p *fpdf.Fpdf, s string, w float64) string {
 		return s
 	}
 	rs := []rune(s)
-	for len(rs) > 1 && p.GetStringWidth(string(rs)+"…") > w-1 {
-		rs = rs[:len(rs)-1]
+	lo, hi := 0, len(rs) // the longest prefix that fits is in [lo, hi)
+	for lo+1 < hi {
+		mid := (lo + hi) / 2
+		if p.GetStringWidth(string(rs[:mid])+"…") <= w-1 {
+			lo = mid
+		} else {
+			hi = mid
+		}
 	}
-	return string(rs) + "…"
+	return string(rs[:lo]) + "…"
 }
 
 func (r *renderer) render() {
@@ -220,7 +229,7 @@ func (r *renderer) letterhead() {
 	r.textColor(grey)
 	var right []string
 	right = append(right, splitLines(is.Street)...)
-	right = append(right, strings.TrimSpace(is.Postcode+" "+is.City), r.l.countryName(is.Country))
+	right = append(right, cityLine(is), r.l.countryName(is.Country))
 	if is.ContactName != "" {
 		right = append(right, r.l.contact+": "+is.ContactName)
 	}
@@ -250,7 +259,7 @@ func (r *renderer) addresses() float64 {
 	if st := splitLines(is.Street); len(st) > 0 {
 		sender = append(sender, st[0])
 	}
-	sender = append(sender, strings.TrimSpace(is.Postcode+" "+is.City))
+	sender = append(sender, cityLine(is))
 	r.setFont("", 6.5)
 	r.textColor(grey)
 	p.SetXY(marginL, 47)
@@ -266,7 +275,7 @@ func (r *renderer) addresses() float64 {
 		p.MultiCell(78, 5, s, "", "L", false)
 	}
 	p.SetX(marginL)
-	p.MultiCell(78, 5, strings.TrimSpace(cu.Postcode+" "+cu.City), "", "L", false)
+	p.MultiCell(78, 5, cityLine(cu), "", "L", false)
 	p.SetX(marginL)
 	p.MultiCell(78, 5, l.countryName(cu.Country), "", "L", false)
 	if cu.VATID != "" {
@@ -455,4 +464,14 @@ func (r *renderer) notes() {
 		}
 		para("", 9.5, l.bank+": "+strings.Join(parts, " · "))
 	}
+}
+
+// cityLine is the postcode and city in the order of the party's country:
+// "80331 München", but "New York, NY 10118" and "London SW1A 1AA".
+func cityLine(p Party) string {
+	switch p.Country {
+	case "US", "CA", "GB", "AU", "NZ", "IE", "IN", "SG", "ZA":
+		return strings.TrimSpace(p.City + " " + p.Postcode)
+	}
+	return strings.TrimSpace(p.Postcode + " " + p.City)
 }

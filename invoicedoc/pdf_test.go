@@ -143,7 +143,7 @@ func TestPDFReverseChargeInEnglish(t *testing.T) {
 func TestPDFOutsideEU(t *testing.T) {
 	text := pdfText(t, mustPDF(t, usInvoice()))
 	wantAll(t, "us", text, []string{
-		"Acme Messaging Inc.", "350 Fifth Avenue", "Suite 4100", "10118 New York, NY", "United States",
+		"Acme Messaging Inc.", "350 Fifth Avenue", "Suite 4100", "New York, NY 10118", "United States",
 		// 999 × 0.025 = 24.975, rounded once, half up.
 		"Marketing messages to the United States (US) 999 €0.025 €24.98",
 		"Net amount (VAT 0%) €24.98", "VAT 0% €0.00", "Total amount €24.98",
@@ -158,7 +158,7 @@ func TestPDFCreditNoteNamesTheInvoice(t *testing.T) {
 		"Stornorechnung CN-2026-000004", "Belegnummer CN-2026-000004",
 		"Storno der Rechnung 2026-000123 vom 01.12.2026.",
 		"Rechnungsdatum 03.12.2026", "Müller & Söhne GmbH",
-		"Gutschriftsbetrag 167,27 €", "Der Betrag von 167,27 € wird Ihnen gutgeschrieben.",
+		"Stornobetrag 167,27 €", "Der Betrag von 167,27 € wird Ihnen gutgeschrieben.",
 	})
 	if strings.Contains(text, "Bitte überweisen") {
 		t.Error("a credit note asks the customer to pay")

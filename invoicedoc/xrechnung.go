@@ -31,9 +31,11 @@ const (
 //
 // Amounts carry the currency's two decimals; a unit price (BT-146) keeps
 // the decimals of the rate card (EN 16931 limits the decimals of amounts,
-// not of prices) with no base quantity, so each line net amount is
-// quantity × price rounded once (within half a cent, the rounding EN
-// 16931 expects).
+// BR-DEC-*, not of prices) with no base quantity (BT-149), so each line
+// net amount (BT-131) is quantity × price rounded once, half up, to the
+// cent: the calculation EN 16931 describes for BT-131, to within its
+// rounding. The CEN and KoSIT rules check the sums above the lines
+// (BR-CO-10 … BR-CO-17), which hold exactly.
 func XRechnung(d Document) ([]byte, error) {
 	d, err := prepare(d)
 	if err != nil {

@@ -169,10 +169,15 @@ func (e *Engine) issue(ctx context.Context, ids []int64, now time.Time, strict b
 // usage gets its invoice built and issued. Businesses whose month has not
 // ended yet are left (their month is still open). built counts the
 // invoices made; an error of issuing (incomplete issuer settings) is
-// returned after the drafts are built.
+// returned after the drafts are built. A month that has ended in no time
+// zone yet is billing.ErrMonthOpen.
 func (e *Engine) RunMonth(ctx context.Context, month time.Time) (built int, err error) {
 	now := e.d.Now()
 	period := month.Format("2006-01")
+	// The month has ended nowhere yet (not even at UTC+14): refuse.
+	if period >= now.In(time.FixedZone("UTC+14", 14*3600)).Format("2006-01") {
+		return 0, billing.ErrMonthOpen
+	}
 	if _, err := billing.Charge(ctx, e.d.DB, now); err != nil {
 		return 0, err
 	}

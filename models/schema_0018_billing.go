@@ -142,6 +142,7 @@ CREATE TABLE billing_settings (
 	country VARCHAR(2) NOT NULL DEFAULT 'DE',
 	vat_id TEXT NOT NULL DEFAULT '',
 	tax_number TEXT NOT NULL DEFAULT '',
+	registration TEXT NOT NULL DEFAULT '',
 	contact_name TEXT NOT NULL DEFAULT '',
 	contact_phone TEXT NOT NULL DEFAULT '',
 	contact_email TEXT NOT NULL DEFAULT '',

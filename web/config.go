@@ -41,8 +41,8 @@ type Config struct {
 	// (PORTAL_SEND_RATE, 1…1000; the platform's default tier is 80).
 	SendRate int
 	Demo     bool
-	SMTP            SMTPConfig
-	Channel         ChannelConfig
+	SMTP     SMTPConfig
+	Channel  ChannelConfig
 }
 
 // Messaging providers (PORTAL_CHANNEL).

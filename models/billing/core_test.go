@@ -74,7 +74,7 @@ func goodSettings() billing.SettingsInput {
 	return billing.SettingsInput{Name: "Optline Reseller GmbH", Street: "Friedrichstraße 10", Postcode: "10117", City: "Berlin",
 		Country: "DE", VATID: "DE123456789", ContactName: "Petra Paul", ContactPhone: "+49 30 1234567", ContactEmail: "billing@optline.example",
 		BankAccountName: "Optline Reseller GmbH", IBAN: "DE89 3704 0044 0532 0130 00", BIC: "COBADEFFXXX", BankName: "Commerzbank",
-		PaymentTermsDays: "14"}
+		PaymentTermsDays: "14", Registration: "HRB 123456 B, Amtsgericht Charlottenburg"}
 }
 
 // business signs up a business with a legal profile.
@@ -461,7 +461,8 @@ func TestVATTreatments(t *testing.T) {
 		if err != nil || doc.Customer.VATID != c.vat || doc.VAT != c.treatment || doc.Issuer.VATID != "DE123456789" ||
 			doc.Customer.Postcode != "10115" || doc.Customer.City != "Berlin" || doc.Customer.Street != "Hauptstraße 1" ||
 			doc.PeriodStart.Format("2006-01-02") != "2026-10-01" || doc.PeriodEnd.Format("2006-01-02") != "2026-10-31" ||
-			doc.Bank.IBAN != "DE89370400440532013000" || doc.Issuer.ContactPhone == "" || doc.BuyerReference == "" {
+			doc.Bank.IBAN != "DE89370400440532013000" || doc.Issuer.ContactPhone == "" || doc.BuyerReference == "" ||
+			doc.Issuer.Registration != "HRB 123456 B, Amtsgericht Charlottenburg" {
 			t.Errorf("%s document: %+v %v", c.country, doc, err)
 		}
 	}

@@ -3,8 +3,6 @@ package billing
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
-	"strings"
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
@@ -69,34 +67,11 @@ func LineDescription(category, country, lang string) string {
 	return fmt.Sprintf("%s to %s (%s)", name, CountryName(country, "en"), country)
 }
 
-var postcodeCity = regexp.MustCompile(`^([A-Z]{1,2}-)?([0-9][0-9A-Z -]{2,9})\s+(.+)$`)
-
-// SplitAddress splits a free-text registered address ("Street 1\n12345
-// City") into street lines, postcode and city: the last line is the
-// postcode and city when it starts with a postcode, else the city.
-func SplitAddress(addr string) (street, postcode, city string) {
-	var lines []string
-	for _, l := range strings.Split(strings.ReplaceAll(addr, "\r\n", "\n"), "\n") {
-		for _, part := range strings.Split(l, ",") {
-			if p := strings.TrimSpace(part); p != "" {
-				lines = append(lines, p)
-			}
-		}
-	}
-	if len(lines) == 0 {
-		return "", "", ""
-	}
-	last := lines[len(lines)-1]
-	rest := lines[:len(lines)-1]
-	if m := postcodeCity.FindStringSubmatch(last); m != nil {
-		postcode, city = strings.TrimSpace(m[2]), strings.TrimSpace(m[3])
-	} else {
-		city = last
-	}
-	if len(rest) == 0 {
-		return city, postcode, city
-	}
-	return strings.Join(rest, "\n"), postcode, city
+// SplitAddress splits a free-text registered address into street lines,
+// postcode and city (invoicedoc.ParseAddress: postcode-first and
+// postcode-last forms).
+func SplitAddress(addr, country string) (street, postcode, city string) {
+	return invoicedoc.ParseAddress(addr, country)
 }
 
 // ToDocument is what invoicedoc renders of an invoice (issued: with its
@@ -110,7 +85,7 @@ func ToDocument(inv *Invoice, corrected *Invoice) (invoicedoc.Document, error) {
 			return invoicedoc.Document{}, fmt.Errorf("invoice %d: issuer snapshot: %w", inv.ID, err)
 		}
 	}
-	street, postcode, city := SplitAddress(inv.CustomerAddress)
+	street, postcode, city := SplitAddress(inv.CustomerAddress, inv.CustomerCountry)
 	lang := inv.Language
 	d := invoicedoc.Document{
 		Kind: invoicedoc.KindInvoice, Number: inv.NumberOr(), PeriodStart: inv.PeriodStart, PeriodEnd: inv.PeriodEnd,

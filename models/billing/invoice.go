@@ -249,7 +249,7 @@ type issuerSnapshot struct {
 func snapshotOf(s IssuerSettings) issuerSnapshot {
 	return issuerSnapshot{
 		Party: invoicedoc.Party{Name: s.Name, Street: s.Street, Postcode: s.Postcode, City: s.City, Country: s.Country,
-			VATID: s.VATID, TaxNumber: s.TaxNumber, ContactName: s.ContactName, ContactPhone: s.ContactPhone,
+			VATID: s.VATID, TaxNumber: s.TaxNumber, Registration: s.Registration, ContactName: s.ContactName, ContactPhone: s.ContactPhone,
 			ContactEmail: s.ContactEmail, Email: s.ContactEmail},
 		Bank:           invoicedoc.Bank{AccountName: s.BankAccountName, IBAN: s.IBAN, BIC: s.BIC, BankName: s.BankName},
 		TermsDays:      s.PaymentTermsDays,

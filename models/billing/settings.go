@@ -73,7 +73,7 @@ func SaveSettings(ctx context.Context, db *models.DB, actor *models.User, in Set
 	v := &models.ValidationError{}
 	s := IssuerSettings{
 		Name: cleanLine(in.Name, 200), Postcode: cleanLine(in.Postcode, 20), City: cleanLine(in.City, 100),
-		Country: strings.ToUpper(cleanLine(in.Country, 2)), TaxNumber: cleanLine(in.TaxNumber, 30),
+		Country: strings.ToUpper(cleanLine(in.Country, 2)), TaxNumber: cleanLine(in.TaxNumber, 30), Registration: cleanLine(in.Registration, 200),
 		ContactName: cleanLine(in.ContactName, 200), ContactPhone: cleanLine(in.ContactPhone, 40),
 		ContactEmail: strings.ToLower(cleanLine(in.ContactEmail, 200)), BankAccountName: cleanLine(in.BankAccountName, 200),
 		BankName: cleanLine(in.BankName, 200), BuyerReference: cleanLine(in.BuyerReference, 100),
@@ -149,7 +149,7 @@ func SaveSettings(ctx context.Context, db *models.DB, actor *models.User, in Set
 		}
 		if err := tx.Table("billing_settings").Where("id = 1").Updates(map[string]any{
 			"name": s.Name, "street": s.Street, "postcode": s.Postcode, "city": s.City, "country": s.Country,
-			"vat_id": s.VATID, "tax_number": s.TaxNumber, "contact_name": s.ContactName, "contact_phone": s.ContactPhone,
+			"vat_id": s.VATID, "tax_number": s.TaxNumber, "registration": s.Registration, "contact_name": s.ContactName, "contact_phone": s.ContactPhone,
 			"contact_email": s.ContactEmail, "bank_account_name": s.BankAccountName, "iban": s.IBAN, "bic": s.BIC,
 			"bank_name": s.BankName, "payment_terms_days": s.PaymentTermsDays, "buyer_reference": s.BuyerReference,
 			"updated_by_id": actorID, "updated_at": now}).Error; err != nil {

@@ -268,6 +268,7 @@ type IssuerSettings struct {
 	Country          string
 	VATID            string `gorm:"column:vat_id"`
 	TaxNumber        string
+	Registration     string // commercial register entry (optional), e.g. "HRB 123456 B, Amtsgericht Charlottenburg"
 	ContactName      string
 	ContactPhone     string
 	ContactEmail     string
@@ -290,6 +291,7 @@ type SettingsInput struct {
 	Country          string
 	VATID            string
 	TaxNumber        string
+	Registration     string
 	ContactName      string
 	ContactPhone     string
 	ContactEmail     string
