@@ -14,8 +14,8 @@ import (
 	"github.com/optline/optline/web"
 )
 
-// settingsForm is the owner's monthly spending limit ("" none).
-type settingsForm struct {
+// limitForm is the owner's monthly spending limit ("" none).
+type limitForm struct {
 	MonthlyLimit string `form:"monthly_limit"`
 }
 
@@ -67,7 +67,7 @@ func (ch *composeHandler) saveSettings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var in settingsForm
+	var in limitForm
 	f := bindForm(c, &in)
 	limit, err := campaigns.ParseLimit(in.MonthlyLimit)
 	if err == nil {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/billing"
 	"github.com/optline/optline/models/demo"
 )
 
@@ -40,9 +41,13 @@ func TestCrossTenantScan(t *testing.T) {
 	seedCampaignDraft(t, a, bizA)
 	// A's campaigns with their messages (the report's routes).
 	seedScanCampaigns(t, a, demo.OwnerEmail)
+	// Billing: A has an issued invoice (with its PDF and XML) and usage.
+	issuerReady(t, a)
+	delivered(t, a, bizA, 2, billing.Marketing, deMobile, "scan", a.clock.Now().AddDate(0, -1, 0))
+	invA := issueMonth(t, a, bizA, a.clock.Now().AddDate(0, -1, 0).Format("2006-01"))
 	tables := scopedTables(t, a.db)
 	// Every area's table is scanned (the demo business has rows in each).
-	for _, want := range []string{"contacts", "segments", "message_templates", "campaigns", "messages"} {
+	for _, want := range []string{"contacts", "segments", "message_templates", "campaigns", "messages", "invoices", "usage_records"} {
 		if !slices.Contains(tables, want) {
 			t.Fatalf("scan misses table %s: %v", want, tables)
 		}
@@ -81,6 +86,14 @@ func TestCrossTenantScan(t *testing.T) {
 				}
 			}
 		}
+	}
+	// Routes that take A's ids in the query.
+	for _, path := range []string{"/billing/usage.csv?invoice=%d", "/billing/usage.xlsx?invoice=%d"} {
+		path = fmt.Sprintf(path, invA.ID)
+		if p := b.getRaw(path); p.Status != http.StatusNotFound {
+			t.Errorf("GET %s: status %d for another business", path, p.Status)
+		}
+		requests++
 	}
 	if after := snapshot(t, a.db, tables, bizA); after != before {
 		t.Errorf("business A's rows changed during B's scan")

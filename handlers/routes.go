@@ -189,6 +189,10 @@ func Register(s *web.Server, d Deps) *Handler {
 	}
 	admin.GET("/admin/webhooks", h.adminWebhooks)
 
+	// Billing: staff's usage, spend and invoices; the administrators'
+	// invoices, month-end, rate cards and issuer settings (billing.go).
+	registerBilling(h, d, member, admin)
+
 	// Only these routes take multipart bodies, each with its own limit;
 	// every other route is capped at web.SmallBodyBytes and refuses
 	// multipart (no temporary files). Their forms send _csrf first.

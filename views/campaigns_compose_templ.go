@@ -1845,13 +1845,6 @@ func composeScheduleStep(p Page, vm ComposeVM) templ.Component {
 	})
 }
 
-func errID(f *Form, name string) string {
-	if f.Error(name) != "" {
-		return "e-" + name
-	}
-	return ""
-}
-
 func itoa(n int) string { return strconv.Itoa(n) }
 
 var _ = templruntime.GeneratedTemplate

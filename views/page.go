@@ -125,3 +125,12 @@ func (fd Field) controlID() string {
 type Option struct {
 	Value, Label string
 }
+
+// errID is the id of a field's error message ("" when it has none), for
+// aria-describedby.
+func errID(f *Form, field string) string {
+	if f.Error(field) != "" {
+		return "e-" + field
+	}
+	return ""
+}
