@@ -3,8 +3,8 @@ package campaigns
 import (
 	"context"
 	"strings"
-	"unicode/utf8"
 	"time"
+	"unicode/utf8"
 
 	"github.com/optline/optline/models"
 	"github.com/optline/optline/models/messages"
@@ -146,8 +146,7 @@ func messagePage(ctx context.Context, tn models.Tenant, id int64, f MessageFilte
 		limit = 50
 	}
 	limit = min(limit, MaxMessagePage)
-	q := tn.Gorm(ctx).Table("messages m").Select(messageColumns).
-		Joins("LEFT JOIN contacts ct ON ct.id = m.contact_id AND ct.business_id = m.business_id").
+	q := tn.Gorm(ctx).Table("messages m").
 		Where("m.business_id = ? AND m.campaign_id = ? AND m.id > ?", tn.BusinessID(), id, f.Cursor)
 	if f.State != "" {
 		q = q.Where("m.state = ?", f.State)
@@ -159,19 +158,26 @@ func messagePage(ctx context.Context, tn models.Tenant, id int64, f MessageFilte
 			q = q.Where("m.error_code = ?", *f.Code)
 		}
 	}
-	if s := CleanQuery(f.Query); s != "" {
+	// Without a search the page is read from the campaign's index alone
+	// and the contacts' names are looked up for its rows (a join made
+	// PostgreSQL hash every contact of the business for each page).
+	search := CleanQuery(f.Query)
+	if search != "" {
+		q = q.Select(messageColumns).Joins("LEFT JOIN contacts ct ON ct.id = m.contact_id AND ct.business_id = m.business_id")
 		digits := strings.Map(func(r rune) rune {
 			if r >= '0' && r <= '9' {
 				return r
 			}
 			return -1
-		}, s)
-		like := "%" + models.EscapeLike(strings.ToLower(s)) + "%"
-		if digits != "" && strings.Trim(s, "0123456789+-() ") == "" {
+		}, search)
+		like := "%" + models.EscapeLike(strings.ToLower(search)) + "%"
+		if digits != "" && strings.Trim(search, "0123456789+-() ") == "" {
 			q = q.Where(`(m.to_phone LIKE ? ESCAPE '\' OR LOWER(ct.name) LIKE ? ESCAPE '\')`, "%"+digits+"%", like)
 		} else {
 			q = q.Where(`LOWER(ct.name) LIKE ? ESCAPE '\'`, like)
 		}
+	} else {
+		q = q.Select(strings.Replace(messageColumns, "COALESCE(ct.name, '') AS contact_name", "'' AS contact_name", 1))
 	}
 	var rows []MessageRow
 	if err := q.Order("m.id").Limit(limit + 1).Scan(&rows).Error; err != nil {
@@ -182,7 +188,42 @@ func messagePage(ctx context.Context, tn models.Tenant, id int64, f MessageFilte
 		rows = rows[:limit]
 		next = rows[limit-1].ID
 	}
+	if search == "" {
+		if err := contactNames(ctx, tn, rows); err != nil {
+			return nil, 0, err
+		}
+	}
 	return rows, next, nil
+}
+
+// contactNames fills the rows' contact names in one query by id.
+func contactNames(ctx context.Context, tn models.Tenant, rows []MessageRow) error {
+	var ids []int64
+	for _, r := range rows {
+		if r.ContactID != nil {
+			ids = append(ids, *r.ContactID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	var names []struct {
+		ID   int64
+		Name string
+	}
+	if err := tn.Scoped(ctx).Table("contacts").Select("id, name").Where("id IN ?", ids).Scan(&names).Error; err != nil {
+		return models.Wrap("campaigns.contactNames", err)
+	}
+	byID := make(map[int64]string, len(names))
+	for _, n := range names {
+		byID[n.ID] = n.Name
+	}
+	for i := range rows {
+		if rows[i].ContactID != nil {
+			rows[i].ContactName = byID[*rows[i].ContactID]
+		}
+	}
+	return nil
 }
 
 // CleanQuery is a typed search as it is matched: without control

@@ -1,5 +1,6 @@
 // Optline: live progress of a campaign. Polls the report's progress
-// endpoint every 2 seconds and updates the bar and the figures; reloads
+// endpoint every 2 seconds (longer when the server says so for a big
+// campaign) and updates the bar and the figures; reloads
 // the page when the campaign's state changes (paused, resumed, done), so
 // the buttons and the report match it. Without JavaScript the page offers
 // a refresh link instead.
@@ -35,7 +36,7 @@
           bar.textContent = d.percent + "%";
         }
         Object.keys(d.text || {}).forEach(function (k) { set(k, d.text[k]); });
-        setTimeout(tick, 2000);
+        setTimeout(tick, Math.max(2000, d.next_ms || 2000));
       })
       .catch(function () { setTimeout(tick, 5000); });
   }
