@@ -172,7 +172,8 @@ func TestErrorPageNavigation(t *testing.T) {
 	if p.Status != http.StatusNotFound {
 		t.Fatalf("status %d", p.Status)
 	}
-	if !p.Has(`nav a[href="/contacts"]`) || p.Has(`a[href="/campaigns"]`) || p.Has(`a[href="/invoices"]`) {
+	// Campaigns are built (campaigns-report); invoices not yet.
+	if !p.Has(`nav a[href="/contacts"]`) || !p.Has(`nav a[href="/campaigns"]`) || p.Has(`a[href="/invoices"]`) {
 		t.Errorf("navigation on an error page: %q", p.Text("nav"))
 	}
 }

@@ -54,6 +54,9 @@ func (h *Handler) renderContact(c echo.Context, status int, tn models.Tenant, co
 	if err := contactReplies(ctx, tn, contact.ID, h.s.DB.Now(), &vm); err != nil {
 		return err
 	}
+	if err := contactMessages(ctx, tn, contact.ID, &vm); err != nil {
+		return err
+	}
 	return web.Render(c, status, views.ContactPage(p, vm))
 }
 

@@ -37,9 +37,12 @@ func TestCrossTenantScan(t *testing.T) {
 	}
 	m, _ := a.db.MembershipOf(ctx, owner.ID)
 	bizA := m.BusinessID
+	seedCampaignDraft(t, a, bizA)
+	// A's campaigns with their messages (the report's routes).
+	seedScanCampaigns(t, a, demo.OwnerEmail)
 	tables := scopedTables(t, a.db)
 	// Every area's table is scanned (the demo business has rows in each).
-	for _, want := range []string{"contacts", "segments", "message_templates"} {
+	for _, want := range []string{"contacts", "segments", "message_templates", "campaigns", "messages"} {
 		if !slices.Contains(tables, want) {
 			t.Fatalf("scan misses table %s: %v", want, tables)
 		}

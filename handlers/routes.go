@@ -156,6 +156,10 @@ func Register(s *web.Server, d Deps) *Handler {
 	member.POST("/templates/:id/submit", th.submit)
 	admin.GET("/admin/templates", th.adminList)
 
+	registerCampaignCompose(h, member, owner, admin, d)
+	// Campaigns: the list, each campaign's report and its buttons.
+	registerCampaignReport(h, member, d)
+
 	// Platform administration.
 	admin.GET("/admin", h.adminHome)
 	admin.GET("/admin/businesses", h.adminBusinesses)

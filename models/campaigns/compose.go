@@ -89,7 +89,7 @@ func ParseSendAt(s string, loc *time.Location) (time.Time, error) {
 	}
 	if t.Format(SendAtLayout) != s {
 		// The wall clock jumped over it: Go moved it by the gap.
-		return time.Time{}, models.Invalid("send_at", "campaign.send_at.gap", s, loc.String())
+		return time.Time{}, models.Invalid("send_at", "campaign.send_at.gap", strings.Replace(s, "T", " ", 1), loc.String())
 	}
 	// Ambiguous: an earlier instant shows the same wall clock.
 	for _, d := range []time.Duration{30 * time.Minute, time.Hour, 2 * time.Hour} {
@@ -230,9 +230,11 @@ func check(ctx context.Context, tn models.Tenant, in Input, now time.Time, c *Ca
 		c.SegmentIDs = ids
 	}
 	c.ExcludeSegmentID = nil
-	if in.ExcludeSegmentID != nil && *in.ExcludeSegmentID > 0 {
+	if in.ExcludeSegmentID != nil {
 		id := *in.ExcludeSegmentID
-		if _, err := contacts.SegmentByID(ctx, tn, id); errors.Is(err, models.ErrNotFound) {
+		if id <= 0 {
+			v.Add("exclude_segment_id", "campaign.exclude.unknown")
+		} else if _, err := contacts.SegmentByID(ctx, tn, id); errors.Is(err, models.ErrNotFound) {
 			v.Add("exclude_segment_id", "campaign.exclude.unknown")
 		} else if err != nil {
 			return err
