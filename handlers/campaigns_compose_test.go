@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/optline/optline/models"
 	"github.com/optline/optline/models/campaigns"
@@ -278,8 +279,9 @@ func TestComposeReviewFiguresAndConfirm(t *testing.T) {
 	if p.Status != http.StatusSeeOther || p.Location != base {
 		t.Fatalf("confirm: %d %q", p.Status, p.Location)
 	}
+	// The sender started it at once: the 4 recipients are frozen.
 	c, _ := campaigns.Get(context.Background(), b.tn, id)
-	if c.State == campaigns.Draft || c.ScheduledAt == nil || !c.Estimate.Valid || c.Estimate.Decimal.StringFixed(4) != "0.4524" {
+	if c.State != campaigns.Sending || c.Recipients != 4 || c.ScheduledAt == nil || !c.Estimate.Valid || c.Estimate.Decimal.StringFixed(4) != "0.4524" {
 		t.Fatalf("after confirm: %+v", c)
 	}
 	// A second click, the review and the edit lead to the report.
@@ -352,5 +354,81 @@ func TestCampaignSettingsAndTier(t *testing.T) {
 	}
 	if p := owner.post(path+"/tier", vals("tier", "0")); p.Status != http.StatusForbidden {
 		t.Errorf("owner sets own tier: %d", p.Status)
+	}
+}
+
+// seedCampaignDraft gives business biz (the demo business of the
+// cross-tenant scan) a draft campaign of its first approved template to
+// its first segment, so the campaign routes are scanned with its id.
+func seedCampaignDraft(t *testing.T, a *app, biz int64) {
+	t.Helper()
+	ctx := context.Background()
+	tn, err := a.db.Tenant(biz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpls, err := templates.List(ctx, tn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	segs, err := contacts.Segments(ctx, tn)
+	if err != nil || len(segs) == 0 {
+		t.Fatalf("demo segments: %v", err)
+	}
+	for _, tp := range tpls {
+		if tp.Status != templates.StateApproved {
+			continue
+		}
+		var m campaigns.Mapping
+		for _, v := range campaigns.TemplateVars(&tp) {
+			m = append(m, campaigns.Var{Part: v.Part, N: v.N, Source: campaigns.SourceField, Key: "first_name", Fallback: "Sonnenschein"})
+		}
+		if _, err := campaigns.Create(ctx, tn, nil, campaigns.Input{Name: "Sonnenschein Herbst", TemplateID: tp.ID, Mapping: m,
+			SegmentIDs: []int64{segs[0].ID}, SendNow: true, FitMode: campaigns.FitRefuse}); err != nil {
+			t.Fatalf("demo campaign: %v", err)
+		}
+		return
+	}
+	t.Fatal("the demo business has no approved template")
+}
+
+func TestComposeScheduledPartialFit(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	owner := a.signup("Bäckerei Kraus", "anna@kraus.example")
+	b := a.composeBiz("anna@kraus.example")
+	// 248 of the 250 tier reached in the last hour: 2 of the 4 fit.
+	now := a.db.Now()
+	for i := 0; i < 248; i++ {
+		if err := a.db.Gorm.Exec(`INSERT INTO messages (business_id, to_phone, state, created_at, updated_at, delivered_at, category, country)
+			VALUES (?, ?, 'delivered', ?, ?, ?, 'marketing', 'DE')`, b.tn.BusinessID(), "+49170"+strconv.Itoa(1000000+i), now, now, now.Add(-time.Hour)).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := composeVals(b)
+	v.Set("fit_mode", "partial")
+	v.Set("send_mode", "later")
+	v.Set("send_at", "2026-03-03T08:00")
+	owner.primeCSRF("/campaigns/new")
+	p := owner.post("/campaigns", v)
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", p.Status, p.Doc.Find(".error").Text())
+	}
+	base := strings.TrimSuffix(p.Location, "/review")
+	r := owner.get(p.Location)
+	if got := r.Text(`[data-testid="fits-partial"]`); !strings.Contains(got, "Only 2 of 4") || !strings.Contains(got, "2 will be left out") {
+		t.Errorf("partial %q", got)
+	}
+	if got := r.Text(`[data-testid="confirm-restate"]`); !strings.Contains(got, "Send to 2 recipients") || !strings.Contains(got, "€0.23") ||
+		!strings.Contains(got, "08:00") || !strings.Contains(got, "Europe/Berlin") || r.Text(`[data-testid="confirm-button"]`) != "Schedule" {
+		t.Errorf("restated %q / %q", got, r.Text(`[data-testid="confirm-button"]`))
+	}
+	if p := owner.postFollow(base+"/confirm", nil); p.Status != http.StatusOK || !strings.Contains(p.Doc.Text(), "Scheduled.") {
+		t.Errorf("no scheduled notice (status %d)", p.Status)
+	}
+	id := campaignIDFrom(t, base)
+	c, _ := campaigns.Get(context.Background(), b.tn, id)
+	if c.State != campaigns.Scheduled || c.ScheduledAt.UTC().Format(time.RFC3339) != "2026-03-03T07:00:00Z" || c.Estimate.Decimal.StringFixed(4) != "0.2262" {
+		t.Fatalf("scheduled %+v", c)
 	}
 }

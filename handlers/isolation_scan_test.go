@@ -37,6 +37,7 @@ func TestCrossTenantScan(t *testing.T) {
 	}
 	m, _ := a.db.MembershipOf(ctx, owner.ID)
 	bizA := m.BusinessID
+	seedCampaignDraft(t, a, bizA)
 	// A's campaigns with their messages (the report's routes).
 	seedScanCampaigns(t, a, demo.OwnerEmail)
 	tables := scopedTables(t, a.db)

@@ -44,6 +44,14 @@ type Options struct {
 	BatchSize int
 	// Workers is the number of sends in flight at once (default 64).
 	Workers int
+	// Pipeline is the number of batches in flight at once (default 4 on
+	// PostgreSQL, 2 on SQLite).
+	Pipeline int
+	// GateEvery is how often at most a run reads, before a batch, whether
+	// the campaign may go on (its state, the business suspended, the
+	// template paused or disabled); default 100 ms, negative: before
+	// every batch.
+	GateEvery time.Duration
 	// MaxAttempts is how often a send refused for now (rate limit, 5xx,
 	// time-out) is tried before the message fails (default 6).
 	MaxAttempts int
@@ -85,9 +93,10 @@ const (
 // Engine sends campaigns: it freezes a confirmed campaign's audience into
 // messages and sends them through the provider in slices of jobs.
 type Engine struct {
-	d      Deps
-	o      Options
-	budget *Budget
+	d         Deps
+	o         Options
+	budget    *Budget
+	countries countries
 }
 
 // New is the sender.
@@ -107,6 +116,15 @@ func New(d Deps, o Options) *Engine {
 	}
 	if o.Workers <= 0 {
 		o.Workers = defaultWorkers
+	}
+	if o.Pipeline <= 0 {
+		o.Pipeline = 4
+		if d.DB != nil && d.DB.Dialect != models.Postgres {
+			o.Pipeline = 2 // one writer: more batches only wait for it
+		}
+	}
+	if o.GateEvery == 0 {
+		o.GateEvery = 100 * time.Millisecond
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = defaultAttempts
@@ -128,18 +146,21 @@ func New(d Deps, o Options) *Engine {
 	return e
 }
 
-// burst is the budget's bucket size in time: with sends taken every few
-// milliseconds the bucket is nearly empty at every instant, so no
-// calendar second sees more than the rate.
-const burst = 20 * time.Millisecond
+// burst is the budget's bucket size in time: a batch takes up to a tenth
+// of a second's sends at once (one database round trip per batch, not per
+// message). Within a run the sends are then spaced evenly at the rate
+// (pacer), so no second sees more than the rate; several processes
+// sending for one number share the bucket, which bounds them together.
+const burst = 100 * time.Millisecond
 
-// effectiveRate is the rate the sender aims at: 1% under the configured
-// one (from 100/s), so that network jitter moving a send into the next
-// second never makes a second exceed it.
+// effectiveRate is the rate the sender aims at: 1.5% under the
+// configured one, at least 3 messages/s under (from 20/s), so that
+// network jitter moving sends into the next second never makes a second
+// exceed it.
 func (e *Engine) effectiveRate() int {
 	r := e.o.Rate
-	if r >= 100 {
-		r -= r / 100
+	if r >= 20 {
+		r -= max(r*15/1000, 3)
 	}
 	return r
 }

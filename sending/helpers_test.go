@@ -212,6 +212,9 @@ func (f *fx) engine(o sending.Options) *sending.Engine {
 	if o.Workers == 0 {
 		o.Workers = 8
 	}
+	if o.GateEvery == 0 {
+		o.GateEvery = -1 // every batch: the tests count what went out after a change
+	}
 	if o.BatchSize == 0 {
 		o.BatchSize = 20
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/optline/optline/channel"
 	"github.com/optline/optline/channel/sandbox"
 	"github.com/optline/optline/models"
-	"github.com/optline/optline/models/billing"
 	"github.com/optline/optline/models/campaigns"
 	"github.com/optline/optline/models/messages"
 )
@@ -59,15 +58,61 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// run is one slice's state.
+// run is one slice's state. Batches are pipelined: up to
+// Options.Pipeline are in flight at once (claimed, being sent, being
+// stored), sharing Options.Workers sends in flight, so the sender never
+// waits for a batch's slowest send or its storing before it claims the
+// next.
 type run struct {
 	e       *Engine
 	tn      models.Tenant
 	c       *campaigns.Campaign
 	ctx     context.Context // ends when the job stops or the lease is lost
 	store   context.Context // never ends early: what was sent is always stored
-	pending chan error      // the previous batch's Record, when one runs
 	batches int
+	slots   chan struct{} // batches in flight
+	sends   chan struct{} // sends in flight
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	err     error // the first batch's error (storing failed)
+	config  error // the platform refused the sender or the token
+	crashed atomic.Bool
+	// halt stops every batch from starting more sends (rate limited, or
+	// the sender is misconfigured); holdUntil is when the platform lets
+	// this number send again (Unix ns).
+	halt      atomic.Bool
+	holdUntil atomic.Int64
+	// cursor is the highest message id claimed; a batch that claimed
+	// nothing sets empty (and emptyFrom, the cursor it claimed from).
+	cursor    atomic.Int64
+	empty     atomic.Bool
+	emptyFrom atomic.Int64
+	sentSome  atomic.Bool
+	pace      pacer
+}
+
+// pacer spaces a run's sends evenly at a rate: each send waits for the
+// next free moment, 1/rate after the previous one's. A run that fell
+// behind (a slow database, a pause of the process) may catch up by at
+// most paceSlack's worth, which the 1.5% margin under the rate absorbs.
+type pacer struct {
+	mu   sync.Mutex
+	next time.Time
+}
+
+const paceSlack = 10 * time.Millisecond
+
+// wait blocks until the send may go (false when ctx ended first).
+func (p *pacer) wait(ctx context.Context, rate int) bool {
+	p.mu.Lock()
+	now := time.Now()
+	at := p.next
+	if floor := now.Add(-paceSlack); at.Before(floor) {
+		at = floor
+	}
+	p.next = at.Add(time.Second / time.Duration(rate))
+	p.mu.Unlock()
+	return sleep(ctx, time.Until(at)) == nil
 }
 
 func (e *Engine) runSlice(ctx context.Context, args SendArgs, holder string) (res Result, err error) {
@@ -109,7 +154,8 @@ func (e *Engine) runSlice(ctx context.Context, args SendArgs, holder string) (re
 			release(false)
 		}
 	}()
-	r := &run{e: e, tn: tn, c: c, ctx: lctx, store: store}
+	r := &run{e: e, tn: tn, c: c, ctx: lctx, store: store,
+		slots: make(chan struct{}, e.o.Pipeline), sends: make(chan struct{}, e.o.Workers)}
 	res, err = r.work()
 	if errors.Is(err, errCrashed) {
 		crashed = true
@@ -125,14 +171,133 @@ func (e *Engine) runSlice(ctx context.Context, args SendArgs, holder string) (re
 	return res, err
 }
 
-// flush waits for the previous batch's Record.
+// flush waits for the batches in flight and reports how they ended:
+// errCrashed (the Crash hook), a failure to store, or nil.
 func (r *run) flush() error {
-	if r.pending == nil {
-		return nil
+	r.wg.Wait()
+	if r.crashed.Load() {
+		return errCrashed
 	}
-	err := <-r.pending
-	r.pending = nil
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
+
+// failed reports, without waiting, whether a batch in flight crashed,
+// failed or found the sender misconfigured.
+func (r *run) failed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.crashed.Load() || r.err != nil || r.config != nil
+}
+
+// record stores a batch's outcomes, trying again for about half a minute
+// when the database refuses (a deadlock with the webhook intake updating
+// the same messages, a restart): answers the platform gave must not be
+// lost to a transient error, or the messages would end unconfirmed.
+func (r *run) record(outs []campaigns.Outcome) error {
+	var err error
+	wait := 50 * time.Millisecond
+	for attempt := 0; attempt < 10; attempt++ {
+		if err = campaigns.Record(r.store, r.tn, outs, r.e.now()); err == nil {
+			return nil
+		}
+		if attempt == 0 {
+			r.e.d.Log.Warn("storing a batch's outcomes failed; trying again", "campaign", r.c.ID, "error", err.Error())
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, 5*time.Second)
+	}
 	return err
+}
+
+// fail records a batch's error (not the run's own stop).
+func (r *run) fail(err error) {
+	if r.ctx.Err() != nil {
+		return
+	}
+	r.mu.Lock()
+	if r.err == nil {
+		r.err = err
+	}
+	r.mu.Unlock()
+}
+
+// batch is one batch, a goroutine: it takes its share of the number's
+// budget, claims that many messages, sends them and stores their
+// outcomes. Batches in flight do this at once, so the database round
+// trips of one overlap the sends of the others.
+func (r *run) batch(k int, sender channel.Sender) {
+	defer func() {
+		<-r.slots
+		r.wg.Done()
+	}()
+	e := r.e
+	n := e.o.BatchSize
+	if !e.o.Unthrottled {
+		rate := e.effectiveRate()
+		ask := min(n, max(1, rate*int(burst/time.Millisecond)/1000))
+		for {
+			granted, wait, err := e.budget.Take(r.ctx, sender.PhoneNumberID, ask, rate)
+			if err != nil {
+				r.fail(err)
+				return
+			}
+			if granted > 0 {
+				n = granted
+				break
+			}
+			if sleep(r.ctx, min(wait, 250*time.Millisecond)) != nil || r.halt.Load() {
+				return
+			}
+		}
+	}
+	if r.halt.Load() || r.crashed.Load() || r.ctx.Err() != nil {
+		return
+	}
+	from := r.cursor.Load()
+	claimed, err := campaigns.Claim(r.ctx, r.tn, r.c.ID, from, n, e.now())
+	if err != nil {
+		r.fail(err)
+		return
+	}
+	if len(claimed) == 0 {
+		r.emptyFrom.Store(from)
+		r.empty.Store(true)
+		return
+	}
+	last := claimed[len(claimed)-1].ID
+	for {
+		old := r.cursor.Load()
+		if old >= last || r.cursor.CompareAndSwap(old, last) {
+			break
+		}
+	}
+	r.sentSome.Store(true)
+	outs, stop := r.send(claimed, sender)
+	h := r.e.hooks()
+	if stop.config != nil {
+		r.mu.Lock()
+		r.config = stop.config
+		r.mu.Unlock()
+	}
+	if h.Crash != nil && h.Crash(k, "sent") {
+		r.crashed.Store(true)
+	}
+	if r.crashed.Load() {
+		return // a dying process stores nothing more
+	}
+	if err := r.record(outs); err != nil {
+		r.mu.Lock()
+		if r.err == nil {
+			r.err = err // storing never stops with the run: a real failure
+		}
+		r.mu.Unlock()
+		return
+	}
+	if h.Crash != nil && h.Crash(k, "stored") {
+		r.crashed.Store(true)
+	}
 }
 
 // work is the slice's loop: a batch at a time until the slice is used up,
@@ -144,29 +309,81 @@ func (r *run) work() (Result, error) {
 	if err := r.orphans(); err != nil {
 		return Result{}, err
 	}
-	var cursor int64
+	var g campaigns.Gate
+	var gateAt time.Time
+	var err error
 	for {
 		if err := r.ctx.Err(); err != nil {
 			return Result{}, err
 		}
+		if r.failed() {
+			if err := r.flush(); err != nil {
+				return Result{}, err
+			}
+			r.mu.Lock()
+			cfg := r.config
+			r.mu.Unlock()
+			e.d.Log.Error("campaign paused: the platform refused the sender or the access token", "campaign", c.ID, "error", cfg.Error())
+			return Result{}, r.pause(campaigns.ReasonSender)
+		}
+		if until := r.holdUntil.Load(); until > 0 {
+			// Rate limited: let the batches in flight end, wait for the
+			// platform's time, then go on.
+			if err := r.flush(); err != nil {
+				return Result{}, err
+			}
+			if err := sleep(r.ctx, time.Until(time.Unix(0, until))); err != nil {
+				return Result{}, err
+			}
+			r.holdUntil.Store(0)
+			r.halt.Store(false)
+		}
 		if time.Now().After(deadline) {
 			return Result{More: true}, r.flush()
 		}
-		g, err := campaigns.CheckGate(r.ctx, tn, c.ID)
-		if err != nil {
-			return Result{}, err
+		// A free slot first, so that the gate is read right before the
+		// claim and no batch waits claimed.
+		select {
+		case r.slots <- struct{}{}:
+		case <-r.ctx.Done():
+			return Result{}, r.ctx.Err()
 		}
-		if g.State != campaigns.Sending {
-			return Result{}, r.flush()
+		free := func() { <-r.slots }
+		if r.failed() || r.holdUntil.Load() > 0 {
+			free() // a batch ended badly, or was rate limited, meanwhile
+			continue
 		}
-		if g.Suspended {
-			return Result{}, r.pause(campaigns.ReasonSuspended)
+		// The gate is read before each batch, at most every GateEvery
+		// (at 1,000/s the batches are a few milliseconds apart).
+		if time.Since(gateAt) >= e.o.GateEvery {
+			if g, err = campaigns.CheckGate(r.ctx, tn, c.ID); err != nil {
+				free()
+				return Result{}, err
+			}
+			gateAt = time.Now()
 		}
-		if reason := campaigns.TemplateReason(g.TemplateStatus); reason != "" {
-			return Result{}, r.pause(reason)
+		if g.State != campaigns.Sending || g.Suspended || campaigns.TemplateReason(g.TemplateStatus) != "" {
+			// Stop at once: the batches in flight start no more sends.
+			free()
+			r.halt.Store(true)
+			if err := r.flush(); err != nil {
+				return Result{}, err
+			}
+			switch {
+			case g.State == campaigns.Cancelled:
+				// What the batches put back was queued after the cancel.
+				return Result{}, campaigns.SkipQueued(r.store, tn, c.ID, campaigns.SkipCancelled)
+			case g.State != campaigns.Sending:
+				return Result{}, nil
+			case g.Suspended:
+				return Result{}, r.pause(campaigns.ReasonSuspended)
+			default:
+				return Result{}, r.pause(campaigns.TemplateReason(g.TemplateStatus))
+			}
 		}
 		now := e.now()
 		if in, opens := c.InWindow(now); !in {
+			free()
 			if err := r.flush(); err != nil {
 				return Result{}, err
 			}
@@ -175,30 +392,16 @@ func (r *run) work() (Result, error) {
 			}
 			return Result{More: true, Wait: max(opens.Sub(now), time.Second)}, nil
 		}
-		sender := sandbox.SenderFor(&models.Business{ID: tn.BusinessID(), PhoneNumberID: g.PhoneNumberID, WABAID: g.WABAID})
-		n := e.o.BatchSize
-		if !e.o.Unthrottled {
-			rate := e.effectiveRate()
-			ask := min(n, max(1, rate*int(burst/time.Millisecond)/1000))
-			granted, wait, err := e.budget.Take(r.ctx, sender.PhoneNumberID, ask, rate)
-			if err != nil {
+		if r.empty.Load() {
+			// A batch found nothing due: once the others are in, look
+			// behind the cursor (retries queued again), then idle.
+			free()
+			if err := r.flush(); err != nil {
 				return Result{}, err
 			}
-			if granted == 0 {
-				if err := sleep(r.ctx, min(wait, time.Until(deadline)+time.Millisecond)); err != nil {
-					return Result{}, err
-				}
-				continue
-			}
-			n = granted
-		}
-		claimed, err := campaigns.Claim(r.ctx, tn, c.ID, cursor, n, now)
-		if err != nil {
-			return Result{}, err
-		}
-		if len(claimed) == 0 {
-			if cursor > 0 { // retries queued again behind the cursor
-				cursor = 0
+			r.empty.Store(false)
+			if from := r.emptyFrom.Load(); from > 0 {
+				r.cursor.Store(0)
 				continue
 			}
 			res, done, err := r.idle(g, deadline)
@@ -207,40 +410,17 @@ func (r *run) work() (Result, error) {
 			}
 			continue
 		}
-		if g.StateReason != "" {
+		if g.StateReason != "" && r.sentSome.Load() {
 			if err := campaigns.SetReason(r.ctx, tn, c.ID, ""); err != nil {
+				free()
 				return Result{}, err
 			}
+			g.StateReason = ""
 		}
-		cursor = claimed[len(claimed)-1].ID
+		sender := sandbox.SenderFor(&models.Business{ID: tn.BusinessID(), PhoneNumberID: g.PhoneNumberID, WABAID: g.WABAID})
 		r.batches++
-		outs, stop := r.send(claimed, sender)
-		h := e.hooks()
-		if h.Crash != nil && h.Crash(r.batches, "sent") {
-			_ = r.flush()
-			return Result{}, errCrashed
-		}
-		if err := r.flush(); err != nil {
-			return Result{}, err
-		}
-		ch := make(chan error, 1)
-		r.pending = ch
-		go func() { ch <- campaigns.Record(r.store, tn, outs, e.now()) }()
-		if h.Crash != nil {
-			if err := r.flush(); err != nil {
-				return Result{}, err
-			}
-			if h.Crash(r.batches, "stored") {
-				return Result{}, errCrashed
-			}
-		}
-		if stop.config != nil {
-			e.d.Log.Error("campaign paused: the platform refused the sender or the access token", "campaign", c.ID, "error", stop.config.Error())
-			if err := r.flush(); err != nil {
-				return Result{}, err
-			}
-			return Result{}, r.pause(campaigns.ReasonSender)
-		}
+		r.wg.Add(1)
+		go r.batch(r.batches, sender)
 	}
 }
 
@@ -326,7 +506,7 @@ func (r *run) orphans() error {
 		}
 		outs := make([]campaigns.Outcome, len(os))
 		for i, o := range os {
-			outs[i] = campaigns.Outcome{ID: o.ID, Kind: campaigns.OutUnconfirmed, Country: billing.CountryOf(o.ToPhone)}
+			outs[i] = campaigns.Outcome{ID: o.ID, Kind: campaigns.OutUnconfirmed, Country: r.e.countries.of(o.ToPhone)}
 		}
 		if err := campaigns.Record(r.store, r.tn, outs, r.e.now()); err != nil {
 			return err
@@ -346,9 +526,9 @@ type stopped struct {
 // rest are put back as they were. Sends in flight finish (on a context of
 // their own) and their answers are kept.
 func (r *run) send(claimed []campaigns.Claimed, sender channel.Sender) ([]campaigns.Outcome, stopped) {
-	e, c := r.e, r.c
+	e := r.e
 	outs := make([]campaigns.Outcome, len(claimed))
-	var halt atomic.Bool
+	halt := &r.halt
 	var mu sync.Mutex
 	var st stopped
 	var next atomic.Int64
@@ -365,11 +545,17 @@ func (r *run) send(claimed []campaigns.Claimed, sender channel.Sender) ([]campai
 					return
 				}
 				m := claimed[i]
-				if halt.Load() || r.ctx.Err() != nil {
+				if halt.Load() || r.crashed.Load() || r.ctx.Err() != nil {
 					outs[i] = campaigns.Outcome{ID: m.ID, Kind: campaigns.OutPutBack}
 					continue
 				}
+				if !e.o.Unthrottled && !r.pace.wait(r.ctx, e.effectiveRate()) {
+					outs[i] = campaigns.Outcome{ID: m.ID, Kind: campaigns.OutPutBack}
+					continue
+				}
+				r.sends <- struct{}{}
 				o, err := r.one(m, sender)
+				<-r.sends
 				outs[i] = o
 				if hooks.Sent != nil && o.Attempted {
 					hooks.Sent(m.ID)
@@ -394,6 +580,13 @@ func (r *run) send(claimed []campaigns.Claimed, sender channel.Sender) ([]campai
 						if perr := e.budget.Pause(r.store, sender.PhoneNumberID, e.now().Add(after)); perr != nil {
 							e.d.Log.Warn("pausing the send budget failed", "number", sender.PhoneNumberID, "error", perr.Error())
 						}
+						until := time.Now().Add(after).UnixNano()
+						for {
+							old := r.holdUntil.Load()
+							if old >= until || r.holdUntil.CompareAndSwap(old, until) {
+								break
+							}
+						}
 						halt.Store(true)
 					}
 				}
@@ -401,7 +594,6 @@ func (r *run) send(claimed []campaigns.Claimed, sender channel.Sender) ([]campai
 		}()
 	}
 	wg.Wait()
-	_ = c
 	return outs, st
 }
 
@@ -423,7 +615,7 @@ func (r *run) one(m campaigns.Claimed, sender channel.Sender) (campaigns.Outcome
 		return o, nil
 	}
 	o.Header, o.Body, o.URLs = jsonList(header), jsonList(body), jsonMap(urls)
-	o.Country = billing.CountryOf(m.ToPhone)
+	o.Country = e.countries.of(m.ToPhone)
 	wo := m.WindowOpen
 	o.WindowOpen = &wo
 	o.Attempted = true

@@ -26,7 +26,7 @@ func TestPauseResumeTwiceSendsMOfM(t *testing.T) {
 	var sent atomic.Int64
 	var e *sending.Engine
 	pauseAt := []int64{12, 33}
-	e = f.engine(sending.Options{BatchSize: 5, Workers: 2, Hooks: &sending.Hooks{Sent: func(int64) {
+	e = f.engine(sending.Options{BatchSize: 5, Workers: 2, Pipeline: 1, Hooks: &sending.Hooks{Sent: func(int64) {
 		n := sent.Add(1)
 		for _, at := range pauseAt {
 			if n == at {
@@ -82,7 +82,7 @@ func TestCancelSkipsQueued(t *testing.T) {
 	c := f.campaign(nil)
 	var sent atomic.Int64
 	var e *sending.Engine
-	e = f.engine(sending.Options{BatchSize: 5, Workers: 2, Hooks: &sending.Hooks{Sent: func(int64) {
+	e = f.engine(sending.Options{BatchSize: 5, Workers: 2, Pipeline: 1, Hooks: &sending.Hooks{Sent: func(int64) {
 		if sent.Add(1) == 8 {
 			if err := e.Cancel(ctx, f.tn, f.owner, c.ID); err != nil {
 				t.Error(err)
@@ -119,7 +119,7 @@ func TestKilledWorkerNeitherDuplicatesNorLoses(t *testing.T) {
 			const m = 40
 			f.contacts(m, "")
 			c := f.campaign(nil)
-			dying := f.engine(sending.Options{BatchSize: 10, Workers: 4, Hooks: &sending.Hooks{Crash: func(batch int, st string) bool {
+			dying := f.engine(sending.Options{BatchSize: 10, Workers: 4, Pipeline: 1, Hooks: &sending.Hooks{Crash: func(batch int, st string) bool {
 				return batch == 2 && st == stage
 			}}})
 			f.start(dying, c)
@@ -213,13 +213,16 @@ func TestRateLimitStormsSlowDownAndComplete(t *testing.T) {
 	const m = 30
 	f.contacts(m, "")
 	c := f.campaign(nil)
-	var calls atomic.Int64
+	var calls, second atomic.Int64
+	var firstAt atomic.Int64
 	f.p.fail = func(id int64, n int) (int, int, int) {
 		k := calls.Add(1)
-		switch {
-		case k <= 3:
+		if k <= 3 { // a throughput storm
+			firstAt.CompareAndSwap(0, time.Now().UnixNano())
 			return 400, 130429, 1
-		case k > 10 && k <= 12:
+		}
+		// Once the number may send again, a storm of 131056.
+		if time.Since(time.Unix(0, firstAt.Load())) > 900*time.Millisecond && second.Add(1) <= 2 {
 			return 400, 131056, 1
 		}
 		return 0, 0, 0
@@ -304,7 +307,7 @@ func TestOptOutMidCampaignIsSkipped(t *testing.T) {
 		c.Mapping = campaigns.Mapping{{Part: "body", N: 1, Source: campaigns.SourceField, Key: "first_name"}}
 	})
 	var once sync.Once
-	e := f.engine(sending.Options{BatchSize: 5, Workers: 1, Hooks: &sending.Hooks{Sent: func(int64) {
+	e := f.engine(sending.Options{BatchSize: 5, Workers: 1, Pipeline: 1, Hooks: &sending.Hooks{Sent: func(int64) {
 		once.Do(func() {
 			if err := f.db.Gorm.Exec(`UPDATE contacts SET first_name = '' WHERE id = ?`, ids[29]).Error; err != nil {
 				t.Error(err)
@@ -338,7 +341,7 @@ func TestTemplatePausedMidRunPausesCampaign(t *testing.T) {
 	f.contacts(30, "")
 	c := f.campaign(nil)
 	var sent atomic.Int64
-	e := f.engine(sending.Options{BatchSize: 5, Workers: 1, Hooks: &sending.Hooks{Sent: func(int64) {
+	e := f.engine(sending.Options{BatchSize: 5, Workers: 1, Pipeline: 1, Hooks: &sending.Hooks{Sent: func(int64) {
 		if sent.Add(1) == 6 {
 			f.db.Gorm.Exec(`UPDATE message_templates SET status = 'PAUSED' WHERE id = ?`, f.tpl.ID)
 		}
@@ -373,7 +376,7 @@ func TestBusinessSuspendedMidRunStops(t *testing.T) {
 	f.contacts(30, "")
 	c := f.campaign(nil)
 	var sent atomic.Int64
-	e := f.engine(sending.Options{BatchSize: 5, Workers: 1, Hooks: &sending.Hooks{Sent: func(int64) {
+	e := f.engine(sending.Options{BatchSize: 5, Workers: 1, Pipeline: 1, Hooks: &sending.Hooks{Sent: func(int64) {
 		if sent.Add(1) == 3 {
 			f.db.Gorm.Exec(`UPDATE businesses SET status = ? WHERE id = ?`, models.BusinessSuspended, f.tn.BusinessID())
 		}
@@ -422,4 +425,35 @@ func TestSendWindowWaits(t *testing.T) {
 	if got := f.load(c.ID); got.State != campaigns.Done || got.StateReason != "" {
 		t.Fatalf("state %s (%s)", got.State, got.StateReason)
 	}
+}
+
+// With the budget on, no second sees more sends than the rate.
+func TestThrottleNeverExceedsTheRate(t *testing.T) {
+	f := newFx(t)
+	const m, rate = 300, 100
+	f.contacts(m, "")
+	c := f.campaign(nil)
+	var mu sync.Mutex
+	perSecond := map[int64]int{}
+	f.p.onSend = func(int64) {
+		mu.Lock()
+		perSecond[time.Now().Unix()]++
+		mu.Unlock()
+	}
+	e := f.engine(sending.Options{Rate: rate, BatchSize: 50, Workers: 8})
+	f.start(e, c)
+	t0 := time.Now()
+	f.drive(e, c, "job 1", 30*time.Second)
+	if d := time.Since(t0); d < 2500*time.Millisecond {
+		t.Fatalf("%d messages at %d/s took only %s", m, rate, d)
+	}
+	for sec, n := range perSecond {
+		if n > rate {
+			t.Fatalf("second %d saw %d sends, above %d: %v", sec, n, rate, perSecond)
+		}
+	}
+	if st := f.states(c.ID); st["accepted"] != m {
+		t.Fatalf("states %v", st)
+	}
+	f.noDuplicates()
 }

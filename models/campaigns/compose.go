@@ -89,7 +89,7 @@ func ParseSendAt(s string, loc *time.Location) (time.Time, error) {
 	}
 	if t.Format(SendAtLayout) != s {
 		// The wall clock jumped over it: Go moved it by the gap.
-		return time.Time{}, models.Invalid("send_at", "campaign.send_at.gap", s, loc.String())
+		return time.Time{}, models.Invalid("send_at", "campaign.send_at.gap", strings.Replace(s, "T", " ", 1), loc.String())
 	}
 	// Ambiguous: an earlier instant shows the same wall clock.
 	for _, d := range []time.Duration{30 * time.Minute, time.Hour, 2 * time.Hour} {

@@ -19,7 +19,7 @@ import (
 )
 
 type fx struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	db    *models.DB
 	clock *dbtest.Clock
@@ -29,7 +29,7 @@ type fx struct {
 	staff *contacts.Segment
 }
 
-func newFx(t *testing.T) *fx {
+func newFx(t testing.TB) *fx {
 	t.Helper()
 	db, clock := dbtest.OpenClocked(t)
 	f := &fx{t: t, ctx: context.Background(), db: db, clock: clock}
@@ -659,4 +659,25 @@ func trim(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+func TestEstimatedSpendingMonthInBusinessZone(t *testing.T) {
+	t.Parallel()
+	f := newFx(t)
+	// 23:30 UTC on 28 February is 00:30 on 1 March in Berlin: March's.
+	f.delivered(f.tn, "+4915100000001", time.Date(2026, 2, 28, 23, 30, 0, 0, time.UTC), false)
+	f.delivered(f.tn, "+4915100000002", time.Date(2026, 2, 28, 22, 30, 0, 0, time.UTC), false) // 23:30 Berlin: February's
+	// A message the platform priced as free (an entry point) costs nothing:
+	// its word wins over the dated rule.
+	f.exec(`INSERT INTO messages (business_id, to_phone, state, created_at, updated_at, delivered_at, window_open, category, country, pricing_type)
+		VALUES (?, '+4915100000003', 'delivered', ?, ?, ?, FALSE, 'marketing', 'DE', 'free_entry_point')`, f.tn.BusinessID(), f.db.Now(), f.db.Now(), f.db.Now())
+	sp := campaigns.EstimatedSpending{DB: f.db}
+	got, err := sp.SpentInMonth(f.ctx, f.tn.BusinessID(), f.db.Now())
+	if err != nil || !got.Equal(decimal.RequireFromString("0.1131")) {
+		t.Fatalf("March: %s %v", got, err)
+	}
+	feb, _ := sp.SpentInMonth(f.ctx, f.tn.BusinessID(), time.Date(2026, 2, 15, 12, 0, 0, 0, time.UTC))
+	if !feb.Equal(decimal.RequireFromString("0.1131")) {
+		t.Fatalf("February: %s", feb)
+	}
 }

@@ -2,9 +2,11 @@ package campaigns
 
 import (
 	"context"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nyaruka/phonenumbers"
@@ -155,25 +157,52 @@ func recipientCountries(ctx context.Context, tn models.Tenant, cond string, args
 	if len(shared) == 0 {
 		return out, nil
 	}
-	// Number by number, in pages by id.
-	var after int64
-	for {
-		var rows []struct {
-			ID    int64
-			Phone string
-		}
-		err := tn.Gorm(ctx).Raw("SELECT c.id, c.phone FROM contacts c WHERE c.business_id = ? AND "+cond+
-			" AND SUBSTR(c.phone, 1, 4) IN ? AND c.id > ? ORDER BY c.id LIMIT 5000",
-			append(append([]any{tn.BusinessID()}, args...), shared, after)...).Scan(&rows).Error
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			out[billing.CountryOf(r.Phone)]++
-		}
-		if len(rows) < 5000 {
-			return out, nil
-		}
-		after = rows[len(rows)-1].ID
+	// Number by number, in one streamed pass, the number plan's
+	// validation spread over the processors.
+	rows, err := tn.Gorm(ctx).Raw("SELECT c.phone FROM contacts c WHERE c.business_id = ? AND "+cond+" AND SUBSTR(c.phone, 1, 4) IN ?",
+		append(append([]any{tn.BusinessID()}, args...), shared)...).Rows()
+	if err != nil {
+		return nil, err
 	}
+	defer rows.Close()
+	workers := max(1, runtime.GOMAXPROCS(0))
+	batches := make(chan []string, workers)
+	counts := make([]map[string]int, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		counts[w] = map[string]int{}
+		wg.Add(1)
+		go func(m map[string]int) {
+			defer wg.Done()
+			for b := range batches {
+				for _, ph := range b {
+					m[billing.CountryOf(ph)]++
+				}
+			}
+		}(counts[w])
+	}
+	batch := make([]string, 0, 1000)
+	var scanErr error
+	for rows.Next() {
+		var phone string
+		if scanErr = rows.Scan(&phone); scanErr != nil {
+			break
+		}
+		if batch = append(batch, phone); len(batch) == cap(batch) {
+			batches <- batch
+			batch = make([]string, 0, 1000)
+		}
+	}
+	batches <- batch
+	close(batches)
+	wg.Wait()
+	if scanErr != nil {
+		return nil, scanErr
+	}
+	for _, m := range counts {
+		for k, n := range m {
+			out[k] += n
+		}
+	}
+	return out, rows.Err()
 }

@@ -41,6 +41,14 @@ func Freeze(ctx context.Context, tn models.Tenant, c *Campaign, fit int) (int, e
 		return 0, models.Wrap("campaigns.Freeze", err)
 	}
 	now := tn.DB().Now().UTC()
+	// Every message of a campaign is created at its freeze time, so a
+	// table partitioned by month keeps a campaign in one partition and
+	// its unique key (campaign_id, contact_id, created_at) still makes a
+	// second freeze add nobody.
+	created := now
+	if c.FrozenAt != nil {
+		created = c.FrozenAt.UTC()
+	}
 	category := strings.ToLower(c.Category)
 	insert := func(state, reason, limit string) error {
 		q := `INSERT INTO messages (business_id, contact_id, campaign_id, template_id, template_name, template_language, to_phone,
@@ -48,7 +56,7 @@ func Freeze(ctx context.Context, tn models.Tenant, c *Campaign, fit int) (int, e
 		SELECT c.business_id, c.id, ?, ?, ?, ?, c.phone, ?, 0, ?, ?, ?, ?
 		FROM contacts c WHERE c.business_id = ? AND ` + members + limit + `
 		ON CONFLICT DO NOTHING`
-		all := append([]any{c.ID, c.TemplateID, c.TemplateName, c.TemplateLanguage, state, category, reason, now, now, c.BusinessID}, args...)
+		all := append([]any{c.ID, c.TemplateID, c.TemplateName, c.TemplateLanguage, state, category, reason, created, now, c.BusinessID}, args...)
 		return tn.Gorm(ctx).Exec(q, all...).Error
 	}
 	if fit >= 0 {
@@ -70,8 +78,8 @@ func Freeze(ctx context.Context, tn models.Tenant, c *Campaign, fit int) (int, e
 	}
 	set := map[string]any{"recipients": n.Recipients, "left_out": n.LeftOut, "updated_at": now}
 	if c.FrozenAt == nil {
-		set["frozen_at"] = now
-		c.FrozenAt = &now
+		set["frozen_at"] = created
+		c.FrozenAt = &created
 	}
 	if err := tn.Scoped(ctx).Model(&Campaign{}).Where("id = ?", c.ID).Updates(set).Error; err != nil {
 		return 0, models.Wrap("campaigns.Freeze", err)

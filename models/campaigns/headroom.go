@@ -25,7 +25,8 @@ type Spending interface {
 
 // EstimatedSpending is the FALLBACK Spending until billing's usage
 // records land (billing replaces it): the business's messages delivered
-// in the UTC calendar month of at, each judged by billing.Judge (the
+// in the calendar month of at in the business's time zone (as billing
+// counts it), each judged by billing.Judge (the
 // dated rule, the platform's pricing type winning) and priced by the card
 // in force when it was delivered, for its category and recipient
 // country. It is computed in a few grouped queries, one per stretch of
@@ -34,9 +35,17 @@ type EstimatedSpending struct{ DB *models.DB }
 
 // SpentInMonth implements Spending.
 func (s EstimatedSpending) SpentInMonth(ctx context.Context, businessID int64, at time.Time) (decimal.Decimal, error) {
-	at = at.UTC()
-	start := time.Date(at.Year(), at.Month(), 1, 0, 0, 0, 0, time.UTC)
-	end := start.AddDate(0, 1, 0)
+	tn, err := s.DB.Tenant(businessID)
+	if err != nil {
+		return decimal.Zero, models.Wrap("campaigns.SpentInMonth", err)
+	}
+	_, loc, err := businessZone(ctx, tn)
+	if err != nil {
+		return decimal.Zero, models.Wrap("campaigns.SpentInMonth", err)
+	}
+	local := at.In(loc)
+	start := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, loc).UTC()
+	end := time.Date(local.Year(), local.Month()+1, 1, 0, 0, 0, 0, loc).UTC()
 	// Stretches: split where a card comes into force or the rule changes.
 	cuts := []time.Time{start}
 	var changes []time.Time

@@ -1,7 +1,9 @@
 package campaigns
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -82,9 +84,9 @@ func Claim(ctx context.Context, tn models.Tenant, campaignID, after int64, n int
 	}
 	now = now.UTC()
 	biz := tn.BusinessID()
-	lock := ""
 	if tn.DB().Dialect == models.Postgres {
-		lock = " FOR UPDATE SKIP LOCKED"
+		out, err := claimPG(ctx, tn, campaignID, after, n, now)
+		return out, models.Wrap("campaigns.Claim", err)
 	}
 	var rows []claimRow
 	err := tn.Tx(ctx, func(tx models.Tenant) error {
@@ -92,7 +94,7 @@ func Claim(ctx context.Context, tn models.Tenant, campaignID, after int64, n int
 		g := tx.Gorm(ctx)
 		if err := g.Raw(`UPDATE messages SET state = 'sending', state_rank = 1, claimed_at = ?, updated_at = ?
 			WHERE id IN (SELECT id FROM messages WHERE campaign_id = ? AND business_id = ? AND id > ? AND state = 'queued'
-				AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT ?`+lock+`)
+				AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT ?)
 			RETURNING id`, now, now, campaignID, biz, after, now, n).Scan(&ids).Error; err != nil {
 			return err
 		}
@@ -120,6 +122,57 @@ func Claim(ctx context.Context, tn models.Tenant, campaignID, after int64, n int
 		}
 	}
 	return out, nil
+}
+
+// claimPG is Claim in one statement on the pgx pool (the claim, the
+// recipients and their checks; rows another run holds are skipped).
+func claimPG(ctx context.Context, tn models.Tenant, campaignID, after int64, n int, now time.Time) ([]Claimed, error) {
+	rows, err := tn.DB().Pool.Query(ctx, `WITH picked AS (
+			SELECT id FROM messages WHERE campaign_id = $1 AND business_id = $2 AND id > $3 AND state = 'queued'
+				AND (next_attempt_at IS NULL OR next_attempt_at <= $4) ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED),
+		claimed AS (
+			UPDATE messages m SET state = 'sending', state_rank = 1, claimed_at = $4, updated_at = $4 FROM picked WHERE m.id = picked.id
+			RETURNING m.id, m.contact_id, m.to_phone, m.attempts)
+		SELECT cl.id, cl.contact_id, cl.to_phone, cl.attempts, c.id, c.phone, c.name, c.first_name, c.last_name, c.language, c.email,
+			c.attrs::text, c.consent_state,
+			EXISTS (SELECT 1 FROM suppressions s WHERE s.business_id = $2 AND s.phone_hash = c.phone_hash),
+			EXISTS (SELECT 1 FROM inbound_messages i WHERE i.contact_id = cl.contact_id AND i.business_id = $2 AND i.sent_at > $6 AND i.sent_at <= $4)
+		FROM claimed cl LEFT JOIN contacts c ON c.id = cl.contact_id AND c.business_id = $2 ORDER BY cl.id`,
+		campaignID, tn.BusinessID(), after, now, n, now.Add(-24*time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Claimed
+	for rows.Next() {
+		var m Claimed
+		var cid *int64
+		var phone, name, first, last, lang, email, attrs, consent *string
+		if err := rows.Scan(&m.ID, &m.ContactID, &m.ToPhone, &m.Attempts, &cid, &phone, &name, &first, &last, &lang, &email, &attrs, &consent,
+			&m.Suppressed, &m.WindowOpen); err != nil {
+			return nil, err
+		}
+		if cid != nil {
+			r := &contacts.Recipient{ContactID: *cid, Phone: deref(phone), Name: deref(name), FirstName: deref(first), LastName: deref(last),
+				Language: deref(lang), Email: deref(email)}
+			if attrs != nil && *attrs != "{}" {
+				if err := r.Attrs.Scan(*attrs); err != nil {
+					return nil, err
+				}
+			}
+			m.Contact = r
+			m.OptedIn = deref(consent) == "opted_in"
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // Pending is what is left of a campaign's run.
@@ -215,6 +268,10 @@ func Record(ctx context.Context, tn models.Tenant, outs []Outcome, now time.Time
 		return models.Wrap("campaigns.Record", err)
 	}
 	now = now.UTC()
+	// In id order, as the webhook intake updates messages, so that the
+	// two rarely wait on each other's rows.
+	outs = slices.Clone(outs)
+	slices.SortFunc(outs, func(a, b Outcome) int { return cmp.Compare(a.ID, b.ID) })
 	if tn.DB().Dialect == models.Postgres {
 		return models.Wrap("campaigns.Record", recordPG(ctx, tn, outs, now))
 	}

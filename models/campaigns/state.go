@@ -120,13 +120,21 @@ func Cancel(ctx context.Context, tn models.Tenant, id int64) (*Campaign, error) 
 		if err != nil {
 			return err
 		}
-		return tx.Scoped(ctx).Table("messages").Where("campaign_id = ? AND state = ?", id, "queued").
-			Updates(map[string]any{"state": "skipped", "skip_reason": SkipCancelled, "updated_at": now}).Error
+		return SkipQueued(ctx, tx, id, SkipCancelled)
 	})
 	if err != nil {
 		return nil, models.Wrap("campaigns.Cancel", err)
 	}
 	return c, nil
+}
+
+// SkipQueued skips the campaign's queued messages with reason (a run
+// stopping after a cancel puts back what it had not sent: those are
+// skipped too).
+func SkipQueued(ctx context.Context, tn models.Tenant, id int64, reason string) error {
+	err := tn.Scoped(ctx).Table("messages").Where("campaign_id = ? AND state = ?", id, "queued").
+		Updates(map[string]any{"state": "skipped", "skip_reason": reason, "updated_at": tn.DB().Now().UTC()}).Error
+	return models.Wrap("campaigns.SkipQueued", err)
 }
 
 // Finish marks a sending campaign done when none of its messages is
