@@ -13,7 +13,7 @@ import (
 // team, first asks for a time Berlin skips (the page says so and keeps
 // everything), then sends now; the review shows recipients by exclusion,
 // three previews, the cost per country and the headroom — at 1280 and
-// 390 px.
+// 390 px — and the confirmation opens the campaign's page.
 func TestBrowserCampaignCompose(t *testing.T) {
 	a := newApp(t)
 	a.signup("Bäckerei Kraus", "anna@kraus.example")
@@ -62,6 +62,18 @@ func TestBrowserCampaignCompose(t *testing.T) {
 		t.Fatal(err)
 	}
 	screenshot(t, ctx, "campaign-review-phone")
+	if err := desktop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Confirmed: the sender takes it and the campaign's page follows.
+	step(t, ctx, "confirm", chromedp.Click(chromedp.CSS(`[data-testid="confirm-button"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="campaign-name"]`)))
+	if got := textOf(t, ctx, `[data-testid="campaign-name"]`); got != "Frühlingsangebot" {
+		t.Fatalf("campaign page %q", got)
+	}
+	screenshot(t, ctx, "campaign-confirmed")
+	if err := phone(ctx); err != nil {
+		t.Fatal(err)
+	}
 	step(t, ctx, "wizard phone", chromedp.Navigate(base+"/campaigns/new"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="compose-form"]`)))
 	screenshot(t, ctx, "campaign-compose-phone")
 	if err := desktop(ctx); err != nil {

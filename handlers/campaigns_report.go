@@ -165,11 +165,8 @@ func reportProgress(c echo.Context, cp *campaigns.Campaign, p campaigns.LiveProg
 	sc := p.Counts
 	for _, st := range reportProgressFields {
 		n := sc.ByState[st]
-		switch st {
-		case messages.Sent:
-			n = sc.ByState[messages.Sent]
-		case messages.Skipped:
-			n = sc.ByState[messages.Skipped] - sc.LeftOut()
+		if st == messages.Skipped { // those left out to fit are not recipients
+			n -= sc.LeftOut()
 		}
 		out.Text[st] = l.Int(int64(n))
 	}

@@ -253,6 +253,17 @@ func TestCampaignListAndReport(t *testing.T) {
 		t.Errorf("progress JSON %s (%v)", pj.Body, err)
 	}
 
+	// A scheduled campaign: when it starts, pause and cancel offered.
+	sched := s.campaign("Monday mailing", campaigns.Scheduled)
+	at := time.Date(2026, 3, 9, 8, 0, 0, 0, time.UTC)
+	if err := s.tn.Scoped(s.ctx).Model(&campaigns.Campaign{}).Where("id = ?", sched.ID).Update("scheduled_at", at).Error; err != nil {
+		t.Fatal(err)
+	}
+	sp := owner.get(path(sched, ""))
+	if sp.Status != http.StatusOK || sp.Text(`[data-testid="progress-note"]`) != "Starts on 9 Mar 2026 09:00." || !sp.Has(`[data-testid="cancel"]`) {
+		t.Errorf("scheduled: %d %q", sp.Status, sp.Text(`[data-testid="progress-note"]`))
+	}
+
 	// The buttons call the sender (sending.Engine) and say what happened.
 	owner.primeCSRF(path(sending, ""))
 	pp := owner.post(path(sending, "/pause"), nil)

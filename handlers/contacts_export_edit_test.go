@@ -172,7 +172,7 @@ func TestErrorPageNavigation(t *testing.T) {
 	if p.Status != http.StatusNotFound {
 		t.Fatalf("status %d", p.Status)
 	}
-	if !p.Has(`nav a[href="/contacts"]`) || !p.Has(`nav a[href="/campaigns"]`) || p.Has(`a[href="/invoices"]`) {
+	if !p.Has(`nav a[href="/contacts"]`) || !p.Has(`nav a[href="/campaigns"]`) || !p.Has(`nav a[href="/billing"]`) {
 		t.Errorf("navigation on an error page: %q", p.Text("nav"))
 	}
 }

@@ -154,12 +154,13 @@ func New(d Deps, o Options) *Engine {
 const burst = 100 * time.Millisecond
 
 // effectiveRate is the rate the sender aims at: 1.5% under the
-// configured one (from 100/s), so that network jitter moving sends into
-// the next second never makes a second exceed it.
+// configured one, at least 3 messages/s under (from 20/s), so that
+// network jitter moving sends into the next second never makes a second
+// exceed it.
 func (e *Engine) effectiveRate() int {
 	r := e.o.Rate
-	if r >= 100 {
-		r -= r * 15 / 1000
+	if r >= 20 {
+		r -= max(r*15/1000, 3)
 	}
 	return r
 }

@@ -191,6 +191,26 @@ func (r *run) failed() bool {
 	return r.crashed.Load() || r.err != nil || r.config != nil
 }
 
+// record stores a batch's outcomes, trying again for about half a minute
+// when the database refuses (a deadlock with the webhook intake updating
+// the same messages, a restart): answers the platform gave must not be
+// lost to a transient error, or the messages would end unconfirmed.
+func (r *run) record(outs []campaigns.Outcome) error {
+	var err error
+	wait := 50 * time.Millisecond
+	for attempt := 0; attempt < 10; attempt++ {
+		if err = campaigns.Record(r.store, r.tn, outs, r.e.now()); err == nil {
+			return nil
+		}
+		if attempt == 0 {
+			r.e.d.Log.Warn("storing a batch's outcomes failed; trying again", "campaign", r.c.ID, "error", err.Error())
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, 5*time.Second)
+	}
+	return err
+}
+
 // fail records a batch's error (not the run's own stop).
 func (r *run) fail(err error) {
 	if r.ctx.Err() != nil {
@@ -267,7 +287,7 @@ func (r *run) batch(k int, sender channel.Sender) {
 	if r.crashed.Load() {
 		return // a dying process stores nothing more
 	}
-	if err := campaigns.Record(r.store, r.tn, outs, r.e.now()); err != nil {
+	if err := r.record(outs); err != nil {
 		r.mu.Lock()
 		if r.err == nil {
 			r.err = err // storing never stops with the run: a real failure

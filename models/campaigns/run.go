@@ -1,7 +1,9 @@
 package campaigns
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -266,6 +268,10 @@ func Record(ctx context.Context, tn models.Tenant, outs []Outcome, now time.Time
 		return models.Wrap("campaigns.Record", err)
 	}
 	now = now.UTC()
+	// In id order, as the webhook intake updates messages, so that the
+	// two rarely wait on each other's rows.
+	outs = slices.Clone(outs)
+	slices.SortFunc(outs, func(a, b Outcome) int { return cmp.Compare(a.ID, b.ID) })
 	if tn.DB().Dialect == models.Postgres {
 		return models.Wrap("campaigns.Record", recordPG(ctx, tn, outs, now))
 	}
