@@ -542,7 +542,7 @@ func Confirm(ctx context.Context, tn models.Tenant, actor *models.User, id int64
 		if err != nil {
 			return err
 		}
-		if locked.State != Draft || locked.UpdatedAt.UTC() != c.UpdatedAt.UTC() {
+		if locked.State != Draft || !locked.UpdatedAt.Equal(c.UpdatedAt) {
 			return ErrNotDraft // confirmed, or edited, meanwhile
 		}
 		at := now
