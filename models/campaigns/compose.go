@@ -79,7 +79,7 @@ func TemplateVars(t *templates.Template) []Var {
 // "campaign.send_at.gap"; a time that exists twice (the autumn night)
 // is the first of the two.
 func ParseSendAt(s string, loc *time.Location) (time.Time, error) {
-	s = strings.TrimSpace(s)
+	s = NormalizeSendAt(s)
 	if s == "" {
 		return time.Time{}, models.Invalid("send_at", "campaign.send_at.required")
 	}
@@ -98,6 +98,20 @@ func ParseSendAt(s string, loc *time.Location) (time.Time, error) {
 		}
 	}
 	return t, nil
+}
+
+// NormalizeSendAt is a send time as browsers and people write it, in
+// SendAtLayout: trimmed, "2026-03-29 09:00" (a browser without a date
+// picker) with a T, and zero seconds ("09:00:00") dropped.
+func NormalizeSendAt(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > 10 && s[10] == ' ' {
+		s = s[:10] + "T" + strings.TrimLeft(s[11:], " ")
+	}
+	if len(s) == len(SendAtLayout)+3 && strings.HasSuffix(s, ":00") {
+		s = s[:len(SendAtLayout)]
+	}
+	return s
 }
 
 // ParseClock reads "HH:MM" (00:00–23:59) as minutes after midnight.
@@ -542,7 +556,7 @@ func Confirm(ctx context.Context, tn models.Tenant, actor *models.User, id int64
 		if err != nil {
 			return err
 		}
-		if locked.State != Draft || locked.UpdatedAt.UTC() != c.UpdatedAt.UTC() {
+		if locked.State != Draft || !locked.UpdatedAt.Equal(c.UpdatedAt) {
 			return ErrNotDraft // confirmed, or edited, meanwhile
 		}
 		at := now

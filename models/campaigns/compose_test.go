@@ -226,7 +226,12 @@ func TestSendAtAcrossDST(t *testing.T) {
 	if err != nil || !at.Equal(time.Date(2026, 10, 25, 0, 30, 0, 0, time.UTC)) {
 		t.Fatalf("ambiguous: %v %v", at, err)
 	}
-	for _, bad := range []string{"2026-13-01T10:00", "tomorrow", "2026-03-02 10:00", "2026-02-30T10:00"} {
+	for _, ok := range []string{"2026-03-29 03:30", " 2026-03-29T03:30:00 "} {
+		if at, err := campaigns.ParseSendAt(ok, berlin); err != nil || !at.Equal(time.Date(2026, 3, 29, 1, 30, 0, 0, time.UTC)) {
+			t.Errorf("%q: %v %v", ok, at, err)
+		}
+	}
+	for _, bad := range []string{"2026-13-01T10:00", "tomorrow", "2026-03-02T10:00:30", "2026-02-30T10:00", "2026-03-02T9:00"} {
 		if _, err := campaigns.ParseSendAt(bad, berlin); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
@@ -623,6 +628,7 @@ func FuzzSendTime(f *testing.F) {
 		if got, err := campaigns.ParseSendAt(at, berlin); err == nil {
 			// An accepted time shows the wall clock typed, and is the
 			// first instant that does.
+			at := campaigns.NormalizeSendAt(at)
 			if got.In(berlin).Format(campaigns.SendAtLayout) != at {
 				t.Fatalf("%q became %v", at, got.In(berlin))
 			}
