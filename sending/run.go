@@ -256,7 +256,9 @@ func (r *run) batch(k int, sender channel.Sender) {
 		return
 	}
 	from := r.cursor.Load()
-	claimed, err := campaigns.Claim(r.ctx, r.tn, r.c.ID, from, n, e.now())
+	// On the storing context: a claim that committed is always read back
+	// (a stop after it puts the messages back, see send).
+	claimed, err := campaigns.Claim(r.store, r.tn, r.c.ID, from, n, e.now())
 	if err != nil {
 		r.fail(err)
 		return
