@@ -556,6 +556,11 @@ func (r *run) send(claimed []campaigns.Claimed, sender channel.Sender) ([]campai
 					continue
 				}
 				r.sends <- struct{}{}
+				if halt.Load() || r.crashed.Load() || r.ctx.Err() != nil { // stopped while waiting for a free send
+					<-r.sends
+					outs[i] = campaigns.Outcome{ID: m.ID, Kind: campaigns.OutPutBack}
+					continue
+				}
 				o, err := r.one(m, sender)
 				<-r.sends
 				outs[i] = o
