@@ -256,7 +256,9 @@ func (r *run) batch(k int, sender channel.Sender) {
 		return
 	}
 	from := r.cursor.Load()
-	claimed, err := campaigns.Claim(r.ctx, r.tn, r.c.ID, from, n, e.now())
+	// On the storing context: a claim that committed is always read back
+	// (a stop after it puts the messages back, see send).
+	claimed, err := campaigns.Claim(r.store, r.tn, r.c.ID, from, n, e.now())
 	if err != nil {
 		r.fail(err)
 		return
@@ -554,6 +556,11 @@ func (r *run) send(claimed []campaigns.Claimed, sender channel.Sender) ([]campai
 					continue
 				}
 				r.sends <- struct{}{}
+				if halt.Load() || r.crashed.Load() || r.ctx.Err() != nil { // stopped while waiting for a free send
+					<-r.sends
+					outs[i] = campaigns.Outcome{ID: m.ID, Kind: campaigns.OutPutBack}
+					continue
+				}
 				o, err := r.one(m, sender)
 				<-r.sends
 				outs[i] = o

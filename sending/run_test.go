@@ -457,3 +457,34 @@ func TestThrottleNeverExceedsTheRate(t *testing.T) {
 	}
 	f.noDuplicates()
 }
+
+// A run whose lease another run took over (its heartbeat came too late)
+// stops: its sends in flight finish and are stored, the rest go back;
+// the new holder sends them, each once.
+func TestLeaseLostStopsTheRun(t *testing.T) {
+	f := newFx(t)
+	const m = 150
+	f.contacts(m, "")
+	c := f.campaign(nil)
+	f.p.delay = 30 * time.Millisecond
+	var sent atomic.Int64
+	e := f.engine(sending.Options{BatchSize: 10, Workers: 2, Pipeline: 2, Hooks: &sending.Hooks{Sent: func(int64) {
+		if sent.Add(1) == 5 {
+			f.db.Gorm.Exec(`UPDATE campaigns SET lease_token = 'job 2', heartbeat_at = ? WHERE id = ?`, f.db.Now(), c.ID)
+		}
+	}}})
+	f.start(e, c)
+	res, err := e.RunSlice(context.Background(), sending.SendArgs{CampaignID: c.ID, BusinessID: c.BusinessID}, "job 1")
+	if err != nil || res.More {
+		t.Fatalf("run that lost its lease: %+v %v", res, err)
+	}
+	st := f.states(c.ID)
+	if st["sending"] != 0 || st["queued"] == 0 || st["accepted"]+st["queued"] != m {
+		t.Fatalf("after losing the lease: %v", st)
+	}
+	f.drive(e, c, "job 2", 30*time.Second)
+	if st := f.states(c.ID); st["accepted"] != m {
+		t.Fatalf("states %v", st)
+	}
+	f.noDuplicates()
+}
