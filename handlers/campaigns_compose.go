@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/billing"
 	"github.com/optline/optline/models/campaigns"
 	"github.com/optline/optline/models/contacts"
 	"github.com/optline/optline/models/templates"
@@ -23,14 +24,13 @@ import (
 type composeHandler struct {
 	*Handler
 	engine *sending.Engine
-	// spending is this month's spending; until billing's usage records
-	// land it is campaigns.EstimatedSpending (the fallback).
+	// spending is this month's spending: billing's usage records.
 	spending campaigns.Spending
 }
 
 // registerCampaignCompose adds the composer's routes.
 func registerCampaignCompose(h *Handler, member, owner, admin web.Routes, d Deps) {
-	ch := &composeHandler{Handler: h, engine: d.Campaigns, spending: campaigns.EstimatedSpending{DB: h.s.DB}}
+	ch := &composeHandler{Handler: h, engine: d.Campaigns, spending: billing.Spending{DB: h.s.DB}}
 	member.GET("/campaigns/new", ch.newCampaign)
 	member.POST("/campaigns", ch.create)
 	member.GET("/campaigns/:id/edit", ch.edit)

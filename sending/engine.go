@@ -13,6 +13,7 @@ import (
 	"github.com/optline/optline/channel"
 	"github.com/optline/optline/jobs"
 	"github.com/optline/optline/models"
+	"github.com/optline/optline/models/billing"
 	"github.com/optline/optline/models/campaigns"
 )
 
@@ -26,7 +27,7 @@ type Deps struct {
 	Now func() time.Time
 	// Spending is the month's spending so far, for the headroom of a
 	// campaign that sends to as many as fit (FitPartial), taken again
-	// when it starts; nil is campaigns.EstimatedSpending.
+	// when it starts; nil is billing.Spending (the usage records).
 	Spending campaigns.Spending
 }
 
@@ -251,7 +252,7 @@ func (e *Engine) start(ctx context.Context, tn models.Tenant, actor *models.User
 func (e *Engine) fit(ctx context.Context, tn models.Tenant, c *campaigns.Campaign, now time.Time) (int, error) {
 	sp := e.d.Spending
 	if sp == nil {
-		sp = campaigns.EstimatedSpending{DB: e.d.DB}
+		sp = billing.Spending{DB: e.d.DB}
 	}
 	est, err := campaigns.EstimateCost(ctx, tn, c, now)
 	if err != nil {

@@ -23,8 +23,10 @@ type Spending interface {
 	SpentInMonth(ctx context.Context, businessID int64, at time.Time) (decimal.Decimal, error)
 }
 
-// EstimatedSpending is the FALLBACK Spending until billing's usage
-// records land (billing replaces it): the business's messages delivered
+// EstimatedSpending prices delivered messages directly, without waiting
+// for billing's charge job (the portal uses billing.Spending, the usage
+// records; this one is the cross-check of the composer's tests): the
+// business's messages delivered
 // in the calendar month of at in the business's time zone (as billing
 // counts it), each judged by billing.Judge (the
 // dated rule, the platform's pricing type winning) and priced by the card
