@@ -23,4 +23,5 @@ var migrations = []Migration{
 	{Version: 16, Name: "sending: a shared budget per sender number", SQL: schema0016},
 	{Version: 17, Name: "campaigns; campaign columns of messages; messaging tier and monthly limit of businesses", SQL: schema0017},
 	{Version: 18, Name: "billing: usage records, invoices and credit notes with gapless numbers, documents, issuer settings; issued invoices immutable", SQL: schema0018, Func: billingTriggers},
+	{Version: 19, Name: "messages: foreign keys kept by triggers on the referenced tables (PostgreSQL)", Func: relaxMessageKeys},
 }

@@ -2,7 +2,7 @@ package models
 
 import "gorm.io/gorm"
 
-// Schema 20 (sending): on PostgreSQL, messages lose their two foreign
+// Schema 19 (sending): on PostgreSQL, messages lose their two foreign
 // keys, whose per-row checks were three quarters of the time of freezing a
 // campaign's audience (an INSERT … SELECT of up to millions of rows: each
 // row ran two RI trigger queries, 4.7 s instead of 1.3 s for 100,000 rows).
