@@ -12,9 +12,6 @@ import "gorm.io/gorm"
 // (both through the indexes on contact_id and business_id). The sender
 // only ever inserts messages for contacts it reads in the same statement.
 // SQLite keeps its foreign keys (its inserts are one writer's anyway).
-//
-// Versions run without gaps: this is registered as version 20 in
-// migrations.go once version 19 is there (sending-runner note).
 func relaxMessageKeys(tx *gorm.DB, d Dialect) error {
 	if d != Postgres {
 		return nil

@@ -7,7 +7,7 @@ import (
 
 // Deleting a contact keeps its campaign messages (without the contact);
 // deleting a business deletes its messages — by the foreign keys on
-// SQLite, by the triggers of schema 20 on PostgreSQL.
+// SQLite, by the triggers of schema 19 on PostgreSQL.
 func TestDeletingContactsAndBusinessesKeepsMessagesConsistent(t *testing.T) {
 	f := newFx(t)
 	ids := f.contacts(3, "")
