@@ -43,8 +43,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/optline/optline/blobstore"
 	"github.com/optline/optline/channel/cloudapi"
 	"github.com/optline/optline/channel/webhook"
@@ -134,28 +132,12 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if !strings.HasPrefix(o.dbURL, "postgres://") && !strings.HasPrefix(o.dbURL, "postgresql://") {
 		return errors.New("-database-url (or TEST_DATABASE_URL) must be a postgres:// URL")
 	}
-	name := "optline_campbench_" + benchkit.RandHex()
-	if err := benchkit.AdminExec(ctx, o.dbURL, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		return fmt.Errorf("create database: %w", err)
-	}
-	if !o.keep {
-		defer func() {
-			if err := benchkit.AdminExec(context.Background(), o.dbURL, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-				fmt.Fprintln(os.Stderr, "drop benchmark database:", err)
-			}
-		}()
-	} else {
-		fmt.Fprintf(out, "database %s kept\n", name)
-	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := models.Open(ctx, benchkit.WithDB(o.dbURL, name), "", quiet)
+	db, done, err := benchkit.Scratch(ctx, o.dbURL, "optline_campbench_", o.keep, out)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	if err := db.Migrate(ctx, quiet); err != nil {
-		return err
-	}
+	defer done()
 	fmt.Fprintf(out, "machine: %s (other work on the machine counts in every figure)\n", benchkit.Machine())
 
 	// The portal: HTTP server with the intake, the queue, the sender.

@@ -37,8 +37,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/optline/optline/cmd/internal/benchkit"
 	"github.com/optline/optline/models"
 )
@@ -109,28 +107,11 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if o.reuse != "" {
 		return reuse(ctx, o, out)
 	}
-	name := "optline_bench_" + benchkit.RandHex()
-	if err := benchkit.AdminExec(ctx, o.dbURL, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		return fmt.Errorf("create database: %w", err)
-	}
-	if !o.keep {
-		defer func() {
-			if err := benchkit.AdminExec(context.Background(), o.dbURL, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-				fmt.Fprintln(os.Stderr, "drop benchmark database:", err)
-			}
-		}()
-	} else {
-		fmt.Fprintf(out, "database %s kept\n", name)
-	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := models.Open(ctx, benchkit.WithDB(o.dbURL, name), "", quiet)
+	db, done, err := benchkit.Scratch(ctx, o.dbURL, "optline_bench_", o.keep, out)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	if err := db.Migrate(ctx, quiet); err != nil {
-		return err
-	}
+	defer done()
 	fmt.Fprintf(out, "machine: %s\n", benchkit.Machine())
 	b, err := newBench(ctx, db, o, out)
 	if err != nil {

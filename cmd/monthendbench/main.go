@@ -23,11 +23,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/optline/optline/cmd/internal/benchkit"
 	"github.com/optline/optline/invoicing"
-	"github.com/optline/optline/models"
 	"github.com/optline/optline/models/billing"
 )
 
@@ -58,28 +55,12 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if o.businesses < 1 || o.messages < o.businesses {
 		return errors.New("need at least one business and one message per business")
 	}
-	name := "optline_mebench_" + benchkit.RandHex()
-	if err := benchkit.AdminExec(ctx, o.dbURL, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		return fmt.Errorf("create database: %w", err)
-	}
-	if !o.keep {
-		defer func() {
-			if err := benchkit.AdminExec(context.Background(), o.dbURL, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-				fmt.Fprintln(os.Stderr, "drop benchmark database:", err)
-			}
-		}()
-	} else {
-		fmt.Fprintf(out, "database %s kept\n", name)
-	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := models.Open(ctx, benchkit.WithDB(o.dbURL, name), "", quiet)
+	db, done, err := benchkit.Scratch(ctx, o.dbURL, "optline_mebench_", o.keep, out)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	if err := db.Migrate(ctx, quiet); err != nil {
-		return err
-	}
+	defer done()
 	fmt.Fprintf(out, "machine: %s\n", benchkit.Machine())
 	now := time.Date(2026, 11, 1, 1, 0, 0, 0, time.UTC)
 	db.Now = func() time.Time { return now }

@@ -8,12 +8,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/optline/optline/models"
 )
 
 // AdminExec runs one statement on the server url names (CREATE or DROP
@@ -90,4 +93,36 @@ func PeakRSS() string {
 		}
 	}
 	return "unknown"
+}
+
+// Scratch makes a scratch PostgreSQL database (prefix + random digits)
+// on the server url names, opens it and migrates it. done closes it and
+// drops the database, unless keep: then its name is printed on out and
+// it stays for a later look.
+func Scratch(ctx context.Context, url, prefix string, keep bool, out io.Writer) (db *models.DB, done func(), err error) {
+	name := prefix + RandHex()
+	if err := AdminExec(ctx, url, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return nil, nil, fmt.Errorf("create database: %w", err)
+	}
+	drop := func() {
+		if keep {
+			fmt.Fprintf(out, "database %s kept\n", name)
+			return
+		}
+		if err := AdminExec(context.Background(), url, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+			fmt.Fprintln(os.Stderr, "drop benchmark database:", err)
+		}
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err = models.Open(ctx, WithDB(url, name), "", quiet)
+	if err != nil {
+		drop()
+		return nil, nil, err
+	}
+	if err := db.Migrate(ctx, quiet); err != nil {
+		db.Close()
+		drop()
+		return nil, nil, err
+	}
+	return db, func() { db.Close(); drop() }, nil
 }
