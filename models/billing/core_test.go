@@ -724,3 +724,27 @@ func TestSettingsAreChecked(t *testing.T) {
 		}
 	}
 }
+
+// An invoice issued at 00:30 on 1 January in Berlin (23:30 UTC on 31
+// December) is dated 1 January and takes the first number of the new
+// year's series: its date and its number agree, in the issuer's zone.
+func TestIssueDateAndNumberYearInTheIssuerZone(t *testing.T) {
+	t.Parallel()
+	f := newFx(t)
+	d := draftFor(t, f, "Neujahr")
+	at := time.Date(2026, 12, 31, 23, 30, 0, 0, time.UTC)
+	inv, err := billing.Issue(ctxb, f.db, d.ID, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.NumberOr() != "2027-000001" {
+		t.Errorf("number %q, want 2027-000001", inv.NumberOr())
+	}
+	doc, err := billing.ToDocument(inv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.IssuedAt.Format("2006-01-02"); got != "2027-01-01" {
+		t.Errorf("issue date on the document %s, want 2027-01-01", got)
+	}
+}

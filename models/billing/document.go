@@ -1,6 +1,9 @@
 package billing
 
 import (
+	"time"
+	_ "time/tzdata" // the issuer's zone on hosts without a zoneinfo database
+
 	"encoding/json"
 	"fmt"
 
@@ -100,17 +103,17 @@ func ToDocument(inv *Invoice, corrected *Invoice) (invoicedoc.Document, error) {
 		d.BuyerReference = fmt.Sprintf("OPTLINE-%d", inv.BusinessID)
 	}
 	if inv.IssuedAt != nil {
-		d.IssuedAt = *inv.IssuedAt
+		d.IssuedAt = inv.IssuedAt.In(IssuerZone)
 	}
 	if inv.DueAt != nil {
-		d.DueAt = *inv.DueAt
+		d.DueAt = inv.DueAt.In(IssuerZone)
 	}
 	if inv.Kind == KindCreditNote {
 		d.Kind = invoicedoc.KindCreditNote
 		if corrected != nil {
 			d.Corrects = corrected.NumberOr()
 			if corrected.IssuedAt != nil {
-				d.CorrectsDate = *corrected.IssuedAt
+				d.CorrectsDate = corrected.IssuedAt.In(IssuerZone)
 			}
 		}
 	}
@@ -119,6 +122,21 @@ func ToDocument(inv *Invoice, corrected *Invoice) (invoicedoc.Document, error) {
 			Quantity: l.Quantity, UnitPrice: l.UnitPrice, Amount: l.Amount})
 	}
 	return d, nil
+}
+
+// IssuerZone is the issuer's time zone (the VAT rules are those of an
+// issuer in Germany): an invoice's issue and due dates are its calendar
+// dates, and its number's year is the year of its issue date there, so
+// an invoice issued at 00:30 on 1 January in Berlin is dated 1 January
+// and numbered in the new year's series.
+var IssuerZone = mustZone("Europe/Berlin")
+
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
 }
 
 // PaymentTerms is the terms sentence in lang.

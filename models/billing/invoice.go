@@ -302,7 +302,7 @@ func Issue(ctx context.Context, db *models.DB, id int64, now time.Time) (*Invoic
 // issueLocked numbers, renders and stores inv inside tx.
 func issueLocked(tx *gorm.DB, inv, corrected *Invoice, s IssuerSettings, now time.Time) error {
 	now = now.UTC()
-	year := now.Year()
+	year := now.In(IssuerZone).Year()
 	seq, err := nextNumber(tx, inv.Kind, year)
 	if err != nil {
 		return err

@@ -51,7 +51,7 @@ func IssueMany(ctx context.Context, db *models.DB, ids []int64, now time.Time) (
 		if len(invs) == 0 {
 			return nil
 		}
-		year := now.Year()
+		year := now.In(IssuerZone).Year()
 		if err := tx.Exec(`INSERT INTO invoice_series (kind, year, last_number) VALUES (?, ?, 0) ON CONFLICT (kind, year) DO NOTHING`, KindInvoice, year).Error; err != nil {
 			return err
 		}
