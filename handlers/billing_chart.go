@@ -1,10 +1,6 @@
 package handlers
 
 import (
-	"html"
-	"regexp"
-	"strings"
-
 	"github.com/go-analyze/charts"
 )
 
@@ -34,40 +30,5 @@ func stackedBarSVG(id, title, desc string, labels []string, series []chartSeries
 	if format != nil {
 		opt.ValueFormatter = format
 	}
-	p := charts.NewPainter(charts.PainterOptions{OutputFormat: charts.ChartOutputSVG, Width: 760, Height: 320})
-	if err := p.BarChart(opt); err != nil {
-		return "", err
-	}
-	b, err := p.Bytes()
-	if err != nil {
-		return "", err
-	}
-	return accessibleSVG(string(b), id, title, desc), nil
-}
-
-var styleAttr = regexp.MustCompile(`style="([^"]*)"`)
-
-// accessibleSVG names the chart and turns style="a:b;c:d" into a="b" c="d".
-func accessibleSVG(svg, id, title, desc string) string {
-	svg = styleAttr.ReplaceAllStringFunc(svg, func(m string) string {
-		decls := styleAttr.FindStringSubmatch(m)[1]
-		var b strings.Builder
-		for i, d := range strings.Split(decls, ";") {
-			k, v, ok := strings.Cut(d, ":")
-			k = strings.TrimSpace(k)
-			if !ok || k == "" || strings.ContainsAny(k, `"<>= `) {
-				continue
-			}
-			if i > 0 && b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			b.WriteString(k + `="` + html.EscapeString(strings.TrimSpace(v)) + `"`)
-		}
-		return b.String()
-	})
-	head := `<svg role="img" aria-labelledby="` + id + `-title ` + id + `-desc" id="` + id + `" class="chart"`
-	svg = strings.Replace(svg, "<svg", head, 1)
-	i := strings.Index(svg, ">")
-	return svg[:i+1] + `<title id="` + id + `-title">` + html.EscapeString(title) + `</title><desc id="` + id + `-desc">` +
-		html.EscapeString(desc) + `</desc>` + svg[i+1:]
+	return renderChart(func(p *charts.Painter) error { return p.BarChart(opt) }, 760, 320, id, "chart", title, desc)
 }

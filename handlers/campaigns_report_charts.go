@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"html"
-	"regexp"
 	"strings"
 	"time"
 
@@ -50,12 +48,12 @@ func reportFunnelChart(c echo.Context, rows []views.FunnelRow) (views.CampaignCh
 	opt.SeriesList[0].Label.ValueFormatter = func(v float64) string { return l.Int(int64(v)) }
 	opt.ValueFormatter = func(v float64) string { return l.Int(int64(v)) }
 	opt.Legend.Show = charts.Ptr(false)
-	svg, err := reportRenderChart(func(p *charts.Painter) error { return p.BarChart(opt) }, 640, 300)
+	ch := views.CampaignChart{ID: "funnel-chart", Title: t(c, "report.funnel.chart_title"), Desc: strings.Join(desc, ", ") + "."}
+	var err error
+	ch.SVG, err = renderChart(func(p *charts.Painter) error { return p.BarChart(opt) }, 640, 300, ch.ID, "cr-svg", ch.Title, ch.Desc)
 	if err != nil {
 		return views.CampaignChart{}, err
 	}
-	ch := views.CampaignChart{ID: "funnel-chart", Title: t(c, "report.funnel.chart_title"), Desc: strings.Join(desc, ", ") + "."}
-	ch.SVG = reportSVG(svg, ch.ID, ch.Title, ch.Desc)
 	return ch, nil
 }
 
@@ -99,14 +97,14 @@ func reportTimeChart(c echo.Context, b campaigns.Buckets, loc *time.Location) (v
 	opt.ValueFormatter = func(v float64) string { return l.Int(int64(v)) }
 	opt.Symbol.Shape = charts.SymbolCircle
 	opt.LineStrokeWidth = 2
-	svg, err := reportRenderChart(func(p *charts.Painter) error { return p.LineChart(opt) }, 640, 300)
-	if err != nil {
-		return views.CampaignChart{}, nil, err
-	}
 	ch := views.CampaignChart{ID: "time-chart", Title: t(c, "report.time.chart_title", reportStepText(c, b.Step))}
 	ch.Desc = t(c, "report.time.chart_desc", label(b.Starts[0]), label(b.Starts[len(b.Starts)-1]),
 		l.Int(int64(total[0])), l.Int(int64(total[1])), l.Int(int64(total[2])), l.Int(int64(maxN[1])))
-	ch.SVG = reportSVG(svg, ch.ID, ch.Title, ch.Desc)
+	var err error
+	ch.SVG, err = renderChart(func(p *charts.Painter) error { return p.LineChart(opt) }, 640, 300, ch.ID, "cr-svg", ch.Title, ch.Desc)
+	if err != nil {
+		return views.CampaignChart{}, nil, err
+	}
 	return ch, rows, nil
 }
 
@@ -118,45 +116,4 @@ func reportStepText(c echo.Context, step time.Duration) string {
 		return t(c, "report.time.step_hours", int(step.Hours()))
 	}
 	return t(c, "report.time.step_minutes", int(step.Minutes()))
-}
-
-func reportRenderChart(draw func(*charts.Painter) error, w, h int) (string, error) {
-	p := charts.NewPainter(charts.PainterOptions{OutputFormat: charts.ChartOutputSVG, Width: w, Height: h})
-	if err := draw(p); err != nil {
-		return "", err
-	}
-	b, err := p.Bytes()
-	return string(b), err
-}
-
-var (
-	reportStyleAttr = regexp.MustCompile(`style="([^"]*)"`)
-	reportCSSProp   = regexp.MustCompile(`^[a-z-]+$`)
-)
-
-// reportSVG makes the library's SVG fit the page: role="img" named by
-// a <title> and described by a <desc>, and its inline style attributes
-// turned into presentation attributes (the portal's Content-Security-Policy
-// allows no inline styles; presentation attributes are not styles).
-func reportSVG(svg, id, title, desc string) string {
-	svg = reportStyleAttr.ReplaceAllStringFunc(svg, func(m string) string {
-		decl := reportStyleAttr.FindStringSubmatch(m)[1]
-		var out []string
-		for _, d := range strings.Split(html.UnescapeString(decl), ";") {
-			k, v, ok := strings.Cut(d, ":")
-			k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-			if !ok || !reportCSSProp.MatchString(k) || v == "" {
-				continue
-			}
-			out = append(out, k+`="`+html.EscapeString(v)+`"`)
-		}
-		return strings.Join(out, " ")
-	})
-	head := `<svg role="img" aria-labelledby="` + id + `-t ` + id + `-d" class="cr-svg" focusable="false"`
-	svg = strings.Replace(svg, "<svg", head, 1)
-	if i := strings.Index(svg, ">"); i >= 0 {
-		svg = svg[:i+1] + `<title id="` + id + `-t">` + html.EscapeString(title) + `</title><desc id="` + id + `-d">` +
-			html.EscapeString(desc) + `</desc>` + svg[i+1:]
-	}
-	return svg
 }
