@@ -138,6 +138,9 @@ func TestBrowserSandboxCampaignToInvoice(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 	}
 	screenshot(t, ctx, "journey-campaign-report")
+	// The owner's sending settings: tier and monthly limit.
+	step(t, ctx, "settings", chromedp.Navigate(base+"/campaigns/settings"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="limit-form"]`)))
+	shoot(t, ctx, "campaign-settings")
 	browserLogout(t, ctx)
 
 	// Charged on delivery; after March the administrator runs the month.
@@ -156,6 +159,10 @@ func TestBrowserSandboxCampaignToInvoice(t *testing.T) {
 		t.Fatalf("run month said %q", got)
 	}
 	number := textOf(t, ctx, `[data-testid="invoice-list"] [data-testid="number"]`)
+	// The business's admin page, where its messaging tier is set.
+	step(t, ctx, "admin business", chromedp.Navigate(base+"/admin/businesses/"+strconv.FormatInt(b.tn.BusinessID(), 10)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="tier-select"]`)))
+	screenshot(t, ctx, "admin-business-tier")
 	browserLogout(t, ctx)
 
 	// Staff: the invoice of the campaign's four messages, and its documents.

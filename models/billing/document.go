@@ -70,13 +70,6 @@ func LineDescription(category, country, lang string) string {
 	return fmt.Sprintf("%s to %s (%s)", name, CountryName(country, "en"), country)
 }
 
-// SplitAddress splits a free-text registered address into street lines,
-// postcode and city (invoicedoc.ParseAddress: postcode-first and
-// postcode-last forms).
-func SplitAddress(addr, country string) (street, postcode, city string) {
-	return invoicedoc.ParseAddress(addr, country)
-}
-
 // ToDocument is what invoicedoc renders of an invoice (issued: with its
 // number and issuer snapshot) or credit note (corrected is the invoice it
 // cancels). Amounts of a credit note are positive, as UBL CreditNote
@@ -88,7 +81,7 @@ func ToDocument(inv *Invoice, corrected *Invoice) (invoicedoc.Document, error) {
 			return invoicedoc.Document{}, fmt.Errorf("invoice %d: issuer snapshot: %w", inv.ID, err)
 		}
 	}
-	street, postcode, city := SplitAddress(inv.CustomerAddress, inv.CustomerCountry)
+	street, postcode, city := invoicedoc.ParseAddress(inv.CustomerAddress, inv.CustomerCountry)
 	lang := inv.Language
 	d := invoicedoc.Document{
 		Kind: invoicedoc.KindInvoice, Number: inv.NumberOr(), PeriodStart: inv.PeriodStart, PeriodEnd: inv.PeriodEnd,
